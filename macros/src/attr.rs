@@ -1,0 +1,147 @@
+//! The argument model of `#[timed(...)]` and its parser.
+//!
+//! Every check that can be made at compile time is made here, and each error points at the token
+//! that caused it, so a typo never turns into a runtime surprise (or a 400 from the Pushgateway).
+
+use proc_macro2::Span;
+use syn::meta::ParseNestedMeta;
+use syn::{Expr, ExprLit, Ident, Lit, LitStr};
+
+/// Label names the Pushgateway or Prometheus own: a constant label with one of these names would
+/// be overwritten by the grouping key (`job`, `instance`) or clash with the summary's own
+/// `quantile` label.
+const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile"];
+
+/// The parsed arguments of one `#[timed(...)]`.
+#[derive(Default)]
+pub(crate) struct TimedArgs {
+    /// `name = "..."`: the metric's base name, validated.
+    pub(crate) name: Option<LitStr>,
+    /// `help = "..."`: the HELP text.
+    pub(crate) help: Option<LitStr>,
+    /// `labels(key = "value", ...)`: constant labels, in the order written.
+    pub(crate) labels: Vec<(Ident, LitStr)>,
+    /// Where `labels(...)` was written, to report a duplicate.
+    labels_seen: bool,
+}
+
+impl TimedArgs {
+    /// Parses one argument; used with [`syn::meta::parser`].
+    pub(crate) fn parse_arg(&mut self, meta: ParseNestedMeta<'_>) -> syn::Result<()> {
+        if meta.path.is_ident("name") {
+            reject_duplicate(&meta, self.name.is_some(), "name")?;
+            let name = string_value(&meta, "name", "name = \"load_shard\"")?;
+            check_metric_name(&name)?;
+            self.name = Some(name);
+        } else if meta.path.is_ident("help") {
+            reject_duplicate(&meta, self.help.is_some(), "help")?;
+            self.help = Some(string_value(
+                &meta,
+                "help",
+                "help = \"Wall time of one training run\"",
+            )?);
+        } else if meta.path.is_ident("labels") {
+            reject_duplicate(&meta, self.labels_seen, "labels")?;
+            self.labels_seen = true;
+            if !meta.input.peek(syn::token::Paren) {
+                return Err(meta.error(
+                    "`labels` takes a list of constant labels, e.g. labels(stage = \"fit\")",
+                ));
+            }
+            meta.parse_nested_meta(|label| self.parse_label(label))?;
+        } else {
+            return Err(meta.error(
+                "unknown argument of #[timed]; expected `name = \"...\"`, `help = \"...\"` or `labels(key = \"value\", ...)`",
+            ));
+        }
+        Ok(())
+    }
+
+    fn parse_label(&mut self, meta: ParseNestedMeta<'_>) -> syn::Result<()> {
+        let Some(key) = meta.path.get_ident().cloned() else {
+            return Err(meta.error("a label name must be a single identifier, e.g. stage = \"fit\""));
+        };
+        let key_text = key.to_string();
+        let key_text = key_text.strip_prefix("r#").unwrap_or(&key_text);
+        check_label_name(key_text, key.span())?;
+        if self.labels.iter().any(|(seen, _)| seen == &key) {
+            return Err(syn::Error::new(
+                key.span(),
+                format!("duplicate label `{key_text}`"),
+            ));
+        }
+        let value = string_value(&meta, &format!("label `{key_text}`"), "stage = \"fit\"")?;
+        self.labels.push((key, value));
+        Ok(())
+    }
+}
+
+fn reject_duplicate(meta: &ParseNestedMeta<'_>, seen: bool, what: &str) -> syn::Result<()> {
+    if seen {
+        Err(meta.error(format!("duplicate argument `{what}`")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads `= "..."`, with an error at the value when it is not a string literal.
+fn string_value(meta: &ParseNestedMeta<'_>, what: &str, example: &str) -> syn::Result<LitStr> {
+    let value: Expr = meta.value()?.parse()?;
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("{what} takes a string literal, e.g. {example}"),
+        )),
+    }
+}
+
+/// Metric names must match `[a-zA-Z_:][a-zA-Z0-9_:]*` (the Prometheus data model).
+fn check_metric_name(name: &LitStr) -> syn::Result<()> {
+    let text = name.value();
+    let mut chars = text.chars();
+    let valid = match chars.next() {
+        Some(first) => {
+            (first.is_ascii_alphabetic() || first == '_' || first == ':')
+                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+        }
+        None => false,
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(syn::Error::new(
+            name.span(),
+            format!("invalid metric name {text:?}: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*"),
+        ))
+    }
+}
+
+/// Label names must match `[a-zA-Z_][a-zA-Z0-9_]*`, must not start with `__` (reserved for
+/// Prometheus' internal use) and must not be one of [`RESERVED_LABELS`].
+fn check_label_name(name: &str, span: Span) -> syn::Result<()> {
+    if name.starts_with("__") {
+        return Err(syn::Error::new(
+            span,
+            format!("invalid label name `{name}`: names starting with `__` are reserved by Prometheus"),
+        ));
+    }
+    if RESERVED_LABELS.contains(&name) {
+        return Err(syn::Error::new(
+            span,
+            format!(
+                "reserved label name `{name}`: `job` and `instance` belong to the Pushgateway's grouping key and `quantile` to the summary itself"
+            ),
+        ));
+    }
+    // An identifier already matches [a-zA-Z_][a-zA-Z0-9_]* unless it holds non-ASCII letters.
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(syn::Error::new(
+            span,
+            format!("invalid label name `{name}`: a label name must match [a-zA-Z_][a-zA-Z0-9_]*"),
+        ));
+    }
+    Ok(())
+}

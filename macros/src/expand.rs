@@ -1,0 +1,171 @@
+//! Code generation for `#[timed]`.
+//!
+//! The function keeps its signature, attributes and body untouched; one statement is put in
+//! front of the body. That statement resolves the call site's series once (a `static`) and
+//! starts a drop guard, so `return`, `?`, panics and borrows behave exactly as before and the
+//! body's type inference is unchanged (it is still the tail expression of the function).
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::{Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Meta};
+
+use crate::attr::TimedArgs;
+
+/// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
+const SECONDS_SUFFIX: &str = "_seconds";
+
+/// Expands `#[timed(args)] item`.
+pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> {
+    if let Some(constness) = &item.sig.constness {
+        return Err(syn::Error::new_spanned(
+            constness,
+            "#[timed] cannot time a `const fn`: reading the clock is not possible in const evaluation",
+        ));
+    }
+
+    let fn_name = unraw(&item.sig.ident);
+    let base_name = match &args.name {
+        Some(name) => name.value(),
+        None => {
+            if !fn_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(syn::Error::new(
+                    item.sig.ident.span(),
+                    "this function's name is not a valid metric name; give one with #[timed(name = \"...\")]",
+                ));
+            }
+            fn_name.clone()
+        }
+    };
+    let metric = if base_name.ends_with(SECONDS_SUFFIX) {
+        base_name
+    } else {
+        format!("{base_name}{SECONDS_SUFFIX}")
+    };
+    let metric_lit = LitStr::new(&metric, Span::call_site());
+    let help = help_expr(&args, &item.attrs, &fn_name);
+    let label_pairs: Vec<(String, String)> = args
+        .labels
+        .iter()
+        .map(|(key, value)| (unraw(key), value.value()))
+        .collect();
+    let label_tokens = label_pairs.iter().map(|(key, value)| quote!((#key, #value)));
+    let docs = metric_docs(&metric, &help, &label_pairs);
+
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = item;
+    // `mixed_site` hygiene: the body cannot see or shadow the guard.
+    let guard = Ident::new("__pushtimer_guard", Span::mixed_site());
+    Ok(quote! {
+        #(#attrs)*
+        #docs
+        #vis #sig {
+            let #guard = {
+                static __PUSHTIMER_CALL_SITE: ::pushtimer::__private::CallSite =
+                    ::pushtimer::__private::CallSite::new(#metric_lit, #help, &[#(#label_tokens),*]);
+                __PUSHTIMER_CALL_SITE.enter()
+            };
+            #block
+        }
+    })
+}
+
+/// The identifier as written by the user, without a raw `r#` prefix.
+fn unraw(ident: &Ident) -> String {
+    let text = ident.to_string();
+    text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
+}
+
+/// HELP: `help = "..."`, else the first line of the doc comment, else a generated sentence.
+/// Returns an expression usable both as a `&'static str` and inside `concat!`.
+fn help_expr(args: &TimedArgs, attrs: &[Attribute], fn_name: &str) -> TokenStream {
+    if let Some(help) = &args.help {
+        return help.to_token_stream();
+    }
+    if let Some(line) = first_doc_line(attrs) {
+        return LitStr::new(&line, Span::call_site()).to_token_stream();
+    }
+    let sentence_end = format!("::{fn_name}`, in seconds.");
+    quote!(::core::concat!("Wall-clock time of one call of `", ::core::module_path!(), #sentence_end))
+}
+
+/// The first non-empty line of the `///` or `#[doc = "..."]` comments, trimmed.
+fn first_doc_line(attrs: &[Attribute]) -> Option<String> {
+    attrs
+        .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
+        .filter_map(|attr| match &attr.meta {
+            Meta::NameValue(nv) => match &nv.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .flat_map(|doc| {
+            doc.lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .next()
+}
+
+/// The rustdoc section appended to the function: which summary it feeds and how to query it.
+fn metric_docs(metric: &str, help: &TokenStream, labels: &[(String, String)]) -> TokenStream {
+    let selector = if labels.is_empty() {
+        String::new()
+    } else {
+        let pairs: Vec<String> = labels
+            .iter()
+            .map(|(key, value)| format!("{key}={value:?}"))
+            .collect();
+        format!("{{{}}}", pairs.join(", "))
+    };
+    let label_sentence = if labels.is_empty() {
+        String::from("no constant labels of its own")
+    } else {
+        format!("the constant labels `{selector}`")
+    };
+    let lines = [
+        String::new(),
+        String::from("# Metrics"),
+        String::new(),
+        format!(
+            "Every call is timed by [pushtimer](https://docs.rs/pushtimer): its wall-clock duration, in seconds, \
+             is added to the Prometheus summary **`{metric}`**, with {label_sentence}, and pushed to the \
+             Pushgateway named by `PUSHGATEWAY_URL`."
+        ),
+        String::new(),
+        format!("- Series: `{metric}_sum` (total seconds) and `{metric}_count` (number of calls)."),
+    ];
+    let after_help = [
+        String::from(
+            "- `PUSHTIMER_NAMESPACE` prefixes the name (`ns_` + name) and `PUSHTIMER_LABELS` adds labels, when set.",
+        ),
+        String::new(),
+        String::from("PromQL:"),
+        String::new(),
+        String::from("```text"),
+        String::from("# average seconds per call, per pushing job"),
+        format!("{metric}_sum{selector} / {metric}_count{selector}"),
+        String::from("# calls per job"),
+        format!("sum by (job) ({metric}_count{selector})"),
+        String::from("# total seconds per job"),
+        format!("sum by (job) ({metric}_sum{selector})"),
+        String::from("```"),
+    ];
+    quote! {
+        #(#[doc = #lines])*
+        #[doc = ::core::concat!("- HELP: \"", #help, "\"")]
+        #(#[doc = #after_help])*
+    }
+}

@@ -1,0 +1,62 @@
+//! The `#[timed]` attribute of [pushtimer](https://docs.rs/pushtimer).
+//!
+//! Depend on the `pushtimer` crate, not on this one: it re-exports [`timed`] and holds the
+//! runtime the generated code calls into. The full user documentation lives on
+//! `pushtimer::timed`.
+#![forbid(unsafe_code)]
+
+mod attr;
+mod expand;
+
+use proc_macro::TokenStream;
+use syn::ItemFn;
+
+/// Times every call of the annotated function into a Prometheus summary.
+///
+/// ```ignore
+/// #[pushtimer::timed(name = "train", help = "Wall time of one training run", labels(stage = "fit"))]
+/// fn train() { /* ... */ }
+/// ```
+///
+/// Arguments (all optional):
+/// - `name = "x"`: feeds the summary `x_seconds` (a name already ending in `_seconds` is kept as
+///   it is). Default: the function's name. Must match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+/// - `help = "..."`: the HELP text. Default: the first line of the doc comment, else a sentence
+///   naming the function.
+/// - `labels(key = "value", ...)`: constant labels on this function's series. Names must match
+///   `[a-zA-Z_][a-zA-Z0-9_]*`, must not start with `__` and must not be `job`, `instance` or
+///   `quantile`.
+///
+/// See the `pushtimer` crate for what is recorded, when it is pushed and how to configure it.
+#[proc_macro_attribute]
+pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut parsed = attr::TimedArgs::default();
+    let parser = syn::meta::parser(|meta| parsed.parse_arg(meta));
+    if let Err(error) = syn::parse::Parser::parse(parser, args) {
+        return error.to_compile_error().into();
+    }
+    let item_fn: ItemFn = match syn::parse(item.clone()) {
+        Ok(item_fn) => item_fn,
+        Err(_) => return not_a_function(item),
+    };
+    match expand::expand(parsed, item_fn) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+/// The error for `#[timed]` on anything but a function with a body, pointing at the item's
+/// first keyword (e.g. `struct`), past any attributes.
+fn not_a_function(item: TokenStream) -> TokenStream {
+    let span = proc_macro2::TokenStream::from(item)
+        .into_iter()
+        .find(|token| matches!(token, proc_macro2::TokenTree::Ident(_)))
+        .map(|token| token.span())
+        .unwrap_or_else(proc_macro2::Span::call_site);
+    syn::Error::new(
+        span,
+        "#[timed] can only be applied to a function with a body (a free fn, a method or a trait impl fn)",
+    )
+    .to_compile_error()
+    .into()
+}

@@ -1,0 +1,146 @@
+//! The errors pushtimer hands back. None of them is ever raised as a panic.
+
+use std::fmt;
+
+/// Why a push, a delete or a [`flush`](crate::flush) did not reach the Pushgateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PushError {
+    /// `PUSHGATEWAY_URL` is not set (and no URL was given to [`Config`](crate::Config)):
+    /// pushing is off.
+    NotConfigured,
+    /// A setting is unusable, e.g. a URL that does not parse; `setting` names the variable.
+    InvalidConfig {
+        /// The environment variable (or builder method) at fault.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Nothing listens at the gateway's address.
+    ConnectionRefused {
+        /// The gateway, with any credentials removed.
+        gateway: String,
+    },
+    /// The gateway's host name does not resolve.
+    HostNotFound {
+        /// The gateway, with any credentials removed.
+        gateway: String,
+    },
+    /// The push did not finish within the push deadline (`PUSHGATEWAY_TIMEOUT`).
+    Timeout {
+        /// The gateway, with any credentials removed.
+        gateway: String,
+    },
+    /// The TLS handshake failed (untrusted certificate, wrong host name, expired, ...).
+    Tls {
+        /// What rustls reported.
+        reason: String,
+    },
+    /// The gateway answered with a status other than 2xx.
+    Status {
+        /// The HTTP status code.
+        code: u16,
+        /// The start of the gateway's answer, which says why (e.g. `... is not a SUMMARY`).
+        body: String,
+    },
+    /// Any other transport failure.
+    Transport {
+        /// What went wrong.
+        reason: String,
+    },
+    /// [`flush`](crate::flush) gave up waiting: the push did not complete within the deadline.
+    FlushDeadline,
+}
+
+impl PushError {
+    /// A short name of the kind of failure, used so the same failure is logged once, not on
+    /// every push.
+    pub(crate) fn kind(&self) -> String {
+        match self {
+            PushError::NotConfigured => "not configured".into(),
+            PushError::InvalidConfig { setting, .. } => format!("invalid {setting}"),
+            PushError::ConnectionRefused { .. } => "connection refused".into(),
+            PushError::HostNotFound { .. } => "host not found".into(),
+            PushError::Timeout { .. } => "timeout".into(),
+            PushError::Tls { .. } => "tls".into(),
+            PushError::Status { code, .. } => format!("status {code}"),
+            PushError::Transport { .. } => "transport".into(),
+            PushError::FlushDeadline => "flush deadline".into(),
+        }
+    }
+}
+
+impl fmt::Display for PushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PushError::NotConfigured => {
+                write!(f, "pushing is off: PUSHGATEWAY_URL is not set")
+            }
+            PushError::InvalidConfig { setting, reason } => {
+                write!(f, "invalid {setting}: {reason}")
+            }
+            PushError::ConnectionRefused { gateway } => {
+                write!(f, "connection refused by {gateway}: is the Pushgateway running?")
+            }
+            PushError::HostNotFound { gateway } => {
+                write!(f, "host of {gateway} not found (DNS)")
+            }
+            PushError::Timeout { gateway } => {
+                write!(
+                    f,
+                    "{gateway} did not answer within the push deadline (PUSHGATEWAY_TIMEOUT)"
+                )
+            }
+            PushError::Tls { reason } => write!(f, "TLS failure: {reason}"),
+            PushError::Status { code, body } if body.is_empty() => {
+                write!(f, "the Pushgateway answered HTTP {code}")
+            }
+            PushError::Status { code, body } => {
+                write!(f, "the Pushgateway answered HTTP {code}: {body}")
+            }
+            PushError::Transport { reason } => write!(f, "push failed: {reason}"),
+            PushError::FlushDeadline => {
+                write!(f, "the push did not complete within the push deadline")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PushError {}
+
+/// Why a hand observation was refused; the summary's [`rejected`](crate::Summary::rejected)
+/// count went up by one instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InvalidObservation {
+    /// The refused value, in seconds.
+    pub seconds: f64,
+}
+
+impl fmt::Display for InvalidObservation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "observation of {} seconds refused: a duration must be finite, non-negative and below 2^64 ns",
+            self.seconds
+        )
+    }
+}
+
+impl std::error::Error for InvalidObservation {}
+
+/// Why a hand-made summary or a configuration value was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidName {
+    /// The refused name.
+    pub name: String,
+    /// What is wrong with it.
+    pub reason: &'static str,
+}
+
+impl fmt::Display for InvalidName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid name {:?}: {}", self.name, self.reason)
+    }
+}
+
+impl std::error::Error for InvalidName {}

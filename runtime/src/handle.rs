@@ -1,0 +1,143 @@
+//! Summaries observed by hand, for durations not shaped like a function call.
+
+use std::time::Duration;
+
+use crate::error::{InvalidName, InvalidObservation};
+use crate::names;
+use crate::summary::SummaryCore;
+use crate::timer::Timer;
+
+/// A summary of durations in the global registry, for observing by hand: a duration measured
+/// between two events, or one reported by another system.
+///
+/// It shares the registry, the naming rules (`_seconds` suffix, `PUSHTIMER_NAMESPACE`,
+/// `PUSHTIMER_LABELS`) and the pushing of `#[timed]` functions; a `#[timed]` function with the
+/// same name and labels feeds the same series. `Summary` is `Copy`: keep it anywhere.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let queue_wait = pushtimer::Summary::builder("queue_wait")
+///     .help("Time a batch waited in the queue")
+///     .label("queue", "default")
+///     .register()?;
+/// queue_wait.observe(1.25)?;
+/// queue_wait.observe_duration(Duration::from_millis(750));
+/// assert!(queue_wait.observe(-1.0).is_err()); // refused and counted, never recorded
+/// assert_eq!(queue_wait.rejected(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    core: &'static SummaryCore,
+    name: &'static str,
+}
+
+impl Summary {
+    /// Starts describing a summary named `name` (`_seconds` is appended unless present).
+    pub fn builder(name: &str) -> SummaryBuilder {
+        SummaryBuilder {
+            name: name.to_owned(),
+            help: None,
+            labels: Vec::new(),
+        }
+    }
+
+    /// Records one duration given in seconds.
+    ///
+    /// Negative, NaN and infinite values (and values of 2^64 ns or more, about 584 years) are
+    /// refused: nothing is recorded, the error says why, [`rejected`](Self::rejected) goes up
+    /// and so does `pushtimer_rejected_observations_total{summary="<name>"}`, so the refusal
+    /// shows in Prometheus too.
+    pub fn observe(&self, seconds: f64) -> Result<(), InvalidObservation> {
+        match Duration::try_from_secs_f64(seconds) {
+            Ok(duration) if duration.as_nanos() < u128::from(u64::MAX) => {
+                self.core.observe(duration);
+                Ok(())
+            }
+            _ => {
+                if self.core.reject() == 1 {
+                    log::warn!(
+                        "pushtimer: summary {} refused an observation of {seconds} s \
+                         (negative, NaN or infinite); further refusals are only counted",
+                        self.name
+                    );
+                }
+                crate::global::runtime().registry.count_rejected(self.name);
+                Err(InvalidObservation { seconds })
+            }
+        }
+    }
+
+    /// Records one duration. A `Duration` cannot be negative, so this cannot fail.
+    pub fn observe_duration(&self, duration: Duration) {
+        self.core.observe(duration);
+    }
+
+    /// Starts a [`Timer`] that records into this summary when dropped.
+    pub fn start_timer(&self) -> Timer {
+        Timer::start(self.core)
+    }
+
+    /// How many observations this summary refused so far.
+    pub fn rejected(&self) -> u64 {
+        self.core.rejected()
+    }
+}
+
+/// Describes a [`Summary`]; made by [`Summary::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "call .register() to get the Summary"]
+pub struct SummaryBuilder {
+    name: String,
+    help: Option<String>,
+    labels: Vec<(String, String)>,
+}
+
+impl SummaryBuilder {
+    /// The HELP text. Default: `Duration of <name>, in seconds.`
+    pub fn help(mut self, help: &str) -> Self {
+        self.help = Some(help.to_owned());
+        self
+    }
+
+    /// Adds a constant label. Names follow the rules of `#[timed]`'s `labels(...)`.
+    pub fn label(mut self, name: &str, value: &str) -> Self {
+        self.labels.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Finds or creates the series in the global registry.
+    ///
+    /// Fails when the name is not a valid metric name or a label name is invalid or reserved
+    /// (`job`, `instance`, `quantile`, `__*`).
+    pub fn register(self) -> Result<Summary, InvalidName> {
+        if !names::is_valid_metric_name(&self.name) {
+            return Err(InvalidName {
+                name: self.name,
+                reason: "a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+            });
+        }
+        for (label, _) in &self.labels {
+            if let Some(reason) = names::constant_label_problem(label) {
+                return Err(InvalidName {
+                    name: label.clone(),
+                    reason,
+                });
+            }
+        }
+        let name: &'static str = Box::leak(names::seconds_name(&self.name).into_boxed_str());
+        let help = self
+            .help
+            .unwrap_or_else(|| format!("Duration of {}, in seconds.", self.name));
+        let labels: Vec<(&str, &str)> = self
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let core = crate::global::runtime()
+            .registry
+            .summary(name, &help, &labels);
+        Ok(Summary { core, name })
+    }
+}

@@ -1,0 +1,168 @@
+//! Time a Rust batch job's functions with one attribute and push the durations to a
+//! Prometheus Pushgateway.
+//!
+//! ```
+//! /// Loads one shard of the training set.
+//! #[pushtimer::timed(name = "load_shard")]
+//! fn load_shard(i: usize) -> Vec<f32> {
+//!     vec![i as f32; 4]
+//! }
+//!
+//! load_shard(7);
+//! assert!(pushtimer::render().contains("load_shard_seconds_count 1"));
+//! ```
+//!
+//! Run the job with `PUSHGATEWAY_URL=http://pushgateway:9091` and every call's wall-clock time
+//! lands in the summary `load_shard_seconds` (`_sum` in seconds, `_count` in calls), pushed to
+//! the group `job=<executable name>` by a background thread, with a final push however the job
+//! ends. No init call and no guard to hold; without `PUSHGATEWAY_URL` nothing touches the
+//! network and [`render`] shows what would have been pushed.
+//!
+//! # What gets recorded
+//! - [`timed`] on a function: each call, from entry to return (or `?`, or a panic unwinding out
+//!   of it). On an `async fn`, from the first poll to completion; a future dropped before it
+//!   completes is recorded too, with the time until it was dropped (a cancelled call is still a
+//!   call that took that long).
+//! - [`Summary`] for durations measured by hand; negative, NaN and infinite values are refused.
+//! - Your own `prometheus` metrics, registered in [`registry`], are pushed alongside.
+//!
+//! # Metrics never hurt the job
+//! A dead, slow or misconfigured gateway costs a warning through the [`log`] crate and nothing
+//! else: no panic, no hang beyond the push deadline (`PUSHGATEWAY_TIMEOUT`, default 5 s, the most
+//! the final push at exit can add), no change of exit code. The same failure is logged once, not
+//! on every push.
+//!
+//! # Configuration
+//! From the environment (see [`Config`] for the builder doing the same in code):
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `PUSHGATEWAY_URL` | unset: no pushing | base URL of the Pushgateway |
+//! | `PUSHGATEWAY_JOB` | executable file stem | the `job` grouping label |
+//! | `PUSHGATEWAY_TIMEOUT` | `5s` | deadline of one push, and of the final push at exit |
+//! | `PUSHGATEWAY_PUSH_INTERVAL` | `1s` | how often changed metrics are pushed |
+//! | `PUSHTIMER_NAMESPACE` | none | prefix of every metric name |
+//! | `PUSHTIMER_LABELS` | none | constant labels on every series, `team=ml,project=seg` |
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+// Lets the code `#[timed]` generates (which names `::pushtimer`) compile inside this crate too.
+extern crate self as pushtimer;
+
+mod background;
+mod call_site;
+mod config;
+mod error;
+mod exit_hook;
+mod global;
+mod grouping;
+mod handle;
+mod names;
+mod pusher;
+mod registry;
+mod report;
+mod summary;
+mod timer;
+
+pub use config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT};
+pub use error::{InvalidName, InvalidObservation, PushError};
+pub use global::AlreadyInstalled;
+pub use handle::{Summary, SummaryBuilder};
+pub use pusher::Pusher;
+pub use timer::Timer;
+
+/// The `prometheus` crate pushtimer is built on, for registering your own metrics in
+/// [`registry`] with the same version.
+pub use prometheus;
+
+/// Times every call of a function into the Prometheus summary `<name>_seconds`.
+///
+/// ```
+/// #[pushtimer::timed(name = "train", help = "Wall time of one training run", labels(stage = "fit"))]
+/// fn train(epochs: u32) -> Result<f64, String> {
+///     if epochs == 0 {
+///         return Err("no epochs".into()); // recorded like any other return
+///     }
+///     Ok(0.1)
+/// }
+///
+/// train(3).unwrap();
+/// let _ = train(0);
+/// let text = pushtimer::render();
+/// assert!(text.contains("# HELP train_seconds Wall time of one training run"));
+/// assert!(text.contains("train_seconds_count{stage=\"fit\"} 2"));
+/// ```
+///
+/// # Arguments
+/// All optional:
+/// - `name = "x"`: the summary `x_seconds` (a name already ending in `_seconds` is not doubled).
+///   Default: the function's name. Must match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+/// - `help = "..."`: the HELP text. Default: the first line of the doc comment; without one, a
+///   sentence naming the function.
+/// - `labels(key = "value", ...)`: constant labels on this function's series. Names must match
+///   `[a-zA-Z_][a-zA-Z0-9_]*`, must not start with `__`, and must not be `job`, `instance` or
+///   `quantile`.
+///
+/// Functions with the same name and labels share one series. It works on free functions,
+/// `async fn`, methods with any receiver, trait impl functions, generic functions (all
+/// instantiations share one series), `impl Trait` returns and `unsafe fn`; not on `const fn`.
+///
+/// The attribute appends a "Metrics" section to the function's rustdoc naming the summary,
+/// its HELP and labels, with PromQL to query it.
+///
+/// # Cost
+/// The series is resolved on the first call and cached in a `static`; every call after that
+/// costs two monotonic clock reads and two relaxed atomic adds: no lock, no hashing, no
+/// allocation.
+pub use pushtimer_macros::timed;
+
+/// The text exposition (format 0.0.4) of everything recorded so far: what the next push
+/// sends. Works without any Pushgateway.
+///
+/// ```
+/// let queue = pushtimer::Summary::builder("render_doc_wait").register()?;
+/// queue.observe(0.5)?;
+/// assert!(pushtimer::render().contains("render_doc_wait_seconds_sum 0.5"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn render() -> String {
+    global::runtime().registry.render()
+}
+
+/// Pushes everything recorded now and waits for the push, at most the push deadline
+/// (`PUSHGATEWAY_TIMEOUT`).
+///
+/// Not needed for the final push: that happens by itself when the process exits. Useful before
+/// a long idle phase, or to learn whether the gateway took the data. Never panics.
+///
+/// ```
+/// // Without PUSHGATEWAY_URL there is nowhere to push:
+/// match pushtimer::flush() {
+///     Ok(()) => println!("pushed"),
+///     Err(error) => println!("not pushed: {error}"),
+/// }
+/// ```
+pub fn flush() -> Result<(), PushError> {
+    global::flush()
+}
+
+/// The `prometheus` registry pushtimer pushes: register your own counters and gauges here to
+/// have them pushed with the timings (`PUSHTIMER_NAMESPACE` and `PUSHTIMER_LABELS` apply only to
+/// pushtimer's summaries).
+///
+/// ```
+/// let rows = pushtimer::prometheus::IntCounter::new("etl_rows_total", "Rows written.")?;
+/// pushtimer::registry().register(Box::new(rows.clone()))?;
+/// rows.inc_by(42);
+/// assert!(pushtimer::render().contains("etl_rows_total 42"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn registry() -> &'static prometheus::Registry {
+    global::runtime().registry.prometheus()
+}
+
+#[doc(hidden)]
+pub mod __private {
+    //! Used by the code `#[timed]` generates; not public API.
+    pub use crate::call_site::CallSite;
+}

@@ -1,0 +1,80 @@
+//! Validation of metric and label names, per the Prometheus data model.
+//!
+//! The macro checks what it can at compile time; these checks cover names that only arrive at
+//! run time (the environment, the builder, the hand-observation API).
+
+/// Label names that belong to the Pushgateway's grouping key (`job`, `instance`) or to the
+/// summary itself (`quantile`): a constant label with one of these names is refused.
+pub(crate) const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile"];
+
+/// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
+pub(crate) const SECONDS_SUFFIX: &str = "_seconds";
+
+/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+pub(crate) fn is_valid_metric_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_' || first == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+}
+
+/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved for Prometheus' internal use).
+pub(crate) fn is_valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__")
+}
+
+/// Why a constant label name is refused, or `None` when it is fine.
+pub(crate) fn constant_label_problem(name: &str) -> Option<&'static str> {
+    if !is_valid_label_name(name) {
+        Some("a label name must match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`")
+    } else if RESERVED_LABELS.contains(&name) {
+        Some("`job`, `instance` and `quantile` are reserved")
+    } else {
+        None
+    }
+}
+
+/// `name` with the `_seconds` suffix, not doubled.
+pub(crate) fn seconds_name(name: &str) -> String {
+    if name.ends_with(SECONDS_SUFFIX) {
+        name.to_owned()
+    } else {
+        format!("{name}{SECONDS_SUFFIX}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names() {
+        for good in ["a", "train_model", "ns:x", "_x", "A9"] {
+            assert!(is_valid_metric_name(good), "{good}");
+        }
+        for bad in ["", "a-b", "a b", "9a", "é"] {
+            assert!(!is_valid_metric_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn label_names() {
+        assert_eq!(constant_label_problem("stage"), None);
+        assert_eq!(constant_label_problem("_x1"), None);
+        for bad in ["", "__name", "a:b", "a-b", "job", "instance", "quantile"] {
+            assert!(constant_label_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn seconds_suffix_is_not_doubled() {
+        assert_eq!(seconds_name("train"), "train_seconds");
+        assert_eq!(seconds_name("train_seconds"), "train_seconds");
+    }
+}

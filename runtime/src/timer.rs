@@ -1,0 +1,36 @@
+//! The drop guard that times one call.
+
+use std::time::Instant;
+
+use crate::summary::SummaryCore;
+
+/// Times from its creation until it is dropped, then records the duration in its summary.
+///
+/// `#[timed]` creates one at the top of the function, so the duration covers the whole call
+/// however it ends: a normal return, an early `return`, `?`, or a panic unwinding through it.
+/// Created by hand with [`Summary::start_timer`](crate::Summary::start_timer).
+#[must_use = "the duration is recorded when the timer is dropped; dropping it at once records ~0 s"]
+#[derive(Debug)]
+pub struct Timer {
+    summary: &'static SummaryCore,
+    start: Instant,
+}
+
+impl Timer {
+    /// Starts timing into `summary`; `Instant` is monotonic, so a clock change cannot make a
+    /// duration negative.
+    #[inline]
+    pub(crate) fn start(summary: &'static SummaryCore) -> Self {
+        Timer {
+            summary,
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Drop for Timer {
+    #[inline]
+    fn drop(&mut self) {
+        self.summary.observe(self.start.elapsed());
+    }
+}
