@@ -59,7 +59,9 @@ impl TimedArgs {
 
     fn parse_label(&mut self, meta: ParseNestedMeta<'_>) -> syn::Result<()> {
         let Some(key) = meta.path.get_ident().cloned() else {
-            return Err(meta.error("a label name must be a single identifier, e.g. stage = \"fit\""));
+            return Err(
+                meta.error("a label name must be a single identifier, e.g. stage = \"fit\"")
+            );
         };
         let key_text = key.to_string();
         let key_text = key_text.strip_prefix("r#").unwrap_or(&key_text);
@@ -114,7 +116,9 @@ fn check_metric_name(name: &LitStr) -> syn::Result<()> {
     } else {
         Err(syn::Error::new(
             name.span(),
-            format!("invalid metric name {text:?}: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*"),
+            format!(
+                "invalid metric name {text:?}: a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*"
+            ),
         ))
     }
 }
@@ -125,7 +129,9 @@ fn check_label_name(name: &str, span: Span) -> syn::Result<()> {
     if name.starts_with("__") {
         return Err(syn::Error::new(
             span,
-            format!("invalid label name `{name}`: names starting with `__` are reserved by Prometheus"),
+            format!(
+                "invalid label name `{name}`: names starting with `__` are reserved by Prometheus"
+            ),
         ));
     }
     if RESERVED_LABELS.contains(&name) {

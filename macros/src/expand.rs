@@ -51,7 +51,9 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
         .iter()
         .map(|(key, value)| (unraw(key), value.value()))
         .collect();
-    let label_tokens = label_pairs.iter().map(|(key, value)| quote!((#key, #value)));
+    let label_tokens = label_pairs
+        .iter()
+        .map(|(key, value)| quote!((#key, #value)));
     let docs = metric_docs(&metric, &help, &label_pairs);
 
     let ItemFn {
@@ -92,7 +94,9 @@ fn help_expr(args: &TimedArgs, attrs: &[Attribute], fn_name: &str) -> TokenStrea
         return LitStr::new(&line, Span::call_site()).to_token_stream();
     }
     let sentence_end = format!("::{fn_name}`, in seconds.");
-    quote!(::core::concat!("Wall-clock time of one call of `", ::core::module_path!(), #sentence_end))
+    quote!(
+        ::core::concat!("Wall-clock time of one call of `", ::core::module_path!(), #sentence_end)
+    )
 }
 
 /// The first non-empty line of the `///` or `#[doc = "..."]` comments, trimmed.

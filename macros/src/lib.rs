@@ -45,12 +45,23 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
-/// The error for `#[timed]` on anything but a function with a body, pointing at the item's
-/// first keyword (e.g. `struct`), past any attributes.
+/// The error for `#[timed]` on anything but a function with a body. A function declared without
+/// one (a trait method, a foreign fn) gets its own message spanning the signature; anything else
+/// is pointed at by its first keyword (e.g. `struct`), past any attributes and visibility.
 fn not_a_function(item: TokenStream) -> TokenStream {
+    if let Ok(declaration) = syn::parse::<syn::TraitItemFn>(item.clone()) {
+        if declaration.default.is_none() {
+            return syn::Error::new_spanned(
+                quote::quote!(#(declaration.sig) #(declaration.semi_token)),
+                "#[timed] needs a function body to time, and this declaration has none; put #[timed] on the method in each impl, e.g. `impl Trainer for Model { #[timed] fn train(&self) { ... } }`",
+            )
+            .to_compile_error()
+            .into();
+        }
+    }
     let span = proc_macro2::TokenStream::from(item)
         .into_iter()
-        .find(|token| matches!(token, proc_macro2::TokenTree::Ident(_)))
+        .find(|token| matches!(token, proc_macro2::TokenTree::Ident(ident) if ident != "pub"))
         .map(|token| token.span())
         .unwrap_or_else(proc_macro2::Span::call_site);
     syn::Error::new(

@@ -155,6 +155,19 @@ impl BackgroundPusher {
         flushes.last_result.clone()
     }
 
+    /// The flush at exit. A push that fails is reported by the thread; one that is still under
+    /// way when the deadline passes is reported here, since the process ends before the
+    /// thread could say so.
+    pub(crate) fn final_flush(&self, registry: &Registry) {
+        if let Err(PushError::FlushDeadline) = self.flush(registry) {
+            let timeout = Err(PushError::Timeout);
+            self.reporter
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .report(&self.pusher.url(), &timeout);
+        }
+    }
+
     fn lock_flushes(&self) -> MutexGuard<'_, Flushes> {
         // Every update of `Flushes` is a single assignment, so a poisoned lock holds a
         // consistent state.

@@ -172,10 +172,9 @@ impl Config {
         for (name, value) in std::mem::take(&mut self.labels) {
             match names::constant_label_problem(&name) {
                 None => labels.push((name, value)),
-                Some(reason) => self.problems.push(format!(
-                    "{}: label {name:?} dropped: {reason}",
-                    var::LABELS
-                )),
+                Some(reason) => self
+                    .problems
+                    .push(format!("{}: label {name:?} dropped: {reason}", var::LABELS)),
             }
         }
         Naming { namespace, labels }
@@ -267,7 +266,12 @@ mod tests {
             ]
         );
         assert_eq!(config.problems.len(), 3, "{:?}", config.problems);
-        assert!(config.problems.iter().all(|p| p.contains("PUSHTIMER_LABELS")));
+        assert!(
+            config
+                .problems
+                .iter()
+                .all(|p| p.contains("PUSHTIMER_LABELS"))
+        );
     }
 
     #[test]

@@ -17,20 +17,11 @@ pub enum PushError {
         reason: String,
     },
     /// Nothing listens at the gateway's address.
-    ConnectionRefused {
-        /// The gateway, with any credentials removed.
-        gateway: String,
-    },
+    ConnectionRefused,
     /// The gateway's host name does not resolve.
-    HostNotFound {
-        /// The gateway, with any credentials removed.
-        gateway: String,
-    },
+    HostNotFound,
     /// The push did not finish within the push deadline (`PUSHGATEWAY_TIMEOUT`).
-    Timeout {
-        /// The gateway, with any credentials removed.
-        gateway: String,
-    },
+    Timeout,
     /// The TLS handshake failed (untrusted certificate, wrong host name, expired, ...).
     Tls {
         /// What rustls reported.
@@ -59,9 +50,9 @@ impl PushError {
         match self {
             PushError::NotConfigured => "not configured".into(),
             PushError::InvalidConfig { setting, .. } => format!("invalid {setting}"),
-            PushError::ConnectionRefused { .. } => "connection refused".into(),
-            PushError::HostNotFound { .. } => "host not found".into(),
-            PushError::Timeout { .. } => "timeout".into(),
+            PushError::ConnectionRefused => "connection refused".into(),
+            PushError::HostNotFound => "host not found".into(),
+            PushError::Timeout => "timeout".into(),
             PushError::Tls { .. } => "tls".into(),
             PushError::Status { code, .. } => format!("status {code}"),
             PushError::Transport { .. } => "transport".into(),
@@ -79,17 +70,12 @@ impl fmt::Display for PushError {
             PushError::InvalidConfig { setting, reason } => {
                 write!(f, "invalid {setting}: {reason}")
             }
-            PushError::ConnectionRefused { gateway } => {
-                write!(f, "connection refused by {gateway}: is the Pushgateway running?")
+            PushError::ConnectionRefused => {
+                write!(f, "connection refused (is the Pushgateway running?)")
             }
-            PushError::HostNotFound { gateway } => {
-                write!(f, "host of {gateway} not found (DNS)")
-            }
-            PushError::Timeout { gateway } => {
-                write!(
-                    f,
-                    "{gateway} did not answer within the push deadline (PUSHGATEWAY_TIMEOUT)"
-                )
+            PushError::HostNotFound => write!(f, "host not found (DNS)"),
+            PushError::Timeout => {
+                write!(f, "no answer within the push deadline (PUSHGATEWAY_TIMEOUT)")
             }
             PushError::Tls { reason } => write!(f, "TLS failure: {reason}"),
             PushError::Status { code, body } if body.is_empty() => {

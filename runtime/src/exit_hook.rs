@@ -21,7 +21,9 @@ pub(crate) fn install() {
     // unwinds (see below); registering it has no other precondition.
     let status = unsafe { atexit(on_exit) };
     if status != 0 {
-        log::warn!("pushtimer: cannot register the exit hook; call pushtimer::flush() before exiting");
+        log::warn!(
+            "pushtimer: cannot register the exit hook; call pushtimer::flush() before exiting"
+        );
     }
 }
 

@@ -66,8 +66,7 @@ pub(crate) fn flush() -> Result<(), PushError> {
 pub(crate) fn final_push() {
     if let Some(runtime) = RUNTIME.get() {
         if let Ok(pusher) = &runtime.pushing {
-            // The outcome was already reported by the pusher; nothing more to say at exit.
-            let _ = pusher.flush(&runtime.registry);
+            pusher.final_flush(&runtime.registry);
         }
     }
 }
@@ -117,7 +116,10 @@ impl Runtime {
 fn default_job() -> String {
     std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.file_stem().map(|stem| stem.to_string_lossy().into_owned()))
+        .and_then(|exe| {
+            exe.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
         .filter(|stem| !stem.is_empty())
         .unwrap_or_else(|| {
             log::warn!("pushtimer: cannot name the executable; set {}", var::JOB);

@@ -30,7 +30,6 @@ use crate::timer::Timer;
 #[derive(Debug, Clone, Copy)]
 pub struct Summary {
     core: &'static SummaryCore,
-    name: &'static str,
 }
 
 impl Summary {
@@ -60,10 +59,12 @@ impl Summary {
                     log::warn!(
                         "pushtimer: summary {} refused an observation of {seconds} s \
                          (negative, NaN or infinite); further refusals are only counted",
-                        self.name
+                        self.core.name()
                     );
                 }
-                crate::global::runtime().registry.count_rejected(self.name);
+                crate::global::runtime()
+                    .registry
+                    .count_rejected(self.core.name());
                 Err(InvalidObservation { seconds })
             }
         }
@@ -126,7 +127,7 @@ impl SummaryBuilder {
                 });
             }
         }
-        let name: &'static str = Box::leak(names::seconds_name(&self.name).into_boxed_str());
+        let name = names::seconds_name(&self.name);
         let help = self
             .help
             .unwrap_or_else(|| format!("Duration of {}, in seconds.", self.name));
@@ -137,7 +138,7 @@ impl SummaryBuilder {
             .collect();
         let core = crate::global::runtime()
             .registry
-            .summary(name, &help, &labels);
-        Ok(Summary { core, name })
+            .summary(&name, &help, &labels);
+        Ok(Summary { core })
     }
 }

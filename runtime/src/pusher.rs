@@ -57,10 +57,7 @@ impl Pusher {
         if scheme != "http" && scheme != "https" {
             return Err(PushError::InvalidConfig {
                 setting: var::URL,
-                reason: format!(
-                    "{:?} must start with http:// or https://",
-                    redact(gateway)
-                ),
+                reason: format!("{:?} must start with http:// or https://", redact(gateway)),
             });
         }
         if uri.host().is_none_or(str::is_empty) {
@@ -169,7 +166,7 @@ impl Pusher {
         &self,
         answer: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
     ) -> Result<(), PushError> {
-        let mut response = answer.map_err(|e| self.transport_error(e))?;
+        let mut response = answer.map_err(Self::transport_error)?;
         let code = response.status().as_u16();
         if (200..300).contains(&code) {
             return Ok(());
@@ -186,17 +183,16 @@ impl Pusher {
         })
     }
 
-    fn transport_error(&self, error: ureq::Error) -> PushError {
-        let gateway = self.shown.clone();
+    fn transport_error(error: ureq::Error) -> PushError {
         match error {
-            ureq::Error::Timeout(_) => PushError::Timeout { gateway },
-            ureq::Error::HostNotFound => PushError::HostNotFound { gateway },
-            ureq::Error::ConnectionFailed => PushError::ConnectionRefused { gateway },
+            ureq::Error::Timeout(_) => PushError::Timeout,
+            ureq::Error::HostNotFound => PushError::HostNotFound,
+            ureq::Error::ConnectionFailed => PushError::ConnectionRefused,
             ureq::Error::Io(io) => match io.kind() {
-                ErrorKind::ConnectionRefused => PushError::ConnectionRefused { gateway },
-                ErrorKind::TimedOut | ErrorKind::WouldBlock => PushError::Timeout { gateway },
+                ErrorKind::ConnectionRefused => PushError::ConnectionRefused,
+                ErrorKind::TimedOut | ErrorKind::WouldBlock => PushError::Timeout,
                 _ => PushError::Transport {
-                    reason: redact(&format!("{gateway}: {io}")),
+                    reason: redact(&io.to_string()),
                 },
             },
             ureq::Error::Tls(reason) => PushError::Tls {
@@ -206,7 +202,7 @@ impl Pusher {
                 reason: tls.to_string(),
             },
             other => PushError::Transport {
-                reason: redact(&format!("{gateway}: {other}")),
+                reason: redact(&other.to_string()),
             },
         }
     }
@@ -247,9 +243,18 @@ mod tests {
     fn urls_are_checked() {
         assert!(Pusher::new("http://localhost:9091", "j").is_ok());
         assert!(Pusher::new("https://gw.example/prefix/", "j").is_ok());
-        for bad in ["not a url", "ftp://host:21", "localhost:9091", "http://", "http://h?x=1"] {
+        for bad in [
+            "not a url",
+            "ftp://host:21",
+            "localhost:9091",
+            "http://",
+            "http://h?x=1",
+        ] {
             let error = Pusher::new(bad, "j").unwrap_err();
-            assert!(error.to_string().contains("PUSHGATEWAY_URL"), "{bad}: {error}");
+            assert!(
+                error.to_string().contains("PUSHGATEWAY_URL"),
+                "{bad}: {error}"
+            );
         }
         let error = Pusher::new("http://h", "").unwrap_err();
         assert!(error.to_string().contains("PUSHGATEWAY_JOB"));

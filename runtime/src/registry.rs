@@ -76,7 +76,11 @@ impl Registry {
         };
         // The function's own labels win over the global ones of the same name.
         let mut merged: BTreeMap<String, String> = self.naming.labels.iter().cloned().collect();
-        merged.extend(labels.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        merged.extend(
+            labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let label_names: Vec<String> = merged.keys().cloned().collect();
         let label_values: Vec<String> = merged.values().cloned().collect();
 
@@ -97,7 +101,7 @@ impl Registry {
                     label_names
                 );
             }
-            return SummaryCore::leak();
+            return SummaryCore::leak(&full_name);
         }
         if family.help != help && reported.insert(format!("help {full_name} {help}")) {
             log::warn!(
@@ -109,12 +113,17 @@ impl Registry {
         if let Some(core) = family.series.get(&label_values) {
             return core;
         }
-        let core = SummaryCore::leak();
-        let registered = Desc::new(full_name.clone(), family.help.clone(), vec![], merged.into_iter().collect())
-            .and_then(|desc| {
-                self.prometheus
-                    .register(Box::new(SummaryCollector::new(desc, core)))
-            });
+        let core = SummaryCore::leak(&full_name);
+        let registered = Desc::new(
+            full_name.clone(),
+            family.help.clone(),
+            vec![],
+            merged.into_iter().collect(),
+        )
+        .and_then(|desc| {
+            self.prometheus
+                .register(Box::new(SummaryCollector::new(desc, core)))
+        });
         match registered {
             Ok(()) => {
                 family.series.insert(label_values, core);
@@ -152,7 +161,8 @@ impl Registry {
         if let Err(error) = TextEncoder::new().encode(&self.prometheus.gather(), &mut buffer) {
             log::warn!("pushtimer: cannot encode the metrics: {error}");
         }
-        String::from_utf8(buffer).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(buffer)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     fn lock_families(&self) -> MutexGuard<'_, Families> {
@@ -196,8 +206,14 @@ mod tests {
         let text = r.render();
         assert!(text.contains("# HELP ns_x_seconds Time of x.\n"), "{text}");
         assert!(text.contains("# TYPE ns_x_seconds summary\n"), "{text}");
-        assert!(text.contains("ns_x_seconds_sum{stage=\"fit\",team=\"ml\"} 2\n"), "{text}");
-        assert!(text.contains("ns_x_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"), "{text}");
+        assert!(
+            text.contains("ns_x_seconds_sum{stage=\"fit\",team=\"ml\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ns_x_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"),
+            "{text}"
+        );
     }
 
     #[test]

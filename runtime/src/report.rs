@@ -52,9 +52,7 @@ mod tests {
     #[test]
     fn the_same_failure_is_remembered_and_warnings_are_capped() {
         let mut reporter = Reporter::default();
-        let refused = Err(PushError::ConnectionRefused {
-            gateway: "g".into(),
-        });
+        let refused = Err(PushError::ConnectionRefused);
         for _ in 0..100 {
             reporter.report("g", &refused);
         }

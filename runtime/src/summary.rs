@@ -14,6 +14,8 @@ use prometheus::proto::{Metric, MetricFamily, MetricType};
 /// hold on to it without reference counting.
 #[derive(Debug, Default)]
 pub(crate) struct SummaryCore {
+    /// The full metric name, for messages.
+    name: Box<str>,
     count: AtomicU64,
     sum_nanos: AtomicU64,
     rejected: AtomicU64,
@@ -21,8 +23,16 @@ pub(crate) struct SummaryCore {
 
 impl SummaryCore {
     /// A series, leaked: series are never removed from the global registry.
-    pub(crate) fn leak() -> &'static SummaryCore {
-        Box::leak(Box::default())
+    pub(crate) fn leak(name: &str) -> &'static SummaryCore {
+        Box::leak(Box::new(SummaryCore {
+            name: name.into(),
+            ..SummaryCore::default()
+        }))
+    }
+
+    /// The full metric name, e.g. `ns_train_seconds`.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 
     /// Records one observation.

@@ -1,1 +1,462 @@
+//! Test support: a real Pushgateway on a free loopback port, a scraper that parses what it
+//! exposes, a child-process runner, and a plain stderr logger for the job binaries.
+//!
+//! When the `prometheus-pushgateway` binary is missing, [`Gateway::start`] returns `None` and
+//! says on stderr that the test was skipped and why; with `PUSHTIMER_REQUIRE_PUSHGATEWAY=1`
+//! (set by `.ci/run`) its absence fails the test instead.
 
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a Pushgateway may take to become ready.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// A `prometheus-pushgateway` child process on `127.0.0.1:<free port>`, without persistence.
+/// Killed on drop.
+pub struct Gateway {
+    child: Child,
+    port: u16,
+}
+
+impl Gateway {
+    /// Starts a gateway, or returns `None` (after saying so) when the binary is not installed.
+    pub fn start(test: &str) -> Option<Gateway> {
+        Self::start_with_args(test, &[])
+    }
+
+    /// [`start`](Self::start) with extra command-line flags.
+    pub fn start_with_args(test: &str, args: &[&str]) -> Option<Gateway> {
+        let Some(binary) = pushgateway_binary() else {
+            if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
+                panic!(
+                    "{test}: prometheus-pushgateway is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it"
+                );
+            }
+            eprintln!(
+                "SKIPPED {test}: the prometheus-pushgateway binary is not installed \
+                 (apt-get install prometheus-pushgateway, or set PUSHGATEWAY_BIN)"
+            );
+            return None;
+        };
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--persistence.file=")
+            .arg("--log.level=warn")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let mut gateway = Gateway { child, port };
+        gateway.wait_ready();
+        Some(gateway)
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    fn wait_ready(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the Pushgateway exited before it was ready: {status}");
+            }
+            if http_get(&format!("{}/-/ready", self.url())).is_some_and(|(code, _)| code == 200) {
+                return;
+            }
+            assert!(
+                started.elapsed() < READY_WITHIN,
+                "the Pushgateway was not ready within {READY_WITHIN:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Everything the gateway exposes on `/metrics`.
+    pub fn scrape(&self) -> Scrape {
+        let (code, body) = http_get(&format!("{}/metrics", self.url()))
+            .unwrap_or_else(|| panic!("cannot scrape {}", self.url()));
+        assert_eq!(code, 200, "scrape answered {code}: {body}");
+        Scrape::parse(&body)
+    }
+
+    /// Scrapes until `ready` holds for the scrape, at most `within`; returns that scrape.
+    /// For pushes made by a background thread: waits on the outcome, not on a guess.
+    pub fn scrape_until(&self, within: Duration, ready: impl Fn(&Scrape) -> bool) -> Scrape {
+        let started = Instant::now();
+        loop {
+            let scrape = self.scrape();
+            if ready(&scrape) || started.elapsed() > within {
+                return scrape;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pushgateway_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("PUSHGATEWAY_BIN") {
+        return Some(PathBuf::from(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
+        .flat_map(|dir| [dir.join("prometheus-pushgateway"), dir.join("pushgateway")])
+        .find(|candidate| candidate.is_file())
+}
+
+/// A loopback port nothing listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("no free loopback port")
+}
+
+/// A plain HTTP GET on loopback: `(status, body)`, or `None` when it could not connect.
+pub fn http_get(url: &str) -> Option<(u16, String)> {
+    http_request("GET", url, None)
+}
+
+/// A plain HTTP request on loopback: `(status, body)`, or `None` when it could not connect.
+pub fn http_request(method: &str, url: &str, body: Option<&str>) -> Option<(u16, String)> {
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(None)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent();
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("Content-Type", "text/plain; version=0.0.4")
+        .body(body.unwrap_or("").to_owned())
+        .ok()?;
+    let mut response = agent.run(request).ok()?;
+    let code = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    Some((code, text))
+}
+
+/// One sample line of the text exposition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// e.g. `train_seconds_count`
+    pub name: String,
+    /// Label name to value, unescaped.
+    pub labels: BTreeMap<String, String>,
+    /// The value.
+    pub value: f64,
+}
+
+/// A parsed `/metrics` page.
+#[derive(Debug, Clone, Default)]
+pub struct Scrape {
+    /// Every sample, in page order.
+    pub samples: Vec<Sample>,
+    /// `# HELP` text by family name, unescaped.
+    pub help: BTreeMap<String, String>,
+    /// `# TYPE` by family name.
+    pub types: BTreeMap<String, String>,
+}
+
+impl Scrape {
+    /// Parses the text exposition format 0.0.4. Panics on a line it cannot read, so a
+    /// malformed exposition fails the test.
+    pub fn parse(text: &str) -> Scrape {
+        let mut scrape = Scrape::default();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+                scrape.help.insert(name.to_owned(), unescape(help));
+            } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let (name, kind) = rest.split_once(' ').unwrap_or((rest, ""));
+                scrape.types.insert(name.to_owned(), kind.to_owned());
+            } else if line.starts_with('#') {
+                continue;
+            } else {
+                scrape.samples.push(parse_sample(line));
+            }
+        }
+        scrape
+    }
+
+    /// The samples named `name` whose labels include all of `labels`.
+    pub fn find(&self, name: &str, labels: &[(&str, &str)]) -> Vec<&Sample> {
+        self.samples
+            .iter()
+            .filter(|s| s.name == name)
+            .filter(|s| {
+                labels
+                    .iter()
+                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+            })
+            .collect()
+    }
+
+    /// The value of the one sample named `name` with these labels, if exactly one matches.
+    pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        match self.find(name, labels).as_slice() {
+            [one] => Some(one.value),
+            _ => None,
+        }
+    }
+}
+
+fn parse_sample(line: &str) -> Sample {
+    let (name_and_labels, value) = match line.rfind('}') {
+        Some(close) => {
+            let (head, tail) = line.split_at(close + 1);
+            (head, tail.trim())
+        }
+        None => line
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("malformed sample line: {line:?}")),
+    };
+    let value = value.split_whitespace().next().unwrap_or("");
+    let value: f64 = match value {
+        "+Inf" => f64::INFINITY,
+        "-Inf" => f64::NEG_INFINITY,
+        other => other
+            .parse()
+            .unwrap_or_else(|_| panic!("malformed value in {line:?}")),
+    };
+    let (name, labels) = match name_and_labels.split_once('{') {
+        Some((name, rest)) => (name, parse_labels(rest.trim_end_matches('}'), line)),
+        None => (name_and_labels.trim(), BTreeMap::new()),
+    };
+    Sample {
+        name: name.to_owned(),
+        labels,
+        value,
+    }
+}
+
+fn parse_labels(text: &str, line: &str) -> BTreeMap<String, String> {
+    let mut labels = BTreeMap::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || *c == ' ') {
+            chars.next();
+        }
+        let name: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=')).collect();
+        if name.is_empty() {
+            return labels;
+        }
+        assert_eq!(chars.next(), Some('='), "malformed labels in {line:?}");
+        assert_eq!(chars.next(), Some('"'), "malformed labels in {line:?}");
+        let mut value = String::new();
+        loop {
+            match chars.next() {
+                Some('\\') => match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some(other) => value.push(other),
+                    None => panic!("malformed escape in {line:?}"),
+                },
+                Some('"') => break,
+                Some(c) => value.push(c),
+                None => panic!("unterminated label value in {line:?}"),
+            }
+        }
+        labels.insert(name, value);
+    }
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("\\n", "\n").replace("\\\\", "\\")
+}
+
+/// The outcome of a child job.
+#[derive(Debug)]
+pub struct JobRun {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr (log lines, panic messages).
+    pub stderr: String,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+impl JobRun {
+    /// The stderr lines pushtimer logged as warnings.
+    pub fn warnings(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("WARN ") && l.contains("pushtimer"))
+            .collect()
+    }
+}
+
+/// How long a child job may run before the test gives up on it.
+pub const JOB_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `binary args` with `env` set on top of a clean pushtimer environment (no inherited
+/// `PUSHGATEWAY_*`/`PUSHTIMER_*`, no proxies), waits at most [`JOB_LIMIT`].
+pub fn run_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> JobRun {
+    let mut command = Command::new(binary);
+    command.args(args);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PUSHGATEWAY_")
+            || name.starts_with("PUSHTIMER_")
+            || name.to_ascii_lowercase().ends_with("_proxy")
+        {
+            command.env_remove(name);
+        }
+    }
+    command.envs(env.iter().copied());
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = command.spawn().expect("cannot start the job binary");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("cannot wait for the job") {
+            break status;
+        }
+        if started.elapsed() > JOB_LIMIT {
+            let _ = child.kill();
+            panic!("the job did not end within {JOB_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let elapsed = started.elapsed();
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        let _ = out.read_to_string(&mut stdout);
+    }
+    if let Some(mut err) = child.stderr.take() {
+        let _ = err.read_to_string(&mut stderr);
+    }
+    JobRun {
+        status,
+        stdout,
+        stderr,
+        elapsed,
+    }
+}
+
+/// A logger that writes `LEVEL target: message` lines to stderr, for the job binaries.
+pub fn init_stderr_logger() {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+            metadata.level() <= log::Level::Info
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if self.enabled(record.metadata()) {
+                eprintln!("{} {}: {}", record.level(), record.target(), record.args());
+            }
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: Stderr = Stderr;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+}
+
+/// Runs a future to completion on this thread (std only; the futures in these tests never
+/// wait on anything external).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// What a [`FakeGateway`] does with each request.
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// Accepts the connection and never answers.
+    Blackhole,
+    /// Answers every request with this status and body.
+    Status(u16, &'static str),
+}
+
+/// A loopback server for what a real Pushgateway cannot be made to do (never answer, answer
+/// 503). Runs until the test process ends.
+pub struct FakeGateway {
+    port: u16,
+}
+
+impl FakeGateway {
+    /// Starts one on a free loopback port.
+    pub fn start(behaviour: Behaviour) -> FakeGateway {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("local addr").port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                match &behaviour {
+                    Behaviour::Blackhole => held.push(stream),
+                    Behaviour::Status(code, body) => {
+                        let (code, body) = (*code, *body);
+                        std::thread::spawn(move || answer(stream, code, body));
+                    }
+                }
+            }
+        });
+        FakeGateway { port }
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+fn answer(mut stream: std::net::TcpStream, code: u16, body: &str) {
+    use std::io::{BufRead, BufReader, Write};
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(clone);
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut request_body = vec![0; length];
+    let _ = reader.read_exact(&mut request_body);
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {code} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}

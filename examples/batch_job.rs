@@ -1,0 +1,317 @@
+//! A nightly ETL batch job timed with pushtimer.
+//!
+//! The job loads a few shards of raw CSV, turns each into per-user features (one shard is
+//! corrupt and gets skipped), uploads the features, and reports what pushtimer recorded.
+//! Work is simulated with short sleeps; the whole run takes well under a second.
+//!
+//! ```text
+//! cargo run -p pushtimer-examples --example batch_job
+//! PUSHGATEWAY_URL=http://localhost:9091 cargo run -p pushtimer-examples --example batch_job
+//! ```
+//!
+//! Pushtimer's warnings (an unreachable gateway, a bad setting) go through the `log` crate;
+//! this job shows them with `env_logger` at level `warn`, or whatever `RUST_LOG` says.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use pushtimer::{PushError, Summary};
+
+/// Shards in tonight's export.
+const SHARDS: usize = 4;
+/// Rows per upload request.
+const UPLOAD_CHUNK: usize = 4;
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+
+    // The scheduler queued the job a while ago; we only get a worker slot now. That wait is
+    // not a function call, so it is measured by hand.
+    let enqueued = Instant::now();
+    sleep(Duration::from_millis(60)); // stand-in for waiting on the cluster queue
+    let queue_wait = Summary::builder("etl_queue_wait")
+        .help("Time the job waited for a worker slot before it started.")
+        .label("queue", "nightly")
+        .register();
+    match queue_wait {
+        Ok(queue_wait) => queue_wait.observe_duration(enqueued.elapsed()),
+        // Metrics never hurt the job: a bad name is a warning, not a failure.
+        Err(error) => log::warn!("queue wait not recorded: {error}"),
+    }
+
+    let mut features = Vec::new();
+    for i in 0..SHARDS {
+        let shard = load_shard(i);
+        match transform(&shard) {
+            Ok(rows) => features.extend(rows),
+            Err(error) => println!("skipped: {error}"),
+        }
+    }
+
+    let uploaded = block_on(upload(&features));
+    println!("uploaded {uploaded} feature rows from {SHARDS} shards\n");
+
+    report(&pushtimer::render());
+    push();
+}
+
+/// Loads one shard of the nightly export from object storage.
+///
+/// Called once per shard; every call lands in the same series.
+#[pushtimer::timed(name = "etl_load_shard", labels(stage = "load"))]
+fn load_shard(i: usize) -> Shard {
+    sleep(Duration::from_millis(35));
+    let mut lines: Vec<String> = (0..5)
+        .map(|row| format!("{},{}.{}", 100 + i * 10 + row, row + 1, i))
+        .collect();
+    if i == 2 {
+        // Every night has one of these.
+        lines.push(String::from("117,n/a"));
+    }
+    Shard { id: i, lines }
+}
+
+/// Parses one shard's rows and turns them into per-user features.
+///
+/// Fails on the first malformed row; the call is recorded either way.
+#[pushtimer::timed(name = "etl_transform")]
+fn transform(shard: &Shard) -> Result<Vec<Feature>, TransformError> {
+    if shard.lines.is_empty() {
+        return Err(TransformError::Empty { shard: shard.id });
+    }
+    let mut features = Vec::with_capacity(shard.lines.len());
+    for (number, line) in shard.lines.iter().enumerate() {
+        sleep(Duration::from_millis(5));
+        let (user, value) = parse_row(line).ok_or_else(|| TransformError::BadRow {
+            shard: shard.id,
+            line: number + 1,
+            text: line.clone(),
+        })?;
+        features.push(Feature {
+            user,
+            score: value.ln_1p(),
+        });
+    }
+    Ok(features)
+}
+
+/// Uploads the features to the feature store, a few rows per request.
+///
+/// Timed from the first poll to completion, across every await.
+#[pushtimer::timed(name = "etl_upload")]
+async fn upload(features: &[Feature]) -> usize {
+    let mut sent = 0;
+    for chunk in features.chunks(UPLOAD_CHUNK) {
+        sent += send_chunk(chunk).await;
+    }
+    sent
+}
+
+/// One upload request: simulated by a short sleep and a yield back to the executor.
+async fn send_chunk(chunk: &[Feature]) -> usize {
+    sleep(Duration::from_millis(20));
+    let _checksum: f64 = chunk.iter().map(|f| f64::from(f.user) * f.score).sum();
+    YieldNow(false).await;
+    chunk.len()
+}
+
+/// Prints a table of every summary in `exposition`, then the exposition itself.
+fn report(exposition: &str) {
+    let rows = summaries(exposition);
+    let headers = ["metric", "labels", "count", "sum (s)", "avg (ms)"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|((name, labels), stats)| {
+            let average_ms = if stats.count > 0 {
+                stats.sum / stats.count as f64 * 1000.0
+            } else {
+                0.0
+            };
+            [
+                name.clone(),
+                if labels.is_empty() {
+                    String::from("-")
+                } else {
+                    labels.clone()
+                },
+                format!("{}", stats.count),
+                format!("{:.3}", stats.sum),
+                format!("{average_ms:.1}"),
+            ]
+        })
+        .collect();
+    let mut widths = headers.map(str::len);
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.len());
+        }
+    }
+    let line = |row: [&str; 5]| {
+        let [name, labels, count, sum, average] = row;
+        let [w0, w1, w2, w3, w4] = widths;
+        println!("{name:<w0$}  {labels:<w1$}  {count:>w2$}  {sum:>w3$}  {average:>w4$}");
+    };
+
+    println!("== recorded timings ==");
+    line(headers);
+    line(widths.map(|w| "-".repeat(w)).each_ref().map(String::as_str));
+    for row in &cells {
+        line(row.each_ref().map(String::as_str));
+    }
+    println!("\n== raw exposition (what a push sends) ==");
+    print!("{exposition}");
+}
+
+/// `count` and `sum` of one summary series.
+#[derive(Debug, Default)]
+struct Stats {
+    count: u64,
+    sum: f64,
+}
+
+/// The summary series of a text exposition (format 0.0.4), keyed by metric name and labels.
+fn summaries(exposition: &str) -> BTreeMap<(String, String), Stats> {
+    let summary_names: Vec<&str> = exposition
+        .lines()
+        .filter_map(|line| line.strip_prefix("# TYPE "))
+        .filter_map(|rest| rest.strip_suffix(" summary"))
+        .collect();
+    let mut series: BTreeMap<(String, String), Stats> = BTreeMap::new();
+    for line in exposition.lines().filter(|line| !line.starts_with('#')) {
+        let Some((sample, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        let (name, labels) = match sample.split_once('{') {
+            Some((name, rest)) => (name, rest.strip_suffix('}').unwrap_or(rest)),
+            None => (sample, ""),
+        };
+        let (base, is_count) = if let Some(base) = name.strip_suffix("_count") {
+            (base, true)
+        } else if let Some(base) = name.strip_suffix("_sum") {
+            (base, false)
+        } else {
+            continue;
+        };
+        if !summary_names.contains(&base) {
+            continue;
+        }
+        let stats = series
+            .entry((base.to_owned(), labels.to_owned()))
+            .or_default();
+        if is_count {
+            stats.count = value.parse().unwrap_or(0);
+        } else {
+            stats.sum = value.parse().unwrap_or(0.0);
+        }
+    }
+    series
+}
+
+/// Pushes now when a gateway is configured, and says how it went. Never fails the job: the
+/// exit code is the same whatever the gateway does.
+fn push() {
+    println!();
+    match pushtimer::flush() {
+        Ok(()) => println!("pushed to {}", gateway_for_display()),
+        Err(PushError::NotConfigured) => println!(
+            "not pushed: PUSHGATEWAY_URL is not set; \
+             run with PUSHGATEWAY_URL=http://localhost:9091 to push these metrics"
+        ),
+        Err(error) => println!("not pushed: {error}"),
+    }
+}
+
+/// `PUSHGATEWAY_URL` without any `user:password@` part, fit for printing.
+fn gateway_for_display() -> String {
+    let url = std::env::var("PUSHGATEWAY_URL").unwrap_or_default();
+    let url = url.trim();
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// Runs a future to completion on the current thread.
+///
+/// Std only, and it polls in a loop rather than sleeping until woken: enough for this example,
+/// whose futures never wait on I/O. A real job would use its async runtime's `block_on`.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// A future that is pending once, like an await on I/O that is not ready yet.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// One shard of raw `user,value` rows.
+struct Shard {
+    id: usize,
+    lines: Vec<String>,
+}
+
+/// One transformed row.
+struct Feature {
+    user: u32,
+    score: f64,
+}
+
+/// `user,value`, or `None` when either field does not parse.
+fn parse_row(line: &str) -> Option<(u32, f64)> {
+    let (user, value) = line.split_once(',')?;
+    Some((user.trim().parse().ok()?, value.trim().parse().ok()?))
+}
+
+/// Why a shard could not be transformed.
+#[derive(Debug)]
+enum TransformError {
+    Empty {
+        shard: usize,
+    },
+    BadRow {
+        shard: usize,
+        line: usize,
+        text: String,
+    },
+}
+
+impl fmt::Display for TransformError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransformError::Empty { shard } => write!(f, "shard {shard} has no rows"),
+            TransformError::BadRow { shard, line, text } => {
+                write!(f, "shard {shard}, line {line}: malformed row {text:?}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TransformError {}

@@ -1,0 +1,6 @@
+#[pushtimer::timed]
+const fn answer() -> u32 {
+    42
+}
+
+fn main() {}

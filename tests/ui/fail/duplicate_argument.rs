@@ -1,0 +1,4 @@
+#[pushtimer::timed(name = "load_shard", name = "load")]
+fn load_shard() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels(stage = "fit", model = "unet", stage = "eval"))]
+fn train() {}
+
+fn main() {}

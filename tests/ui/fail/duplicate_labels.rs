@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels(stage = "fit"), labels(model = "unet"))]
+fn train() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[pushtimer::timed]
+fn größe() -> usize {
+    3
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pushtimer::timed(help = foo)]
+fn load_shard() {}
+
+fn main() {}

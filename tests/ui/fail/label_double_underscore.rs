@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels(__name__ = "other"))]
+fn train() {}
+
+fn main() {}

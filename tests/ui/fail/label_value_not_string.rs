@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels(stage = 1))]
+fn train() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels = "x")]
+fn train() {}
+
+fn main() {}

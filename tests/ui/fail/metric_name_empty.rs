@@ -1,0 +1,4 @@
+#[pushtimer::timed(name = "")]
+fn load_shard() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pushtimer::timed(name = "a b")]
+fn load_shard() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pushtimer::timed(name = 5)]
+fn load_shard() {}
+
+fn main() {}

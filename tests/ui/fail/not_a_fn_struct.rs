@@ -1,0 +1,6 @@
+#[pushtimer::timed]
+struct Model {
+    layers: u32,
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels(instance = "host-1"))]
+fn train() {}
+
+fn main() {}

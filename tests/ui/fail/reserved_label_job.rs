@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels(stage = "fit", job = "train"))]
+fn train() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels(quantile = "0.5"))]
+fn train() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+trait Trainer {
+    #[pushtimer::timed]
+    fn train(&self);
+}
+
+fn main() {}

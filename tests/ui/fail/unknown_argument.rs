@@ -1,0 +1,4 @@
+#[pushtimer::timed(name = "load_shard", unit = "seconds")]
+fn load_shard() {}
+
+fn main() {}

@@ -1,0 +1,25 @@
+#![deny(warnings)]
+
+/// Loads one shard from disk.
+///
+/// The first line above becomes the HELP text of `load_shard_seconds`.
+#[must_use]
+#[pushtimer::timed]
+#[inline]
+pub fn load_shard(id: u32) -> Vec<u8> {
+    vec![0; id as usize]
+}
+
+/// Doc comments after the attribute are kept too.
+#[pushtimer::timed(help = "Explicit help wins over the doc comment")]
+#[must_use = "the checksum is the whole point"]
+#[allow(clippy::cast_possible_truncation)]
+fn checksum(bytes: &[u8]) -> u8 {
+    bytes.iter().fold(0u8, |acc, b| acc.wrapping_add(*b))
+}
+
+fn main() {
+    let shard = load_shard(3);
+    assert_eq!(shard.len(), 3);
+    assert_eq!(checksum(&shard), 0);
+}
