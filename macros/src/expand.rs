@@ -33,7 +33,9 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
             {
                 return Err(syn::Error::new(
                     item.sig.ident.span(),
-                    "this function's name is not a valid metric name; give one with #[timed(name = \"...\")]",
+                    format!(
+                        "the function name `{fn_name}` is not a valid metric name (it must match [a-zA-Z_:][a-zA-Z0-9_:]*); give one explicitly, e.g. #[timed(name = \"load_shard\")]"
+                    ),
                 ));
             }
             fn_name.clone()
@@ -171,5 +173,58 @@ fn metric_docs(metric: &str, help: &TokenStream, labels: &[(String, String)]) ->
         #(#[doc = #lines])*
         #[doc = ::core::concat!("- HELP: \"", #help, "\"")]
         #(#[doc = #after_help])*
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(args: &str, item: &str) -> String {
+        let mut parsed = TimedArgs::default();
+        let parser = syn::meta::parser(|meta| parsed.parse_arg(meta));
+        syn::parse::Parser::parse_str(parser, args).expect("arguments parse");
+        let item: ItemFn = syn::parse_str(item).expect("item parses");
+        expand(parsed, item).expect("expands").to_string()
+    }
+
+    #[test]
+    fn docs_name_the_summary_its_labels_and_promql() {
+        let out = expand_str(
+            r#"name = "train", labels(stage = "fit")"#,
+            "/// Trains.\nfn train() {}",
+        );
+        assert!(out.contains("# Metrics"), "{out}");
+        assert!(out.contains("**`train_seconds`**"), "{out}");
+        assert!(
+            out.contains(r#"the constant labels `{stage=\"fit\"}`"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                r#"train_seconds_sum{stage=\"fit\"} / train_seconds_count{stage=\"fit\"}"#
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(r#"sum by (job) (train_seconds_count{stage=\"fit\"})"#),
+            "{out}"
+        );
+        assert!(out.contains(r#""- HELP: \"" , "Trains." , "\"""#), "{out}");
+    }
+
+    #[test]
+    fn original_attributes_and_signature_are_kept() {
+        let out = expand_str(
+            "",
+            "#[must_use] #[track_caller] pub(crate) fn f<T: Copy>(x: T) -> T where T: Send { x }",
+        );
+        assert!(out.contains("# [must_use]"), "{out}");
+        assert!(out.contains("# [track_caller]"), "{out}");
+        assert!(
+            out.contains("pub (crate) fn f < T : Copy > (x : T) -> T where T : Send"),
+            "{out}"
+        );
+        assert!(out.contains(r#"CallSite :: new ("f_seconds""#), "{out}");
     }
 }

@@ -49,15 +49,17 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
 /// one (a trait method, a foreign fn) gets its own message spanning the signature; anything else
 /// is pointed at by its first keyword (e.g. `struct`), past any attributes and visibility.
 fn not_a_function(item: TokenStream) -> TokenStream {
-    if let Ok(declaration) = syn::parse::<syn::TraitItemFn>(item.clone()) {
-        if declaration.default.is_none() {
-            return syn::Error::new_spanned(
-                quote::quote!(#(declaration.sig) #(declaration.semi_token)),
-                "#[timed] needs a function body to time, and this declaration has none; put #[timed] on the method in each impl, e.g. `impl Trainer for Model { #[timed] fn train(&self) { ... } }`",
-            )
-            .to_compile_error()
-            .into();
-        }
+    let declaration = syn::parse::<syn::TraitItemFn>(item.clone())
+        .ok()
+        .filter(|declaration| declaration.default.is_none());
+    if let Some(declaration) = declaration {
+        let (sig, semi) = (&declaration.sig, &declaration.semi_token);
+        return syn::Error::new_spanned(
+            quote::quote!(#sig #semi),
+            "#[timed] needs a function body to time, and this declaration has none; put #[timed] on the method in each impl, e.g. `impl Trainer for Model { #[timed] fn train(&self) { ... } }`",
+        )
+        .to_compile_error()
+        .into();
     }
     let span = proc_macro2::TokenStream::from(item)
         .into_iter()

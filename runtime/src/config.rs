@@ -81,9 +81,12 @@ impl Config {
     /// [`from_env`](Self::from_env) with the environment given as a function, for tests.
     pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
-        let mut config = Config::default();
-        config.gateway = get(var::URL).map(|url| url.trim().to_owned());
-        config.job = get(var::JOB);
+        let mut config = Config {
+            gateway: get(var::URL).map(|url| url.trim().to_owned()),
+            job: get(var::JOB),
+            namespace: get(var::NAMESPACE).map(|ns| ns.trim().to_owned()),
+            ..Config::default()
+        };
         for (name, slot) in [
             (var::TIMEOUT, &mut config.timeout),
             (var::PUSH_INTERVAL, &mut config.push_interval),
@@ -98,7 +101,6 @@ impl Config {
                 }
             }
         }
-        config.namespace = get(var::NAMESPACE).map(|ns| ns.trim().to_owned());
         if let Some(text) = get(var::LABELS) {
             let (labels, problems) = parse_labels(&text);
             config.labels = labels;

@@ -75,7 +75,10 @@ impl fmt::Display for PushError {
             }
             PushError::HostNotFound => write!(f, "host not found (DNS)"),
             PushError::Timeout => {
-                write!(f, "no answer within the push deadline (PUSHGATEWAY_TIMEOUT)")
+                write!(
+                    f,
+                    "no answer within the push deadline (PUSHGATEWAY_TIMEOUT)"
+                )
             }
             PushError::Tls { reason } => write!(f, "TLS failure: {reason}"),
             PushError::Status { code, body } if body.is_empty() => {

@@ -64,10 +64,10 @@ pub(crate) fn flush() -> Result<(), PushError> {
 
 /// The push at process exit: only when the runtime exists (something was timed or rendered).
 pub(crate) fn final_push() {
-    if let Some(runtime) = RUNTIME.get() {
-        if let Ok(pusher) = &runtime.pushing {
-            pusher.final_flush(&runtime.registry);
-        }
+    if let Some(runtime) = RUNTIME.get()
+        && let Ok(pusher) = &runtime.pushing
+    {
+        pusher.final_flush(&runtime.registry);
     }
 }
 

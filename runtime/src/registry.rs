@@ -148,10 +148,10 @@ impl Registry {
             self.prometheus.register(Box::new(counter.clone())).ok()?;
             Some(counter)
         });
-        if let Some(counter) = counter {
-            if let Ok(series) = counter.get_metric_with_label_values(&[summary]) {
-                series.inc();
-            }
+        if let Some(counter) = counter
+            && let Ok(series) = counter.get_metric_with_label_values(&[summary])
+        {
+            series.inc();
         }
     }
 

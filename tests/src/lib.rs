@@ -6,7 +6,7 @@
 //! (set by `.ci/run`) its absence fails the test instead.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -36,7 +36,10 @@ impl Gateway {
                     "{test}: prometheus-pushgateway is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it"
                 );
             }
-            eprintln!(
+            // Written to the stderr handle, not with `eprintln!`, which the test harness
+            // captures and hides for passing tests: a skip must be visible.
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED {test}: the prometheus-pushgateway binary is not installed \
                  (apt-get install prometheus-pushgateway, or set PUSHGATEWAY_BIN)"
             );
@@ -446,10 +449,10 @@ fn answer(mut stream: std::net::TcpStream, code: u16, body: &str) {
         if line.is_empty() {
             break;
         }
-        if let Some((name, value)) = line.split_once(':') {
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
         }
     }
     let mut request_body = vec![0; length];

@@ -1,5 +1,6 @@
 #[pushtimer::timed]
-struct Model {
+/// A model; the error points at `struct`, past the doc comment and the visibility.
+pub(crate) struct Model {
     layers: u32,
 }
 

@@ -10,10 +10,9 @@ pub fn load_shard(id: u32) -> Vec<u8> {
     vec![0; id as usize]
 }
 
-/// Doc comments after the attribute are kept too.
 #[pushtimer::timed(help = "Explicit help wins over the doc comment")]
+/// Doc comments and attributes after `#[timed]` are kept too.
 #[must_use = "the checksum is the whole point"]
-#[allow(clippy::cast_possible_truncation)]
 fn checksum(bytes: &[u8]) -> u8 {
     bytes.iter().fold(0u8, |acc, b| acc.wrapping_add(*b))
 }
