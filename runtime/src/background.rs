@@ -1,16 +1,19 @@
 //! The background thread that pushes, and the flushes that wait for it.
 //!
-//! One thread does all network work, so at most one push is in flight and callers never wait
-//! on the network. Every `push_interval` it renders the registry and pushes if anything changed
-//! since the last successful push (bursts of calls coalesce into one push of the latest state).
+//! One thread does all network work, so at most one request is in flight, requests reach the
+//! gateway in the order they were made, and callers never wait on the network. Every
+//! `push_interval` it renders the registry and pushes if anything changed since the last
+//! successful push (bursts of calls coalesce into one push of the latest state).
 //! [`BackgroundPusher::flush`] asks it for a push of the current state and waits for that one,
-//! bounded by the push deadline.
+//! bounded by the push deadline; at exit the same happens, or a delete of the group when
+//! `PUSHGATEWAY_DELETE_ON_EXIT` is set.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::config::PushMethod;
 use crate::error::PushError;
 use crate::pusher::Pusher;
 use crate::registry::Registry;
@@ -19,32 +22,55 @@ use crate::report::Reporter;
 pub(crate) struct BackgroundPusher {
     pusher: Pusher,
     interval: Duration,
-    flushes: Mutex<Flushes>,
-    /// Wakes the thread for a flush.
+    method: PushMethod,
+    delete_on_exit: bool,
+    requests: Mutex<Requests>,
+    /// Wakes the thread for a request.
     wake: Condvar,
-    /// Wakes flushers when a push completed.
+    /// Wakes waiters when a request completed.
     completed: Condvar,
-    /// False when the thread could not be started: flushes then push on the caller's thread.
+    /// False when the thread could not be started: requests then run on the caller's thread.
     thread_running: AtomicBool,
     reporter: Mutex<Reporter>,
 }
 
-/// Flush requests are numbered; `done` is the highest number a completed push covered.
-struct Flushes {
+/// Requests are numbered; `done` is the highest number a completed request covered.
+struct Requests {
     requested: u64,
     done: u64,
     last_result: Result<(), PushError>,
+    /// The group is to be deleted (at exit); after that nothing is pushed any more.
+    delete: bool,
+}
+
+/// What one round of the thread does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// Push if the state changed since the last successful push.
+    PushIfChanged,
+    /// Push the current state, changed or not (a flush).
+    Push,
+    /// Delete the group.
+    Delete,
 }
 
 impl BackgroundPusher {
-    pub(crate) fn new(pusher: Pusher, interval: Duration) -> Self {
+    pub(crate) fn new(
+        pusher: Pusher,
+        interval: Duration,
+        method: PushMethod,
+        delete_on_exit: bool,
+    ) -> Self {
         BackgroundPusher {
             pusher,
             interval,
-            flushes: Mutex::new(Flushes {
+            method,
+            delete_on_exit,
+            requests: Mutex::new(Requests {
                 requested: 0,
                 done: 0,
                 last_result: Ok(()),
+                delete: false,
             }),
             wake: Condvar::new(),
             completed: Condvar::new(),
@@ -68,32 +94,47 @@ impl BackgroundPusher {
 
     fn run(&self, registry: &Registry) {
         let mut last_pushed: Option<String> = None;
+        let mut deleted = false;
         loop {
-            let (target, forced) = {
-                let mut flushes = self.lock_flushes();
-                if flushes.requested == flushes.done {
-                    flushes = self
+            let (target, action) = {
+                let mut requests = self.lock_requests();
+                if requests.requested == requests.done {
+                    requests = self
                         .wake
-                        .wait_timeout(flushes, self.interval)
+                        .wait_timeout(requests, self.interval)
                         .unwrap_or_else(PoisonError::into_inner)
                         .0;
                 }
-                (flushes.requested, flushes.requested > flushes.done)
+                let action = if requests.requested == requests.done {
+                    Action::PushIfChanged
+                } else if requests.delete {
+                    Action::Delete
+                } else {
+                    Action::Push
+                };
+                (requests.requested, action)
             };
-            // Nothing in a push may stop this thread: a panic (say, in the user's logger) ends
-            // this one attempt only.
+            // Nothing in a round may stop this thread: a panic (say, in the user's logger) ends
+            // this one round only.
             let result = catch_unwind(AssertUnwindSafe(|| {
-                self.push_if_needed(registry, forced, &mut last_pushed)
+                if deleted {
+                    return Ok(());
+                }
+                if action == Action::Delete {
+                    deleted = true;
+                    return self.report(self.pusher.delete());
+                }
+                self.push_if_needed(registry, action == Action::Push, &mut last_pushed)
             }))
             .unwrap_or_else(|_| {
                 Err(PushError::Transport {
                     reason: "a panic interrupted the push".into(),
                 })
             });
-            if forced {
-                let mut flushes = self.lock_flushes();
-                flushes.done = flushes.done.max(target);
-                flushes.last_result = result;
+            if action != Action::PushIfChanged {
+                let mut requests = self.lock_requests();
+                requests.done = requests.done.max(target);
+                requests.last_result = result;
                 self.completed.notify_all();
             }
         }
@@ -110,15 +151,21 @@ impl BackgroundPusher {
         if body.is_empty() || (!forced && last_pushed.as_deref() == Some(body.as_str())) {
             return Ok(());
         }
-        let result = self.push_and_report(&body);
+        let result = self.push(&body);
         if result.is_ok() {
             *last_pushed = Some(body);
         }
         result
     }
 
-    fn push_and_report(&self, body: &str) -> Result<(), PushError> {
-        let result = self.pusher.push(body);
+    fn push(&self, body: &str) -> Result<(), PushError> {
+        self.report(match self.method {
+            PushMethod::Put => self.pusher.push(body),
+            PushMethod::Post => self.pusher.add(body),
+        })
+    }
+
+    fn report(&self, result: Result<(), PushError>) -> Result<(), PushError> {
         self.reporter
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -128,49 +175,53 @@ impl BackgroundPusher {
 
     /// Pushes the current state now and waits for it, at most the push deadline.
     pub(crate) fn flush(&self, registry: &Registry) -> Result<(), PushError> {
+        self.request(registry, false)
+    }
+
+    /// The last act at exit: a push of the final state, or the group's deletion when
+    /// `PUSHGATEWAY_DELETE_ON_EXIT` is set. A request still under way when the deadline passes
+    /// is reported here, since the process ends before the thread could say so.
+    pub(crate) fn finish(&self, registry: &Registry) {
+        if let Err(PushError::FlushDeadline) = self.request(registry, self.delete_on_exit) {
+            let _ = self.report(Err(PushError::Timeout));
+        }
+    }
+
+    fn request(&self, registry: &Registry, delete: bool) -> Result<(), PushError> {
         if !self.thread_running.load(Ordering::Acquire) {
+            if delete {
+                return self.report(self.pusher.delete());
+            }
             let body = registry.render();
             return if body.is_empty() {
                 Ok(())
             } else {
-                self.push_and_report(&body)
+                self.push(&body)
             };
         }
         let deadline = Instant::now() + self.pusher.deadline();
-        let mut flushes = self.lock_flushes();
-        flushes.requested += 1;
-        let ticket = flushes.requested;
+        let mut requests = self.lock_requests();
+        requests.requested += 1;
+        requests.delete |= delete;
+        let ticket = requests.requested;
         self.wake.notify_all();
-        while flushes.done < ticket {
+        while requests.done < ticket {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(PushError::FlushDeadline);
             }
-            flushes = self
+            requests = self
                 .completed
-                .wait_timeout(flushes, left)
+                .wait_timeout(requests, left)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
-        flushes.last_result.clone()
+        requests.last_result.clone()
     }
 
-    /// The flush at exit. A push that fails is reported by the thread; one that is still under
-    /// way when the deadline passes is reported here, since the process ends before the
-    /// thread could say so.
-    pub(crate) fn final_flush(&self, registry: &Registry) {
-        if let Err(PushError::FlushDeadline) = self.flush(registry) {
-            let timeout = Err(PushError::Timeout);
-            self.reporter
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .report(&self.pusher.url(), &timeout);
-        }
-    }
-
-    fn lock_flushes(&self) -> MutexGuard<'_, Flushes> {
-        // Every update of `Flushes` is a single assignment, so a poisoned lock holds a
+    fn lock_requests(&self) -> MutexGuard<'_, Requests> {
+        // Every update of `Requests` is a single assignment, so a poisoned lock holds a
         // consistent state.
-        self.flushes.lock().unwrap_or_else(PoisonError::into_inner)
+        self.requests.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

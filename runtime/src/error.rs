@@ -44,6 +44,16 @@ pub enum PushError {
 }
 
 impl PushError {
+    /// Worth another attempt within the deadline: the gateway may be restarting or busy.
+    /// Client errors (4xx), TLS and configuration problems will not go away by retrying.
+    pub(crate) fn is_retryable(&self) -> bool {
+        match self {
+            PushError::ConnectionRefused | PushError::Timeout | PushError::Transport { .. } => true,
+            PushError::Status { code, .. } => *code >= 500,
+            _ => false,
+        }
+    }
+
     /// A short name of the kind of failure, used so the same failure is logged once, not on
     /// every push.
     pub(crate) fn kind(&self) -> String {
@@ -81,6 +91,11 @@ impl fmt::Display for PushError {
                 )
             }
             PushError::Tls { reason } => write!(f, "TLS failure: {reason}"),
+            PushError::Status { code, body } if *code == 401 || *code == 403 => write!(
+                f,
+                "the Pushgateway answered HTTP {code} {body}: check PUSHGATEWAY_USERNAME and \
+                 PUSHGATEWAY_PASSWORD, or PUSHGATEWAY_BEARER_TOKEN_FILE"
+            ),
             PushError::Status { code, body } if body.is_empty() => {
                 write!(f, "the Pushgateway answered HTTP {code}")
             }

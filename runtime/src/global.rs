@@ -5,9 +5,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::background::BackgroundPusher;
-use crate::config::{Config, var};
+use crate::config::Config;
 use crate::error::PushError;
-use crate::pusher::Pusher;
 use crate::registry::Registry;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -67,21 +66,22 @@ pub(crate) fn final_push() {
     if let Some(runtime) = RUNTIME.get()
         && let Ok(pusher) = &runtime.pushing
     {
-        pusher.final_flush(&runtime.registry);
+        pusher.finish(&runtime.registry);
     }
 }
 
 impl Runtime {
     fn new(mut config: Config) -> Self {
         let naming = config.naming();
-        let pushing = match &config.gateway {
-            None => Err(PushError::NotConfigured),
-            Some(url) => {
-                let job = config.job.clone().unwrap_or_else(default_job);
-                Pusher::new(url, &job).map(|pusher| {
-                    BackgroundPusher::new(pusher.timeout(config.timeout), config.push_interval)
-                })
-            }
+        let pushing = match config.pusher() {
+            Ok(Some(pusher)) => Ok(BackgroundPusher::new(
+                pusher,
+                config.push_interval,
+                config.method,
+                config.delete_on_exit,
+            )),
+            Ok(None) => Err(PushError::NotConfigured),
+            Err(error) => Err(error),
         };
         let mut problems = std::mem::take(&mut config.problems);
         if let Err(error @ PushError::InvalidConfig { .. }) = &pushing {
@@ -109,20 +109,4 @@ impl Runtime {
             crate::exit_hook::install();
         }
     }
-}
-
-/// `PUSHGATEWAY_JOB`'s default: the executable's file stem, e.g. `train` for
-/// `/usr/local/bin/train`.
-fn default_job() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| {
-            exe.file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned())
-        })
-        .filter(|stem| !stem.is_empty())
-        .unwrap_or_else(|| {
-            log::warn!("pushtimer: cannot name the executable; set {}", var::JOB);
-            String::from("pushtimer")
-        })
 }

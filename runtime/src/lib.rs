@@ -37,10 +37,17 @@
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
-//! | `PUSHGATEWAY_URL` | unset: no pushing | base URL of the Pushgateway |
+//! | `PUSHGATEWAY_URL` | unset: no pushing | base URL of the Pushgateway (`user:pw@` = basic auth) |
 //! | `PUSHGATEWAY_JOB` | executable file stem | the `job` grouping label |
-//! | `PUSHGATEWAY_TIMEOUT` | `5s` | deadline of one push, and of the final push at exit |
+//! | `PUSHGATEWAY_GROUPING` | none | extra grouping labels, `instance=worker-3,shard=7` |
+//! | `PUSHGATEWAY_TIMEOUT` | `5s` | deadline of one push (retries included), and of the final push |
 //! | `PUSHGATEWAY_PUSH_INTERVAL` | `1s` | how often changed metrics are pushed |
+//! | `PUSHGATEWAY_METHOD` | `put` | `put` replaces the group, `post` only our families |
+//! | `PUSHGATEWAY_DELETE_ON_EXIT` | `false` | delete the group at exit instead of pushing |
+//! | `PUSHGATEWAY_CA_FILE` | public roots | PEM CA certificates; when set, only these are trusted |
+//! | `PUSHGATEWAY_CLIENT_CERT_FILE`, `PUSHGATEWAY_CLIENT_KEY_FILE` | none | mutual TLS |
+//! | `PUSHGATEWAY_USERNAME`, `PUSHGATEWAY_PASSWORD` | none | basic auth |
+//! | `PUSHGATEWAY_BEARER_TOKEN_FILE` | none | bearer token file, re-read when it changes |
 //! | `PUSHTIMER_NAMESPACE` | none | prefix of every metric name |
 //! | `PUSHTIMER_LABELS` | none | constant labels on every series, `team=ml,project=seg` |
 #![deny(unsafe_code)]
@@ -49,6 +56,7 @@
 // Lets the code `#[timed]` generates (which names `::pushtimer`) compile inside this crate too.
 extern crate self as pushtimer;
 
+mod auth;
 mod background;
 mod call_site;
 mod config;
@@ -61,10 +69,12 @@ mod names;
 mod pusher;
 mod registry;
 mod report;
+mod retry;
 mod summary;
 mod timer;
+mod tls;
 
-pub use config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT};
+pub use config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
 pub use error::{InvalidName, InvalidObservation, PushError};
 pub use global::AlreadyInstalled;
 pub use handle::{Summary, SummaryBuilder};

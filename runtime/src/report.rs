@@ -36,8 +36,8 @@ impl Reporter {
                         ""
                     };
                     log::warn!(
-                        "pushtimer: push to {target} failed: {error}; the job goes on and the metrics are \
-                         kept for the next push{last}"
+                        "pushtimer: push to {target} failed: {error} (the job is not affected; \
+                         any later push carries everything recorded){last}"
                     );
                 }
             }

@@ -8,9 +8,12 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+pub mod tls;
 
 /// How long a Pushgateway may take to become ready.
 const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -30,6 +33,15 @@ impl Gateway {
 
     /// [`start`](Self::start) with extra command-line flags.
     pub fn start_with_args(test: &str, args: &[&str]) -> Option<Gateway> {
+        let mut gateway = Self::launch(test, args, None)?;
+        gateway.wait_ready();
+        Some(gateway)
+    }
+
+    /// Starts the binary without waiting for it to be ready (for gateways that are not plain
+    /// HTTP: [`tls::SecureGateway`] checks readiness itself). Its stderr goes to `log` when
+    /// given, else nowhere. `None` (after saying so) when the binary is not installed.
+    pub(crate) fn launch(test: &str, args: &[&str], log: Option<&Path>) -> Option<Gateway> {
         let Some(binary) = pushgateway_binary() else {
             if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
                 panic!(
@@ -46,6 +58,13 @@ impl Gateway {
             return None;
         };
         let port = free_port();
+        let stderr = match log {
+            Some(path) => Stdio::from(
+                std::fs::File::create(path)
+                    .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display())),
+            ),
+            None => Stdio::null(),
+        };
         let child = Command::new(&binary)
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--persistence.file=")
@@ -53,12 +72,15 @@ impl Gateway {
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        let mut gateway = Gateway { child, port };
-        gateway.wait_ready();
-        Some(gateway)
+        Some(Gateway { child, port })
+    }
+
+    /// The gateway's exit status, if it has exited.
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 
     /// `http://127.0.0.1:<port>`
@@ -399,12 +421,38 @@ pub enum Behaviour {
     Blackhole,
     /// Answers every request with this status and body.
     Status(u16, &'static str),
+    /// Keeps every request (see [`FakeGateway::requests`]) and answers each with 200.
+    Record,
+}
+
+/// One request received by a [`FakeGateway`] started with [`Behaviour::Record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// `PUT`, `POST`, `DELETE`, ...
+    pub method: String,
+    /// The request target, e.g. `/metrics/job/x`.
+    pub path: String,
+    /// Every header line as sent, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as sent (still compressed if it was), de-chunked.
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The value of the first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// A loopback server for what a real Pushgateway cannot be made to do (never answer, answer
-/// 503). Runs until the test process ends.
+/// 503, show the raw requests). Runs until the test process ends.
 pub struct FakeGateway {
     port: u16,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
 }
 
 impl FakeGateway {
@@ -412,6 +460,8 @@ impl FakeGateway {
     pub fn start(behaviour: Behaviour) -> FakeGateway {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().expect("local addr").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
         std::thread::spawn(move || {
             let mut held = Vec::new();
             for stream in listener.incoming().flatten() {
@@ -421,15 +471,105 @@ impl FakeGateway {
                         let (code, body) = (*code, *body);
                         std::thread::spawn(move || answer(stream, code, body));
                     }
+                    Behaviour::Record => {
+                        let recorded = Arc::clone(&recorded);
+                        std::thread::spawn(move || record(stream, &recorded));
+                    }
                 }
             }
         });
-        FakeGateway { port }
+        FakeGateway { port, requests }
     }
 
     /// `http://127.0.0.1:<port>`
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The requests received so far, in order ([`Behaviour::Record`] only; empty otherwise).
+    /// A request is kept before it is answered, so once a job has exited, everything it sent
+    /// and saw answered is here.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().expect("recorder poisoned").clone()
+    }
+}
+
+/// Reads requests from one connection (keep-alive), keeps each and answers 200, until the
+/// client closes it.
+fn record(stream: std::net::TcpStream, requests: &Mutex<Vec<RecordedRequest>>) {
+    use std::io::{BufRead, BufReader};
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = request_line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let path = parts.next().unwrap_or_default().to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_owned(), value.trim().to_owned()));
+            }
+        }
+        let mut request = RecordedRequest {
+            method,
+            path,
+            headers,
+            body: Vec::new(),
+        };
+        let chunked = request
+            .header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        if chunked {
+            loop {
+                let mut size = String::new();
+                if reader.read_line(&mut size).unwrap_or(0) == 0 {
+                    return;
+                }
+                let size = size.trim().split(';').next().unwrap_or("");
+                let Ok(size) = usize::from_str_radix(size, 16) else {
+                    return;
+                };
+                let mut chunk = vec![0; size + 2]; // the data and its CRLF
+                if reader.read_exact(&mut chunk).is_err() {
+                    return;
+                }
+                if size == 0 {
+                    break; // no trailers are sent by the clients under test
+                }
+                chunk.truncate(size);
+                request.body.extend_from_slice(&chunk);
+            }
+        } else {
+            let length = request
+                .header("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            request.body = vec![0; length];
+            if reader.read_exact(&mut request.body).is_err() {
+                return;
+            }
+        }
+        requests.lock().expect("recorder poisoned").push(request);
+        if writer
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n")
+            .is_err()
+        {
+            return;
+        }
     }
 }
 

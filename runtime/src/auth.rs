@@ -1,0 +1,131 @@
+//! Credentials for the gateway: basic auth, or a bearer token read from a file.
+//!
+//! Secrets never reach a log line or an error: `Debug` shows only which kind is set.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::SystemTime;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::config::var;
+use crate::error::PushError;
+
+/// How requests authenticate.
+#[derive(Default)]
+pub(crate) enum Auth {
+    #[default]
+    None,
+    /// The ready `Authorization` header value, `Basic <base64(user:password)>`.
+    Basic(String),
+    Bearer(TokenFile),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Basic(_) => f.write_str("Basic(***)"),
+            Auth::Bearer(file) => write!(f, "Bearer({})", file.path.display()),
+        }
+    }
+}
+
+impl Auth {
+    pub(crate) fn basic(username: &str, password: &str) -> Auth {
+        Auth::Basic(format!(
+            "Basic {}",
+            STANDARD.encode(format!("{username}:{password}"))
+        ))
+    }
+
+    /// A bearer token from `path`, read now (so a missing file is reported at start-up).
+    pub(crate) fn bearer_file(path: &Path) -> Result<Auth, PushError> {
+        let file = TokenFile {
+            path: path.to_owned(),
+            cache: Mutex::new(None),
+        };
+        file.token()?;
+        Ok(Auth::Bearer(file))
+    }
+
+    /// The `Authorization` header value, if any.
+    pub(crate) fn header(&self) -> Result<Option<String>, PushError> {
+        match self {
+            Auth::None => Ok(None),
+            Auth::Basic(value) => Ok(Some(value.clone())),
+            Auth::Bearer(file) => Ok(Some(format!("Bearer {}", file.token()?))),
+        }
+    }
+
+    pub(crate) fn is_some(&self) -> bool {
+        !matches!(self, Auth::None)
+    }
+}
+
+/// A token file as mounted from a Kubernetes Secret: re-read whenever its modification time
+/// or size changes (Secrets are rotated by swapping the file).
+pub(crate) struct TokenFile {
+    path: PathBuf,
+    cache: Mutex<Option<(Option<SystemTime>, u64, String)>>,
+}
+
+impl TokenFile {
+    fn token(&self) -> Result<String, PushError> {
+        let problem = |what: String| PushError::InvalidConfig {
+            setting: var::BEARER_TOKEN_FILE,
+            reason: format!("{} {what}", self.path.display()),
+        };
+        let metadata =
+            std::fs::metadata(&self.path).map_err(|e| problem(format!("cannot be read ({e})")))?;
+        let stamp = (metadata.modified().ok(), metadata.len());
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((modified, len, token)) = cache.as_ref()
+            && (*modified, *len) == stamp
+        {
+            return Ok(token.clone());
+        }
+        let text = std::fs::read_to_string(&self.path)
+            .map_err(|e| problem(format!("cannot be read ({e})")))?;
+        let token = text.trim().to_owned();
+        if token.is_empty() {
+            return Err(problem("is empty".into()));
+        }
+        *cache = Some((stamp.0, stamp.1, token.clone()));
+        Ok(token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_auth_header_and_redacted_debug() {
+        let auth = Auth::basic("batch", "s3cret");
+        assert_eq!(
+            auth.header().unwrap().as_deref(),
+            Some("Basic YmF0Y2g6czNjcmV0")
+        );
+        assert!(!format!("{auth:?}").contains("s3cret"));
+        assert!(!format!("{auth:?}").contains("YmF0Y2g6czNjcmV0"));
+    }
+
+    #[test]
+    fn token_file_is_read_trimmed_and_reread_when_it_changes() {
+        let path = std::env::temp_dir().join(format!("pushtimer-token-{}", std::process::id()));
+        std::fs::write(&path, "first\n").unwrap();
+        let auth = Auth::bearer_file(&path).unwrap();
+        assert_eq!(auth.header().unwrap().as_deref(), Some("Bearer first"));
+        std::fs::write(&path, "second-token\n").unwrap();
+        assert_eq!(
+            auth.header().unwrap().as_deref(),
+            Some("Bearer second-token")
+        );
+        std::fs::remove_file(&path).unwrap();
+        let error = auth.header().unwrap_err();
+        assert!(error.to_string().contains("PUSHGATEWAY_BEARER_TOKEN_FILE"));
+        assert!(Auth::bearer_file(&path).is_err());
+    }
+}

@@ -1,0 +1,72 @@
+//! Jittered exponential backoff between push attempts, bounded by the push deadline.
+
+use std::hash::{BuildHasher, RandomState};
+use std::time::{Duration, Instant};
+
+/// First pause between attempts.
+const FIRST_PAUSE: Duration = Duration::from_millis(50);
+/// Longest pause between attempts.
+const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+
+pub(crate) struct Backoff {
+    deadline: Instant,
+    next: Duration,
+    /// A per-process random seed, so jobs started together do not retry in lockstep.
+    seed: RandomState,
+    attempt: u64,
+}
+
+impl Backoff {
+    pub(crate) fn new(deadline: Instant) -> Self {
+        Backoff {
+            deadline,
+            next: FIRST_PAUSE,
+            seed: RandomState::new(),
+            attempt: 0,
+        }
+    }
+
+    /// Sleeps before the next attempt; false (without sleeping) when the pause would end past
+    /// the deadline, i.e. when there is no time for another attempt.
+    pub(crate) fn wait(&mut self) -> bool {
+        let pause = self.jittered();
+        let now = Instant::now();
+        if now + pause >= self.deadline {
+            return false;
+        }
+        std::thread::sleep(pause);
+        self.next = (self.next * 2).min(LONGEST_PAUSE);
+        self.attempt += 1;
+        true
+    }
+
+    /// Between half and all of the nominal pause ("equal jitter").
+    fn jittered(&self) -> Duration {
+        let random = self.seed.hash_one(self.attempt);
+        let half = self.next / 2;
+        let nanos = u64::try_from(half.as_nanos()).unwrap_or(u64::MAX).max(1);
+        half + Duration::from_nanos(random % nanos)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_grow_stay_bounded_and_respect_the_deadline() {
+        let mut backoff = Backoff::new(Instant::now() + Duration::from_secs(3600));
+        for _ in 0..10 {
+            let pause = backoff.jittered();
+            assert!(
+                pause >= backoff.next / 2 && pause <= backoff.next,
+                "{pause:?}"
+            );
+            backoff.next = (backoff.next * 2).min(LONGEST_PAUSE);
+            backoff.attempt += 1;
+        }
+        assert_eq!(backoff.next, LONGEST_PAUSE);
+        let mut expired = Backoff::new(Instant::now());
+        assert!(!expired.wait());
+    }
+}
