@@ -11,6 +11,7 @@
 //!
 //! Pushtimer's warnings (an unreachable gateway, a bad setting) go through the `log` crate;
 //! this job shows them with `env_logger` at level `warn`, or whatever `RUST_LOG` says.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::fmt;

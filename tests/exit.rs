@@ -3,6 +3,7 @@
 //! Each test runs `exit_job` as a child process against a real Pushgateway. The push interval
 //! is set to an hour, so what reaches the gateway can only have come from the final push at
 //! exit.
+#![forbid(unsafe_code)]
 
 use pushtimer_tests::{Gateway, JobRun, Scrape, run_job};
 

@@ -2,6 +2,7 @@
 //! exposition the gateway accepts (names, HELP, TYPE, labels, values).
 //!
 //! The configuration is process-wide, so this file holds one test.
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

@@ -7,6 +7,7 @@
 //! what reaches the gateway can only come from the final push at exit. What a real gateway
 //! cannot show (the raw headers and body of a request) comes from a recording fake.
 //! Transport failures must cost the job exactly one clear warning and nothing else.
+#![forbid(unsafe_code)]
 
 use std::io::Read;
 use std::path::Path;

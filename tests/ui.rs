@@ -12,6 +12,7 @@
 //! The `.stderr` files depend on the compiler's exact output. After a toolchain or message
 //! change, regenerate them on the dev machine with
 //! `TRYBUILD=overwrite cargo test -p pushtimer-tests --test ui` and review the diff.
+#![forbid(unsafe_code)]
 
 #[test]
 fn ui() {

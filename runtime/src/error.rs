@@ -44,11 +44,15 @@ pub enum PushError {
 }
 
 impl PushError {
-    /// Worth another attempt within the deadline: the gateway may be restarting or busy.
-    /// Client errors (4xx), TLS and configuration problems will not go away by retrying.
+    /// Worth another attempt within the deadline: the gateway may be restarting or busy, or
+    /// cluster DNS may be having a moment. Client errors (4xx), TLS and configuration problems
+    /// will not go away by retrying.
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
-            PushError::ConnectionRefused | PushError::Timeout | PushError::Transport { .. } => true,
+            PushError::ConnectionRefused
+            | PushError::HostNotFound
+            | PushError::Timeout
+            | PushError::Transport { .. } => true,
             PushError::Status { code, .. } => *code >= 500,
             _ => false,
         }
@@ -102,7 +106,7 @@ impl fmt::Display for PushError {
             PushError::Status { code, body } => {
                 write!(f, "the Pushgateway answered HTTP {code}: {body}")
             }
-            PushError::Transport { reason } => write!(f, "push failed: {reason}"),
+            PushError::Transport { reason } => write!(f, "{reason}"),
             PushError::FlushDeadline => {
                 write!(f, "the push did not complete within the push deadline")
             }

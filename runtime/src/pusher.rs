@@ -338,6 +338,10 @@ fn transport_error(error: ureq::Error) -> PushError {
                     reason: crate::tls::describe(tls),
                 };
             }
+            // std reports every getaddrinfo failure as an uncategorized error with this text.
+            if io.to_string().contains("failed to lookup address") {
+                return PushError::HostNotFound;
+            }
             match io.kind() {
                 ErrorKind::ConnectionRefused => PushError::ConnectionRefused,
                 ErrorKind::TimedOut | ErrorKind::WouldBlock => PushError::Timeout,

@@ -84,6 +84,15 @@ impl Registry {
         let label_names: Vec<String> = merged.keys().cloned().collect();
         let label_values: Vec<String> = merged.values().cloned().collect();
 
+        // `Desc` refuses an empty HELP, which would silently keep the series from being
+        // exported.
+        let default_help;
+        let help = if help.is_empty() {
+            default_help = format!("Duration of {full_name}, in seconds.");
+            default_help.as_str()
+        } else {
+            help
+        };
         let mut families = self.lock_families();
         let Families { by_name, reported } = &mut *families;
         let family = by_name.entry(full_name.clone()).or_insert_with(|| Family {

@@ -4,6 +4,7 @@
 //! hand `<calls>` times, then ends as asked: `return` (from `main`), `exit3`
 //! (`std::process::exit(3)`), `panic` (a panic unwinding out of `main`) or `flush` (calls
 //! `pushtimer::flush()`, prints its outcome, then returns).
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 

@@ -4,6 +4,7 @@
 //! When the `prometheus-pushgateway` binary is missing, [`Gateway::start`] returns `None` and
 //! says on stderr that the test was skipped and why; with `PUSHTIMER_REQUIRE_PUSHGATEWAY=1`
 //! (set by `.ci/run`) its absence fails the test instead.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -23,6 +24,8 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 pub struct Gateway {
     child: Child,
     port: u16,
+    binary: PathBuf,
+    args: Vec<String>,
 }
 
 impl Gateway {
@@ -42,21 +45,7 @@ impl Gateway {
     /// HTTP: [`tls::SecureGateway`] checks readiness itself). Its stderr goes to `log` when
     /// given, else nowhere. `None` (after saying so) when the binary is not installed.
     pub(crate) fn launch(test: &str, args: &[&str], log: Option<&Path>) -> Option<Gateway> {
-        let Some(binary) = pushgateway_binary() else {
-            if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
-                panic!(
-                    "{test}: prometheus-pushgateway is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it"
-                );
-            }
-            // Written to the stderr handle, not with `eprintln!`, which the test harness
-            // captures and hides for passing tests: a skip must be visible.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: the prometheus-pushgateway binary is not installed \
-                 (apt-get install prometheus-pushgateway, or set PUSHGATEWAY_BIN)"
-            );
-            return None;
-        };
+        let binary = binary_or_skip(test)?;
         let port = free_port();
         let stderr = match log {
             Some(path) => Stdio::from(
@@ -65,17 +54,42 @@ impl Gateway {
             ),
             None => Stdio::null(),
         };
-        let child = Command::new(&binary)
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--persistence.file=")
-            .arg("--log.level=warn")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        Some(Gateway { child, port })
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        let child = spawn_gateway(&binary, port, &args, stderr);
+        Some(Gateway {
+            child,
+            port,
+            binary,
+            args,
+        })
+    }
+
+    /// Starts a gateway on a given loopback port (e.g. one a job is already pushing to).
+    pub fn start_at(test: &str, port: u16) -> Option<Gateway> {
+        let binary = binary_or_skip(test)?;
+        let child = spawn_gateway(&binary, port, &[], Stdio::null());
+        let mut gateway = Gateway {
+            child,
+            port,
+            binary,
+            args: Vec::new(),
+        };
+        gateway.wait_ready();
+        Some(gateway)
+    }
+
+    /// Kills the gateway (all it held is lost: it has no persistence) and starts a fresh one on
+    /// the same port, waiting until it is ready.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn_gateway(&self.binary, self.port, &self.args, Stdio::null());
+        self.wait_ready();
+    }
+
+    /// Kills the gateway and waits until it is gone: its port then refuses connections.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// The gateway's exit status, if it has exited.
@@ -137,6 +151,40 @@ impl Drop for Gateway {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The Pushgateway binary, or `None` after saying visibly that `test` is skipped (a failure
+/// instead when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1`).
+fn binary_or_skip(test: &str) -> Option<PathBuf> {
+    let binary = pushgateway_binary();
+    if binary.is_none() {
+        if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
+            panic!(
+                "{test}: prometheus-pushgateway is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it"
+            );
+        }
+        // Written to the stderr handle, not with `eprintln!`, which the test harness captures
+        // and hides for passing tests: a skip must be visible.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: the prometheus-pushgateway binary is not installed \
+             (apt-get install prometheus-pushgateway, or set PUSHGATEWAY_BIN)"
+        );
+    }
+    binary
+}
+
+fn spawn_gateway(binary: &Path, port: u16, args: &[String], stderr: Stdio) -> Child {
+    Command::new(binary)
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--persistence.file=")
+        .arg("--log.level=warn")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
 }
 
 fn pushgateway_binary() -> Option<PathBuf> {
@@ -210,7 +258,9 @@ impl Scrape {
     /// malformed exposition fails the test.
     pub fn parse(text: &str) -> Scrape {
         let mut scrape = Scrape::default();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        // Only `\n` ends a line in the text format (`str::lines` would also eat a `\r` that
+        // belongs to a HELP text).
+        for line in text.split('\n').filter(|l| !l.trim().is_empty()) {
             if let Some(rest) = line.strip_prefix("# HELP ") {
                 let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
                 scrape.help.insert(name.to_owned(), unescape(help));
@@ -307,8 +357,27 @@ fn parse_labels(text: &str, line: &str) -> BTreeMap<String, String> {
     }
 }
 
+/// Undoes the escaping of a HELP text, left to right: `\\` is a backslash, `\n` a newline;
+/// any other backslash (`\"` included: not an escape in HELP) stays as it is.
 fn unescape(text: &str) -> String {
-    text.replace("\\n", "\n").replace("\\\\", "\\")
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('\\') => out.push('\\'),
+            Some('n') => out.push('\n'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// The outcome of a child job.
@@ -340,6 +409,11 @@ pub const JOB_LIMIT: Duration = Duration::from_secs(60);
 /// Runs `binary args` with `env` set on top of a clean pushtimer environment (no inherited
 /// `PUSHGATEWAY_*`/`PUSHTIMER_*`, no proxies), waits at most [`JOB_LIMIT`].
 pub fn run_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> JobRun {
+    spawn_job(binary, args, env).wait()
+}
+
+/// Starts a job like [`run_job`] but returns at once, so the test can act while it runs.
+pub fn spawn_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> RunningJob {
     let mut command = Command::new(binary);
     command.args(args);
     for (name, _) in std::env::vars() {
@@ -354,30 +428,83 @@ pub fn run_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> JobRun {
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().expect("cannot start the job binary");
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("cannot wait for the job") {
-            break status;
-        }
-        if started.elapsed() > JOB_LIMIT {
-            let _ = child.kill();
-            panic!("the job did not end within {JOB_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let elapsed = started.elapsed();
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    if let Some(mut out) = child.stdout.take() {
-        let _ = out.read_to_string(&mut stdout);
-    }
-    if let Some(mut err) = child.stderr.take() {
-        let _ = err.read_to_string(&mut stderr);
-    }
-    JobRun {
-        status,
+    // Pipes are drained as the job writes, so a chatty job never blocks on a full pipe.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    RunningJob {
+        child,
+        started,
         stdout,
         stderr,
-        elapsed,
+    }
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    if let Some(mut pipe) = pipe {
+        let sink = Arc::clone(&text);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = String::from_utf8_lossy(buffer.get(..n).unwrap_or_default());
+                sink.lock().expect("output lock").push_str(&chunk);
+            }
+        });
+    }
+    text
+}
+
+/// A job started with [`spawn_job`].
+pub struct RunningJob {
+    child: Child,
+    started: Instant,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl RunningJob {
+    /// Waits until the job's stderr contains `needle`, at most `within`; false if it did not.
+    pub fn wait_for_stderr(&self, needle: &str, within: Duration) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if self.stderr.lock().expect("output lock").contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    /// Waits for the job to end, at most [`JOB_LIMIT`], and collects what it printed.
+    pub fn wait(mut self) -> JobRun {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("cannot wait for the job") {
+                break status;
+            }
+            if self.started.elapsed() > JOB_LIMIT {
+                let _ = self.child.kill();
+                panic!("the job did not end within {JOB_LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = self.started.elapsed();
+        // The pipes close when the job ends; give the drain threads a moment to finish.
+        let drained = Instant::now();
+        while (Arc::strong_count(&self.stdout) > 1 || Arc::strong_count(&self.stderr) > 1)
+            && drained.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let take = |text: &Arc<Mutex<String>>| text.lock().expect("output lock").clone();
+        JobRun {
+            status,
+            stdout: take(&self.stdout),
+            stderr: take(&self.stderr),
+            elapsed,
+        }
     }
 }
 
@@ -423,6 +550,8 @@ pub enum Behaviour {
     Status(u16, &'static str),
     /// Keeps every request (see [`FakeGateway::requests`]) and answers each with 200.
     Record,
+    /// Reads each request, then answers 200 only after this long: a slow gateway.
+    Slow(Duration),
 }
 
 /// One request received by a [`FakeGateway`] started with [`Behaviour::Record`].
@@ -469,7 +598,11 @@ impl FakeGateway {
                     Behaviour::Blackhole => held.push(stream),
                     Behaviour::Status(code, body) => {
                         let (code, body) = (*code, *body);
-                        std::thread::spawn(move || answer(stream, code, body));
+                        std::thread::spawn(move || answer(stream, code, body, Duration::ZERO));
+                    }
+                    Behaviour::Slow(delay) => {
+                        let delay = *delay;
+                        std::thread::spawn(move || answer(stream, 200, "", delay));
                     }
                     Behaviour::Record => {
                         let recorded = Arc::clone(&recorded);
@@ -573,7 +706,7 @@ fn record(stream: std::net::TcpStream, requests: &Mutex<Vec<RecordedRequest>>) {
     }
 }
 
-fn answer(mut stream: std::net::TcpStream, code: u16, body: &str) {
+fn answer(mut stream: std::net::TcpStream, code: u16, body: &str, delay: Duration) {
     use std::io::{BufRead, BufReader, Write};
     let Ok(clone) = stream.try_clone() else {
         return;
@@ -597,6 +730,7 @@ fn answer(mut stream: std::net::TcpStream, code: u16, body: &str) {
     }
     let mut request_body = vec![0; length];
     let _ = reader.read_exact(&mut request_body);
+    std::thread::sleep(delay);
     let _ = write!(
         stream,
         "HTTP/1.1 {code} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
