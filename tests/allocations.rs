@@ -4,6 +4,7 @@
 //! This test binary installs a counting global allocator. That is the one place in the tests
 //! that needs `unsafe`: `GlobalAlloc` is an unsafe trait. It only counts and forwards to the
 //! system allocator.
+#![deny(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -24,6 +25,7 @@ fn count() {
     let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
 }
 
+#[allow(unsafe_code)]
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
 // `GlobalAlloc` contract holds exactly as it does for `System`.
 unsafe impl GlobalAlloc for Counting {

@@ -2,6 +2,7 @@
 //! `pushtimer::render()` (no gateway needed: nothing is configured, so nothing is pushed).
 //!
 //! All tests share the process-wide registry, so each uses metric names of its own.
+#![deny(unsafe_code)]
 
 use std::future::Future;
 use std::pin::Pin;
@@ -127,6 +128,8 @@ fn evens(limit: u32) -> impl Iterator<Item = u32> {
     (0..limit).filter(|n| n % 2 == 0)
 }
 
+// `unsafe fn` is one of the shapes `#[timed]` must support.
+#[allow(unsafe_code)]
 #[pushtimer::timed(name = "attr_unsafe")]
 unsafe fn read(pointer: *const u32) -> u32 {
     // SAFETY: the caller passes a pointer to a live u32.
@@ -134,6 +137,7 @@ unsafe fn read(pointer: *const u32) -> u32 {
 }
 
 #[test]
+#[allow(unsafe_code)]
 fn impl_trait_and_unsafe_functions_are_recorded() {
     assert_eq!(evens(5).collect::<Vec<_>>(), vec![0, 2, 4]);
     let value = 7;
