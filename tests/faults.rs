@@ -312,7 +312,7 @@ fn flush_returns_an_error_value_while_the_gateway_is_down() {
     assert_unharmed(&run, "flush", "no answer within the push deadline");
     assert!(
         run.stdout
-            .contains("flush: the push did not complete within the push deadline"),
+            .contains("flush: no answer within the push deadline"),
         "{run:#?}"
     );
 }

@@ -15,9 +15,13 @@ use std::time::{Duration, Instant};
 
 use crate::config::PushMethod;
 use crate::error::PushError;
-use crate::pusher::Pusher;
+use crate::pusher::{Pusher, Request};
 use crate::registry::Registry;
 use crate::report::Reporter;
+
+/// The most a requester's deadline is shortened for the thread's attempt (see
+/// [`Requests::deadline`]).
+const FLUSH_MARGIN: Duration = Duration::from_millis(100);
 
 pub(crate) struct BackgroundPusher {
     pusher: Pusher,
@@ -38,6 +42,9 @@ pub(crate) struct BackgroundPusher {
 struct Requests {
     requested: u64,
     done: u64,
+    /// When the earliest waiting requester gives up, less a margin: the thread's attempt ends
+    /// by then, so the requester learns what happened rather than only that time ran out.
+    deadline: Option<Instant>,
     last_result: Result<(), PushError>,
     /// The group is to be deleted (at exit); after that nothing is pushed any more.
     delete: bool,
@@ -69,6 +76,7 @@ impl BackgroundPusher {
             requests: Mutex::new(Requests {
                 requested: 0,
                 done: 0,
+                deadline: None,
                 last_result: Ok(()),
                 delete: false,
             }),
@@ -96,7 +104,7 @@ impl BackgroundPusher {
         let mut last_pushed: Option<String> = None;
         let mut deleted = false;
         loop {
-            let (target, action) = {
+            let (target, action, deadline) = {
                 let mut requests = self.lock_requests();
                 if requests.requested == requests.done {
                     requests = self
@@ -112,7 +120,12 @@ impl BackgroundPusher {
                 } else {
                     Action::Push
                 };
-                (requests.requested, action)
+                let deadline = match action {
+                    Action::PushIfChanged => None,
+                    _ => requests.deadline.take(),
+                };
+                let deadline = deadline.unwrap_or_else(|| Instant::now() + self.pusher.deadline());
+                (requests.requested, action, deadline)
             };
             // Nothing in a round may stop this thread: a panic (say, in the user's logger) ends
             // this one round only.
@@ -122,9 +135,9 @@ impl BackgroundPusher {
                 }
                 if action == Action::Delete {
                     deleted = true;
-                    return self.report(self.pusher.delete());
+                    return self.report(self.pusher.send(Request::Delete, deadline));
                 }
-                self.push_if_needed(registry, action == Action::Push, &mut last_pushed)
+                self.push_if_needed(registry, action == Action::Push, deadline, &mut last_pushed)
             }))
             .unwrap_or_else(|_| {
                 Err(PushError::Transport {
@@ -145,24 +158,26 @@ impl BackgroundPusher {
         &self,
         registry: &Registry,
         forced: bool,
+        deadline: Instant,
         last_pushed: &mut Option<String>,
     ) -> Result<(), PushError> {
         let body = registry.render();
         if body.is_empty() || (!forced && last_pushed.as_deref() == Some(body.as_str())) {
             return Ok(());
         }
-        let result = self.push(&body);
+        let result = self.push(&body, deadline);
         if result.is_ok() {
             *last_pushed = Some(body);
         }
         result
     }
 
-    fn push(&self, body: &str) -> Result<(), PushError> {
-        self.report(match self.method {
-            PushMethod::Put => self.pusher.push(body),
-            PushMethod::Post => self.pusher.add(body),
-        })
+    fn push(&self, body: &str, deadline: Instant) -> Result<(), PushError> {
+        let request = match self.method {
+            PushMethod::Put => Request::Put(body),
+            PushMethod::Post => Request::Post(body),
+        };
+        self.report(self.pusher.send(request, deadline))
     }
 
     fn report(&self, result: Result<(), PushError>) -> Result<(), PushError> {
@@ -188,21 +203,28 @@ impl BackgroundPusher {
     }
 
     fn request(&self, registry: &Registry, delete: bool) -> Result<(), PushError> {
+        let deadline = Instant::now() + self.pusher.deadline();
         if !self.thread_running.load(Ordering::Acquire) {
             if delete {
-                return self.report(self.pusher.delete());
+                return self.report(self.pusher.send(Request::Delete, deadline));
             }
             let body = registry.render();
             return if body.is_empty() {
                 Ok(())
             } else {
-                self.push(&body)
+                self.push(&body, deadline)
             };
         }
-        let deadline = Instant::now() + self.pusher.deadline();
+        let margin = (self.pusher.deadline() / 10).min(FLUSH_MARGIN);
         let mut requests = self.lock_requests();
         requests.requested += 1;
         requests.delete |= delete;
+        let attempt_deadline = deadline.checked_sub(margin).unwrap_or(deadline);
+        requests.deadline = Some(
+            requests
+                .deadline
+                .map_or(attempt_deadline, |earlier| earlier.min(attempt_deadline)),
+        );
         let ticket = requests.requested;
         self.wake.notify_all();
         while requests.done < ticket {

@@ -183,21 +183,30 @@ impl Pusher {
 
     /// Replaces the whole group with `exposition` (HTTP PUT).
     pub fn push(&self, exposition: &str) -> Result<(), PushError> {
-        self.send("PUT", Some(exposition))
+        self.send(Request::Put(exposition), self.deadline_from_now())
     }
 
     /// Replaces only the metric families in `exposition`, keeping the group's others (POST).
     pub fn add(&self, exposition: &str) -> Result<(), PushError> {
-        self.send("POST", Some(exposition))
+        self.send(Request::Post(exposition), self.deadline_from_now())
     }
 
     /// Deletes the whole group (HTTP DELETE, no body).
     pub fn delete(&self) -> Result<(), PushError> {
-        self.send("DELETE", None)
+        self.send(Request::Delete, self.deadline_from_now())
     }
 
-    fn send(&self, method: &str, exposition: Option<&str>) -> Result<(), PushError> {
-        let deadline = Instant::now() + self.timeout;
+    fn deadline_from_now(&self) -> Instant {
+        Instant::now() + self.timeout
+    }
+
+    /// Sends `request`, retrying as long as `deadline` allows; never later than `deadline`.
+    pub(crate) fn send(&self, request: Request<'_>, deadline: Instant) -> Result<(), PushError> {
+        let (method, exposition) = match request {
+            Request::Put(exposition) => ("PUT", Some(exposition)),
+            Request::Post(exposition) => ("POST", Some(exposition)),
+            Request::Delete => ("DELETE", None),
+        };
         let body = exposition.map(encode_body);
         let mut backoff = Backoff::new(deadline);
         loop {
@@ -283,6 +292,14 @@ pub(crate) fn check_grouping_name(name: &str) -> Result<(), PushError> {
         });
     }
     Ok(())
+}
+
+/// What to send to the group.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Request<'a> {
+    Put(&'a str),
+    Post(&'a str),
+    Delete,
 }
 
 /// A request body, gzip-compressed when large.
