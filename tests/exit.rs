@@ -5,7 +5,7 @@
 //! exit.
 #![forbid(unsafe_code)]
 
-use pushtimer_tests::{Gateway, JobRun, Scrape, run_job};
+use pushtimer_tests::{Gateway, JobRun, assert_exit_job_complete, run_job};
 
 const JOB: &str = env!("CARGO_BIN_EXE_exit_job");
 
@@ -21,37 +21,6 @@ fn run(gateway: &Gateway, job: &str, how: &str) -> JobRun {
     )
 }
 
-/// What one run of `exit_job ... 5` must leave in the gateway.
-fn assert_complete(scrape: &Scrape, job: &str) {
-    let group = [("job", job), ("instance", "")];
-    let work = [("job", job), ("instance", ""), ("stage", "work")];
-    assert_eq!(
-        scrape.value("exit_job_work_seconds_count", &work),
-        Some(5.0)
-    );
-    let sum = scrape.value("exit_job_work_seconds_sum", &work);
-    assert!(sum.is_some_and(|s| s > 0.0 && s < 5.0), "{sum:?}");
-    assert_eq!(scrape.types["exit_job_work_seconds"], "summary");
-    assert_eq!(
-        scrape.help["exit_job_work_seconds"],
-        "Does one unit of work."
-    );
-    assert_eq!(scrape.value("upload_seconds_count", &group), Some(1.0));
-    assert_eq!(scrape.help["upload_seconds"], "Uploads the result.");
-    assert_eq!(
-        scrape.value("exit_job_wait_seconds_count", &group),
-        Some(5.0)
-    );
-    assert_eq!(
-        scrape.value("exit_job_wait_seconds_sum", &group),
-        Some(1.25)
-    );
-    assert_eq!(
-        scrape.help["exit_job_wait_seconds"],
-        "Seconds waited, observed by hand."
-    );
-}
-
 #[test]
 fn returning_from_main_pushes_and_exits_0() {
     let Some(gateway) = Gateway::start("returning_from_main_pushes_and_exits_0") else {
@@ -60,7 +29,7 @@ fn returning_from_main_pushes_and_exits_0() {
     let run = run(&gateway, "exit_return", "return");
     assert_eq!(run.status.code(), Some(0), "{run:?}");
     assert!(run.warnings().is_empty(), "{run:?}");
-    assert_complete(&gateway.scrape(), "exit_return");
+    assert_exit_job_complete(&gateway.scrape(), "exit_return", &[]);
 }
 
 #[test]
@@ -70,7 +39,7 @@ fn process_exit_pushes_and_keeps_its_code() {
     };
     let run = run(&gateway, "exit_3", "exit3");
     assert_eq!(run.status.code(), Some(3), "{run:?}");
-    assert_complete(&gateway.scrape(), "exit_3");
+    assert_exit_job_complete(&gateway.scrape(), "exit_3", &[]);
 }
 
 #[test]
@@ -81,7 +50,7 @@ fn panic_in_main_pushes_and_keeps_code_101() {
     let run = run(&gateway, "exit_panic", "panic");
     assert_eq!(run.status.code(), Some(101), "{run:?}");
     assert!(run.stderr.contains("the job failed on purpose"), "{run:?}");
-    assert_complete(&gateway.scrape(), "exit_panic");
+    assert_exit_job_complete(&gateway.scrape(), "exit_panic", &[]);
 }
 
 #[test]
@@ -92,7 +61,7 @@ fn flush_pushes_and_reports_success() {
     let run = run(&gateway, "exit_flush", "flush");
     assert_eq!(run.status.code(), Some(0), "{run:?}");
     assert!(run.stdout.contains("flush: ok"), "{run:?}");
-    assert_complete(&gateway.scrape(), "exit_flush");
+    assert_exit_job_complete(&gateway.scrape(), "exit_flush", &[]);
 }
 
 #[test]

@@ -14,7 +14,7 @@
 use std::time::Duration;
 
 use pushtimer_tests::{
-    Behaviour, FakeGateway, Gateway, JobRun, free_port, http_request, run_job, spawn_job,
+    Behaviour, FakeGateway, Gateway, JobRun, Scrape, free_port, http_request, run_job, spawn_job,
 };
 
 const EXIT_JOB: &str = env!("CARGO_BIN_EXE_exit_job");
@@ -153,10 +153,7 @@ fn a_gateway_restart_mid_job_loses_nothing() {
         ],
     );
     let work = [("job", "restarted")];
-    let pushed = |s: &pushtimer_tests::Scrape| {
-        s.value("fault_job_work_seconds_count", &work)
-            .is_some_and(|n| n > 0.0)
-    };
+    let pushed = |s: &Scrape| has_work(s, &work);
     assert!(pushed(&gateway.scrape_until(BOUNDED, pushed)), "first push");
     gateway.restart();
     assert!(
@@ -279,10 +276,7 @@ fn a_panic_in_the_push_thread_does_not_stop_pushing() {
         return;
     };
     let work = [("job", "panicking_logger")];
-    let pushed = |s: &pushtimer_tests::Scrape| {
-        s.value("fault_job_work_seconds_count", &work)
-            .is_some_and(|n| n > 0.0)
-    };
+    let pushed = |s: &Scrape| has_work(s, &work);
     assert!(
         pushed(&gateway.scrape_until(BOUNDED, pushed)),
         "pushing carried on after the panic"
@@ -386,6 +380,13 @@ fn two_thousand_series_in_one_push() {
         ),
         Some(0.5)
     );
+}
+
+/// Whether the gateway holds some of `fault_job`'s calls for this group.
+fn has_work(scrape: &Scrape, group: &[(&str, &str)]) -> bool {
+    scrape
+        .value("fault_job_work_seconds_count", group)
+        .is_some_and(|n| n > 0.0)
 }
 
 fn stop_file(name: &str) -> String {

@@ -13,7 +13,10 @@ use std::io::Read;
 use std::path::Path;
 
 use pushtimer_tests::tls::{Pki, SecureGateway, Security, ServerCert, TempDir};
-use pushtimer_tests::{Behaviour, FakeGateway, Gateway, JobRun, Scrape, http_request, run_job};
+use pushtimer_tests::{
+    Behaviour, FakeGateway, Gateway, JobRun, Scrape, assert_exit_job_complete, http_request,
+    run_job,
+};
 
 const JOB: &str = env!("CARGO_BIN_EXE_exit_job");
 
@@ -38,40 +41,6 @@ fn run(url: &str, job: &str, how: &str, extra: &[(&str, &str)]) -> JobRun {
 
 fn path(path: &Path) -> &str {
     path.to_str().expect("a UTF-8 temp path")
-}
-
-/// What one run of `exit_job ... 5` must leave in the gateway, in the group `job` plus
-/// `grouping` (`instance` is `""` unless `grouping` sets it).
-fn assert_complete(scrape: &Scrape, job: &str, grouping: &[(&str, &str)]) {
-    let mut group = vec![("job", job)];
-    group.extend_from_slice(grouping);
-    if !grouping.iter().any(|(name, _)| *name == "instance") {
-        group.push(("instance", ""));
-    }
-    let mut work = group.clone();
-    work.push(("stage", "work"));
-    assert_eq!(
-        scrape.value("exit_job_work_seconds_count", &work),
-        Some(5.0),
-        "{job}: {scrape:#?}"
-    );
-    let sum = scrape.value("exit_job_work_seconds_sum", &work);
-    assert!(sum.is_some_and(|s| s > 0.0 && s < 5.0), "{job}: {sum:?}");
-    assert_eq!(scrape.types["exit_job_work_seconds"], "summary");
-    assert_eq!(
-        scrape.help["exit_job_work_seconds"],
-        "Does one unit of work."
-    );
-    assert_eq!(scrape.value("upload_seconds_count", &group), Some(1.0));
-    assert_eq!(scrape.help["upload_seconds"], "Uploads the result.");
-    assert_eq!(
-        scrape.value("exit_job_wait_seconds_count", &group),
-        Some(5.0)
-    );
-    assert_eq!(
-        scrape.value("exit_job_wait_seconds_sum", &group),
-        Some(1.25)
-    );
 }
 
 /// The job pushed without a word and exited 0.
@@ -202,8 +171,8 @@ fn a_private_ca_file_is_trusted() {
     assert_eq!(run_name.status.code(), Some(3), "{run_name:#?}");
     assert!(run_name.warnings().is_empty(), "{run_name:#?}");
     let scrape = gateway.scrape();
-    assert_complete(&scrape, "tls_ip", &[]);
-    assert_complete(&scrape, "tls_localhost", &[]);
+    assert_exit_job_complete(&scrape, "tls_ip", &[]);
+    assert_exit_job_complete(&scrape, "tls_localhost", &[]);
 }
 
 #[test]
@@ -229,7 +198,7 @@ fn basic_auth_from_the_environment() {
     );
     assert_clean(&run);
     assert_no_secret(&run, PASSWORD);
-    assert_complete(&gateway.scrape(), "basic_env", &[]);
+    assert_exit_job_complete(&gateway.scrape(), "basic_env", &[]);
 }
 
 #[test]
@@ -250,7 +219,7 @@ fn basic_auth_from_url_userinfo() {
     );
     assert_clean(&run);
     assert_no_secret(&run, PASSWORD);
-    assert_complete(&gateway.scrape(), "basic_url", &[]);
+    assert_exit_job_complete(&gateway.scrape(), "basic_url", &[]);
 }
 
 #[test]
@@ -280,7 +249,7 @@ fn basic_auth_over_plain_http_works_with_a_clear_text_warning() {
     );
     assert_unharmed_with_one_warning(&run, 0, &["clear text"]);
     assert_no_secret(&run, PASSWORD);
-    assert_complete(&gateway.scrape(), "basic_plain", &[]);
+    assert_exit_job_complete(&gateway.scrape(), "basic_plain", &[]);
 }
 
 #[test]
@@ -306,7 +275,7 @@ fn mutual_tls_with_a_client_certificate() {
         ],
     );
     assert_clean(&run);
-    assert_complete(&gateway.scrape(), "mtls_pkcs8", &[]);
+    assert_exit_job_complete(&gateway.scrape(), "mtls_pkcs8", &[]);
 }
 
 #[test]
@@ -341,7 +310,7 @@ fn mutual_tls_with_sec1_and_pkcs1_keys() {
             ],
         );
         assert_clean(&run);
-        assert_complete(&gateway.scrape(), job, &[]);
+        assert_exit_job_complete(&gateway.scrape(), job, &[]);
     }
 }
 
@@ -617,7 +586,7 @@ fn awkward_grouping_values_round_trip() {
         ("umlaut", "grüße"),
     ];
     let scrape = gateway.scrape();
-    assert_complete(&scrape, "grouping", &grouping);
+    assert_exit_job_complete(&scrape, "grouping", &grouping);
     // Exactly these labels, none mangled or extra.
     let work = scrape.find("exit_job_work_seconds_count", &[("job", "grouping")]);
     assert_eq!(work.len(), 1, "{work:#?}");
@@ -664,7 +633,7 @@ fn post_keeps_other_metrics_of_the_group_and_put_replaces_them() {
         let run = run(&gateway.url(), job, "return", &env);
         assert_clean(&run);
         let scrape = gateway.scrape();
-        assert_complete(&scrape, job, &grouping);
+        assert_exit_job_complete(&scrape, job, &grouping);
         let other = scrape.value("other_metric", &[("job", job), ("instance", "worker-3")]);
         assert_eq!(other, survives.then_some(42.0), "{job}");
     }

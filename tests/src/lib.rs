@@ -380,6 +380,44 @@ fn unescape(text: &str) -> String {
     out
 }
 
+/// What one run of `exit_job ... 5` must leave in the gateway, in the group `job` plus
+/// `grouping` (`instance` is `""` unless `grouping` sets it).
+pub fn assert_exit_job_complete(scrape: &Scrape, job: &str, grouping: &[(&str, &str)]) {
+    let mut group = vec![("job", job)];
+    group.extend_from_slice(grouping);
+    if !grouping.iter().any(|(name, _)| *name == "instance") {
+        group.push(("instance", ""));
+    }
+    let mut work = group.clone();
+    work.push(("stage", "work"));
+    assert_eq!(
+        scrape.value("exit_job_work_seconds_count", &work),
+        Some(5.0),
+        "{job}: {scrape:#?}"
+    );
+    let sum = scrape.value("exit_job_work_seconds_sum", &work);
+    assert!(sum.is_some_and(|s| s > 0.0 && s < 5.0), "{job}: {sum:?}");
+    assert_eq!(scrape.types["exit_job_work_seconds"], "summary");
+    assert_eq!(
+        scrape.help["exit_job_work_seconds"],
+        "Does one unit of work."
+    );
+    assert_eq!(scrape.value("upload_seconds_count", &group), Some(1.0));
+    assert_eq!(scrape.help["upload_seconds"], "Uploads the result.");
+    assert_eq!(
+        scrape.value("exit_job_wait_seconds_count", &group),
+        Some(5.0)
+    );
+    assert_eq!(
+        scrape.value("exit_job_wait_seconds_sum", &group),
+        Some(1.25)
+    );
+    assert_eq!(
+        scrape.help["exit_job_wait_seconds"],
+        "Seconds waited, observed by hand."
+    );
+}
+
 /// The outcome of a child job.
 #[derive(Debug)]
 pub struct JobRun {
@@ -594,21 +632,32 @@ impl FakeGateway {
         std::thread::spawn(move || {
             let mut held = Vec::new();
             for stream in listener.incoming().flatten() {
-                match &behaviour {
-                    Behaviour::Blackhole => held.push(stream),
-                    Behaviour::Status(code, body) => {
-                        let (code, body) = (*code, *body);
-                        std::thread::spawn(move || answer(stream, code, body, Duration::ZERO));
+                let reply = match &behaviour {
+                    Behaviour::Blackhole => {
+                        held.push(stream);
+                        continue;
                     }
-                    Behaviour::Slow(delay) => {
-                        let delay = *delay;
-                        std::thread::spawn(move || answer(stream, 200, "", delay));
-                    }
-                    Behaviour::Record => {
-                        let recorded = Arc::clone(&recorded);
-                        std::thread::spawn(move || record(stream, &recorded));
-                    }
-                }
+                    Behaviour::Status(code, body) => Reply {
+                        code: *code,
+                        body,
+                        delay: Duration::ZERO,
+                        record: false,
+                    },
+                    Behaviour::Slow(delay) => Reply {
+                        code: 200,
+                        body: "",
+                        delay: *delay,
+                        record: false,
+                    },
+                    Behaviour::Record => Reply {
+                        code: 200,
+                        body: "",
+                        delay: Duration::ZERO,
+                        record: true,
+                    },
+                };
+                let recorded = Arc::clone(&recorded);
+                std::thread::spawn(move || serve(stream, &reply, &recorded));
             }
         });
         FakeGateway { port, requests }
@@ -627,113 +676,95 @@ impl FakeGateway {
     }
 }
 
-/// Reads requests from one connection (keep-alive), keeps each and answers 200, until the
-/// client closes it.
-fn record(stream: std::net::TcpStream, requests: &Mutex<Vec<RecordedRequest>>) {
-    use std::io::{BufRead, BufReader};
+/// How a fake answers each request on a connection.
+struct Reply {
+    code: u16,
+    body: &'static str,
+    delay: Duration,
+    /// Keep the requests (for [`FakeGateway::requests`]).
+    record: bool,
+}
+
+/// Serves one connection (keep-alive): reads each request whole, keeps it when recording,
+/// waits `delay`, answers, until the client closes the connection.
+fn serve(stream: std::net::TcpStream, reply: &Reply, requests: &Mutex<Vec<RecordedRequest>>) {
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
-    let mut reader = BufReader::new(stream);
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-            return;
+    let mut reader = std::io::BufReader::new(stream);
+    while let Some(request) = read_request(&mut reader) {
+        if reply.record {
+            requests.lock().expect("recorder poisoned").push(request);
         }
-        let mut parts = request_line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_owned();
-        let path = parts.next().unwrap_or_default().to_owned();
-        let mut headers = Vec::new();
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                headers.push((name.trim().to_owned(), value.trim().to_owned()));
-            }
-        }
-        let mut request = RecordedRequest {
-            method,
-            path,
-            headers,
-            body: Vec::new(),
-        };
-        let chunked = request
-            .header("transfer-encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-        if chunked {
-            loop {
-                let mut size = String::new();
-                if reader.read_line(&mut size).unwrap_or(0) == 0 {
-                    return;
-                }
-                let size = size.trim().split(';').next().unwrap_or("");
-                let Ok(size) = usize::from_str_radix(size, 16) else {
-                    return;
-                };
-                let mut chunk = vec![0; size + 2]; // the data and its CRLF
-                if reader.read_exact(&mut chunk).is_err() {
-                    return;
-                }
-                if size == 0 {
-                    break; // no trailers are sent by the clients under test
-                }
-                chunk.truncate(size);
-                request.body.extend_from_slice(&chunk);
-            }
-        } else {
-            let length = request
-                .header("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            request.body = vec![0; length];
-            if reader.read_exact(&mut request.body).is_err() {
-                return;
-            }
-        }
-        requests.lock().expect("recorder poisoned").push(request);
-        if writer
-            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n")
-            .is_err()
-        {
+        std::thread::sleep(reply.delay);
+        let answer = format!(
+            "HTTP/1.1 {} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{}",
+            reply.code,
+            reply.body.len(),
+            reply.body
+        );
+        if writer.write_all(answer.as_bytes()).is_err() {
             return;
         }
     }
 }
 
-fn answer(mut stream: std::net::TcpStream, code: u16, body: &str, delay: Duration) {
-    use std::io::{BufRead, BufReader, Write};
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(clone);
-    let mut length = 0usize;
+/// One HTTP/1.1 request with its body (by `Content-Length` or chunked); `None` when the
+/// connection ends first.
+fn read_request(reader: &mut impl std::io::BufRead) -> Option<RecordedRequest> {
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let path = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
     loop {
         let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
         }
         let line = line.trim_end();
         if line.is_empty() {
             break;
         }
-        if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
         }
     }
-    let mut request_body = vec![0; length];
-    let _ = reader.read_exact(&mut request_body);
-    std::thread::sleep(delay);
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {code} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
+    let mut request = RecordedRequest {
+        method,
+        path,
+        headers,
+        body: Vec::new(),
+    };
+    let chunked = request
+        .header("transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        loop {
+            let mut size = String::new();
+            if reader.read_line(&mut size).ok()? == 0 {
+                return None;
+            }
+            let size = size.trim().split(';').next().unwrap_or("");
+            let size = usize::from_str_radix(size, 16).ok()?;
+            let mut chunk = vec![0; size + 2]; // the data and its CRLF
+            reader.read_exact(&mut chunk).ok()?;
+            if size == 0 {
+                break; // no trailers are sent by the clients under test
+            }
+            chunk.truncate(size);
+            request.body.extend_from_slice(&chunk);
+        }
+    } else {
+        let length = request
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        request.body = vec![0; length];
+        reader.read_exact(&mut request.body).ok()?;
+    }
+    Some(request)
 }
