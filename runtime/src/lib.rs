@@ -59,6 +59,7 @@ extern crate self as pushtimer;
 mod auth;
 mod background;
 mod call_site;
+mod clock;
 mod config;
 mod error;
 mod exit_hook;
@@ -122,9 +123,10 @@ pub use prometheus;
 ///
 /// # Cost
 /// The series is resolved on the first call and cached in a `static`; every call after that
-/// costs two monotonic clock reads and two relaxed atomic adds on the calling thread's own
-/// shard of the series (so threads on different CPUs do not contend): no lock, no hashing, no
-/// allocation. See BENCHMARKS.md for measurements against peers.
+/// costs two reads of a monotonic clock (the CPU's invariant time-stamp counter where there is
+/// one, via `quanta`; else the OS's monotonic clock) and two relaxed atomic adds on the calling
+/// thread's own shard of the series (so threads on different CPUs do not contend): no lock, no
+/// hashing, no allocation. See BENCHMARKS.md for measurements against peers.
 pub use pushtimer_macros::timed;
 
 /// The text exposition (format 0.0.4) of everything recorded so far: what the next push

@@ -64,7 +64,12 @@ impl SummaryCore {
     /// Records one observation.
     #[inline]
     pub(crate) fn observe(&self, duration: Duration) {
-        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        self.observe_nanos(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
+    }
+
+    /// Records one observation of `nanos` nanoseconds.
+    #[inline]
+    pub(crate) fn observe_nanos(&self, nanos: u64) {
         let index = thread_shard() & self.shards.len().wrapping_sub(1);
         if let Some(shard) = self.shards.get(index) {
             shard.sum_nanos.fetch_add(nanos, Ordering::Relaxed);

@@ -1,7 +1,8 @@
 //! The drop guard that times one call.
 
-use std::time::Instant;
+use quanta::Clock;
 
+use crate::clock::{Reading, clock};
 use crate::summary::SummaryCore;
 
 /// Times from its creation until it is dropped, then records the duration in its summary.
@@ -13,17 +14,20 @@ use crate::summary::SummaryCore;
 #[derive(Debug)]
 pub struct Timer {
     summary: &'static SummaryCore,
-    start: Instant,
+    clock: &'static Clock,
+    start: Reading,
 }
 
 impl Timer {
-    /// Starts timing into `summary`; `Instant` is monotonic, so a clock change cannot make a
-    /// duration negative.
+    /// Starts timing into `summary` with the process's monotonic clock (see `clock.rs`): a
+    /// duration is never negative.
     #[inline]
     pub(crate) fn start(summary: &'static SummaryCore) -> Self {
+        let clock = clock();
         Timer {
             summary,
-            start: Instant::now(),
+            clock,
+            start: Reading::now(clock),
         }
     }
 }
@@ -31,6 +35,7 @@ impl Timer {
 impl Drop for Timer {
     #[inline]
     fn drop(&mut self) {
-        self.summary.observe(self.start.elapsed());
+        self.summary
+            .observe_nanos(self.start.elapsed_nanos(self.clock));
     }
 }

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs every benchmark, then writes BENCHMARKS.md from the results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo bench -p pushtimer-bench --bench overhead
+cargo bench -p pushtimer-bench --bench push_path
+PUSHTIMER_BENCH_GATEWAY=pushing cargo bench -p pushtimer-bench --bench push_activity
+PUSHTIMER_BENCH_GATEWAY=blackholed cargo bench -p pushtimer-bench --bench push_activity
+python3 bench/report.py
