@@ -13,9 +13,12 @@ use syn::ItemFn;
 
 /// Times every call of the annotated function into a Prometheus summary.
 ///
-/// ```ignore
+/// ```
 /// #[pushtimer::timed(name = "train", help = "Wall time of one training run", labels(stage = "fit"))]
 /// fn train() { /* ... */ }
+///
+/// train();
+/// assert!(pushtimer::render().contains("train_seconds_count{stage=\"fit\"} 1"));
 /// ```
 ///
 /// Arguments (all optional):
