@@ -14,7 +14,8 @@
 use std::time::Duration;
 
 use pushtimer_tests::{
-    Behaviour, FakeGateway, Gateway, JobRun, Scrape, free_port, http_request, run_job, spawn_job,
+    Behaviour, FakeGateway, Gateway, JobRun, RunningJob, Scrape, free_port, http_request, run_job,
+    spawn_job,
 };
 
 const EXIT_JOB: &str = env!("CARGO_BIN_EXE_exit_job");
@@ -160,17 +161,7 @@ fn a_gateway_restart_mid_job_loses_nothing() {
         pushed(&gateway.scrape_until(BOUNDED, pushed)),
         "pushing resumed after the restart"
     );
-    std::fs::write(&stop, "").expect("stop file");
-    let run = job.wait();
-    assert_eq!(run.status.code(), Some(0), "{run:#?}");
-    assert!(run.warnings().len() <= HANDFUL, "{run:#?}");
-    let calls = calls_printed(&run);
-    assert_eq!(
-        gateway
-            .scrape()
-            .value("fault_job_work_seconds_count", &work),
-        Some(calls)
-    );
+    stop_and_assert_exact(job, &stop, &gateway, &work);
 }
 
 /// Fault 6: a host name that does not resolve. The job runs in a network namespace of its own
@@ -281,16 +272,7 @@ fn a_panic_in_the_push_thread_does_not_stop_pushing() {
         pushed(&gateway.scrape_until(BOUNDED, pushed)),
         "pushing carried on after the panic"
     );
-    std::fs::write(&stop, "").expect("stop file");
-    let run = job.wait();
-    assert_eq!(run.status.code(), Some(0), "{run:#?}");
-    let calls = calls_printed(&run);
-    assert_eq!(
-        gateway
-            .scrape()
-            .value("fault_job_work_seconds_count", &work),
-        Some(calls)
-    );
+    stop_and_assert_exact(job, &stop, &gateway, &work);
 }
 
 /// Fault 10: `flush()` while the gateway is down returns an error value within the deadline.
@@ -389,6 +371,22 @@ fn has_work(scrape: &Scrape, group: &[(&str, &str)]) -> bool {
         .is_some_and(|n| n > 0.0)
 }
 
+/// Ends a `fault_job until` run: it must exit 0 with at most a handful of warnings, and the
+/// gateway must hold exactly the calls it made.
+fn stop_and_assert_exact(job: RunningJob, stop: &str, gateway: &Gateway, group: &[(&str, &str)]) {
+    std::fs::write(stop, "").expect("stop file");
+    let run = job.wait();
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(run.warnings().len() <= HANDFUL, "{run:#?}");
+    let calls: f64 = printed(&run, "calls=").parse().expect("a number");
+    assert_eq!(
+        gateway
+            .scrape()
+            .value("fault_job_work_seconds_count", group),
+        Some(calls)
+    );
+}
+
 fn stop_file(name: &str) -> String {
     let path = std::env::temp_dir().join(format!(
         "pushtimer-fault-{name}-{}-{}",
@@ -404,8 +402,4 @@ fn printed<'a>(run: &'a JobRun, prefix: &str) -> &'a str {
         .lines()
         .find_map(|line| line.strip_prefix(prefix))
         .unwrap_or_else(|| panic!("{prefix} not printed: {run:#?}"))
-}
-
-fn calls_printed(run: &JobRun) -> f64 {
-    printed(run, "calls=").parse().expect("a number")
 }
