@@ -7,6 +7,7 @@
 //! reported as calls per second. Group `clock`: one `Instant::now()`, for reference.
 //!
 //! Run with `cargo bench -p pushtimer-bench`, then `python3 bench/report.py`.
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};

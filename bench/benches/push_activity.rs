@@ -9,6 +9,7 @@
 //! Which of the two is set up is chosen by `PUSHTIMER_BENCH_GATEWAY` (`pushing` or
 //! `blackholed`): pushtimer's configuration is per process, so `bench/run.sh` runs this
 //! binary twice. Compare with `overhead/pushtimer` (no gateway at all).
+#![forbid(unsafe_code)]
 
 use std::hint::black_box;
 use std::io::{BufRead, BufReader, Read, Write};

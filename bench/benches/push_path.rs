@@ -2,6 +2,7 @@
 //! to an in-process loopback sink that reads each request and answers `200 OK`.
 //!
 //! Run with `cargo bench -p pushtimer-bench`, then `python3 bench/report.py`.
+#![forbid(unsafe_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -61,7 +61,8 @@ pub(crate) fn flush() -> Result<(), PushError> {
     }
 }
 
-/// The push at process exit: only when the runtime exists (something was timed or rendered).
+/// The last act at process exit (the final push, or the group's deletion): only when the
+/// runtime exists, i.e. something was timed or rendered.
 pub(crate) fn final_push() {
     if let Some(runtime) = RUNTIME.get()
         && let Ok(pusher) = &runtime.pushing
