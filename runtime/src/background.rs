@@ -89,14 +89,17 @@ impl BackgroundPusher {
 
     /// Starts the thread; called once.
     pub(crate) fn spawn(&'static self, registry: &'static Registry) {
+        // Marked running before the thread exists, so that no flush in the meantime pushes on
+        // its own thread and races the push thread's first push.
+        self.thread_running.store(true, Ordering::Release);
         let spawned = std::thread::Builder::new()
             .name("pushtimer".into())
             .spawn(move || self.run(registry));
-        match spawned {
-            Ok(_) => self.thread_running.store(true, Ordering::Release),
-            Err(error) => log::warn!(
+        if let Err(error) = spawned {
+            self.thread_running.store(false, Ordering::Release);
+            log::warn!(
                 "pushtimer: cannot start the push thread ({error}); metrics are pushed only at exit and by flush()"
-            ),
+            );
         }
     }
 
