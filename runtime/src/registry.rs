@@ -33,6 +33,10 @@ struct Family {
 #[derive(Default)]
 struct Families {
     by_name: HashMap<String, Family>,
+    /// Series that cannot be exported (label names conflicting with an earlier series of the
+    /// same name, or refused by the registry), by name and labels: the same one is handed out
+    /// again rather than a new one each time.
+    unexported: HashMap<(String, Vec<String>, Vec<String>), &'static SummaryCore>,
     /// Conflicts already reported, so each is logged once.
     reported: HashSet<String>,
 }
@@ -94,7 +98,15 @@ impl Registry {
             help
         };
         let mut families = self.lock_families();
-        let Families { by_name, reported } = &mut *families;
+        let Families {
+            by_name,
+            unexported,
+            reported,
+        } = &mut *families;
+        let key = (full_name.clone(), label_names.clone(), label_values.clone());
+        if let Some(core) = unexported.get(&key) {
+            return core;
+        }
         let family = by_name.entry(full_name.clone()).or_insert_with(|| Family {
             help: help.to_owned(),
             label_names: label_names.clone(),
@@ -110,7 +122,9 @@ impl Registry {
                     label_names
                 );
             }
-            return SummaryCore::leak(&full_name);
+            let core = SummaryCore::leak(&full_name);
+            unexported.insert(key, core);
+            return core;
         }
         if family.help != help && reported.insert(format!("help {full_name} {help}")) {
             log::warn!(
@@ -141,6 +155,7 @@ impl Registry {
                 if reported.insert(format!("register {full_name}")) {
                     log::warn!("pushtimer: summary {full_name} cannot be exported: {error}");
                 }
+                unexported.insert(key, core);
             }
         }
         core
@@ -239,6 +254,8 @@ mod tests {
         let a = r.summary("x_seconds", "h", &[("a", "1")]);
         let b = r.summary("x_seconds", "h", &[("b", "1")]);
         assert!(!std::ptr::eq(a, b));
+        // The unexported series is handed out again, not made anew.
+        assert!(std::ptr::eq(b, r.summary("x_seconds", "h", &[("b", "1")])));
         b.observe(Duration::from_secs(1));
         let text = r.render();
         assert!(!text.contains("b=\"1\""), "{text}");
