@@ -265,8 +265,7 @@ impl Config {
     /// An extra grouping label after the job (`PUSHGATEWAY_GROUPING=instance=worker-3,shard=7`;
     /// default: none).
     pub fn grouping(mut self, name: &str, value: &str) -> Self {
-        self.grouping.retain(|(existing, _)| existing != name);
-        self.grouping.push((name.to_owned(), value.to_owned()));
+        set_pair(&mut self.grouping, name, value);
         self
     }
 
@@ -294,8 +293,7 @@ impl Config {
     /// A constant label on every series (`PUSHTIMER_LABELS=team=ml,project=seg`; default:
     /// none). A function's own label of the same name wins.
     pub fn label(mut self, name: &str, value: &str) -> Self {
-        self.labels.retain(|(existing, _)| existing != name);
-        self.labels.push((name.to_owned(), value.to_owned()));
+        set_pair(&mut self.labels, name, value);
         self
     }
 
@@ -403,6 +401,13 @@ fn default_job() -> String {
         .unwrap_or_else(|| String::from("pushtimer"))
 }
 
+/// Sets `name` to `value` in a list of name-value pairs: a later value for a name replaces the
+/// earlier one, and the name moves to the end.
+fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: &str) {
+    pairs.retain(|(existing, _)| existing != name);
+    pairs.push((name.to_owned(), value.to_owned()));
+}
+
 /// `5s`, `250ms`, `1m 30s` (humantime), or a bare number of seconds. Zero is refused: a zero
 /// deadline would make every push fail.
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -432,11 +437,7 @@ fn parse_pairs(variable: &str, text: &str) -> (Vec<(String, String)>, Vec<String
     let mut problems = Vec::new();
     for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
-            Some((name, value)) => {
-                let name = name.trim().to_owned();
-                pairs.retain(|(existing, _)| *existing != name);
-                pairs.push((name, value.trim().to_owned()));
-            }
+            Some((name, value)) => set_pair(&mut pairs, name.trim(), value.trim()),
             None => problems.push(format!("{variable}: {pair:?} dropped: expected name=value")),
         }
     }
