@@ -7,7 +7,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
-use syn::{Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Meta};
+use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Meta};
 
 use crate::attr::TimedArgs;
 
@@ -58,24 +58,40 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
         .map(|(key, value)| quote!((#key, #value)));
     let docs = metric_docs(&metric, &help, &label_pairs);
 
+    let named = args.name.is_some();
     let ItemFn {
         attrs,
         vis,
         sig,
         block,
     } = item;
+    // Inner attributes (`#![allow(...)]`) must stay first in the body, before the guard.
+    let (inner_attrs, outer_attrs): (Vec<Attribute>, Vec<Attribute>) = attrs
+        .into_iter()
+        .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
+    let statements = &block.stmts;
     // `mixed_site` hygiene: the body cannot see or shadow the guard.
     let guard = Ident::new("__pushtimer_guard", Span::mixed_site());
     Ok(quote! {
-        #(#attrs)*
+        #(#outer_attrs)*
         #docs
         #vis #sig {
+            #(#inner_attrs)*
             let #guard = {
                 static __PUSHTIMER_CALL_SITE: ::pushtimer::__private::CallSite =
-                    ::pushtimer::__private::CallSite::new(#metric_lit, #help, &[#(#label_tokens),*]);
+                    ::pushtimer::__private::CallSite::new(
+                        #metric_lit,
+                        #help,
+                        &[#(#label_tokens),*],
+                        ::pushtimer::__private::Origin {
+                            module_path: ::core::module_path!(),
+                            function: #fn_name,
+                            named: #named,
+                        },
+                    );
                 __PUSHTIMER_CALL_SITE.enter()
             };
-            #block
+            #(#statements)*
         }
     })
 }
@@ -86,18 +102,19 @@ fn unraw(ident: &Ident) -> String {
     text.strip_prefix("r#").map(str::to_owned).unwrap_or(text)
 }
 
-/// HELP: `help = "..."`, else the first line of the doc comment, else a generated sentence.
+/// HELP: `help = "..."` (unless empty), else the first line of the doc comment, else a generated sentence.
 /// Returns an expression usable both as a `&'static str` and inside `concat!`.
 fn help_expr(args: &TimedArgs, attrs: &[Attribute], fn_name: &str) -> TokenStream {
-    if let Some(help) = &args.help {
+    if let Some(help) = args.help.as_ref().filter(|help| !help.value().trim().is_empty()) {
         return help.to_token_stream();
     }
     if let Some(line) = first_doc_line(attrs) {
         return LitStr::new(&line, Span::call_site()).to_token_stream();
     }
-    let sentence_end = format!("::{fn_name}`, in seconds.");
+    // The runtime's one default sentence, so a hand-made summary reads the same.
+    let subject_end = format!("::{fn_name}`");
     quote!(
-        ::core::concat!("Wall-clock time of one call of `", ::core::module_path!(), #sentence_end)
+        ::pushtimer::__private::default_help!("one call of `", ::core::module_path!(), #subject_end)
     )
 }
 

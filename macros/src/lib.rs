@@ -36,15 +36,38 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut parsed = attr::TimedArgs::default();
     let parser = syn::meta::parser(|meta| parsed.parse_arg(meta));
     if let Err(error) = syn::parse::Parser::parse(parser, args) {
-        return error.to_compile_error().into();
+        // The function itself stays, so the error about the arguments is the only one.
+        let mut tokens = error.to_compile_error();
+        tokens.extend(proc_macro2::TokenStream::from(item));
+        return tokens.into();
     }
     let item_fn: ItemFn = match syn::parse(item.clone()) {
         Ok(item_fn) => item_fn,
+        // A function whose body does not parse is left exactly as written: the compiler then
+        // reports the user's own syntax error, and nothing else (the function does not vanish
+        // for rust-analyzer either).
+        Err(_) if syn::parse::<FunctionShape>(item.clone()).is_ok() => return item,
         Err(_) => return not_a_function(item),
     };
     match expand::expand(parsed, item_fn) {
         Ok(tokens) => tokens.into(),
         Err(error) => error.to_compile_error().into(),
+    }
+}
+
+/// A function with a body, the body taken as unparsed tokens: what `#[timed]` was put on when
+/// only the body is broken.
+struct FunctionShape;
+
+impl syn::parse::Parse for FunctionShape {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        input.call(syn::Attribute::parse_outer)?;
+        input.parse::<syn::Visibility>()?;
+        input.parse::<syn::Signature>()?;
+        let body;
+        syn::braced!(body in input);
+        body.parse::<proc_macro2::TokenStream>()?;
+        Ok(FunctionShape)
     }
 }
 

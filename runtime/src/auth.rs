@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::config::var;
+use crate::env;
 use crate::error::PushError;
 
 /// How requests authenticate.
@@ -74,7 +74,7 @@ pub(crate) struct TokenFile {
 impl TokenFile {
     fn token(&self) -> Result<String, PushError> {
         let problem = |what: String| PushError::InvalidConfig {
-            setting: var::BEARER_TOKEN_FILE,
+            setting: env::BEARER_TOKEN_FILE,
             reason: format!("{} {what}", self.path.display()),
         };
         let metadata =
@@ -91,6 +91,14 @@ impl TokenFile {
         let token = text.trim().to_owned();
         if token.is_empty() {
             return Err(problem("is empty".into()));
+        }
+        // A token goes into an HTTP header: a line break or a space inside it (two tokens in
+        // one file, a Windows line ending mid-file) would fail every push with an error that
+        // names no setting. The token itself is never shown.
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(problem(
+                "holds a token with spaces, line breaks or non-ASCII characters inside; a bearer token is one line of visible ASCII".into(),
+            ));
         }
         *cache = Some((stamp.0, stamp.1, token.clone()));
         Ok(token)
@@ -127,5 +135,19 @@ mod tests {
         let error = auth.header().unwrap_err();
         assert!(error.to_string().contains("PUSHGATEWAY_BEARER_TOKEN_FILE"));
         assert!(Auth::bearer_file(&path).is_err());
+    }
+
+    #[test]
+    fn a_token_with_an_inner_line_break_is_refused_at_start_up_without_showing_it() {
+        let path = std::env::temp_dir().join(format!("pushtimer-token2-{}", std::process::id()));
+        for bad in ["abc\ndef\n", "abc def", "abc\r\ndef", "tökén"] {
+            std::fs::write(&path, bad).unwrap();
+            let error = Auth::bearer_file(&path).unwrap_err().to_string();
+            assert!(error.contains("PUSHGATEWAY_BEARER_TOKEN_FILE"), "{error}");
+            assert!(!error.contains("abc") && !error.contains("def"), "{error}");
+        }
+        std::fs::write(&path, "\n  abc.DEF_123-~+/=  \r\n").unwrap();
+        assert!(Auth::bearer_file(&path).is_ok());
+        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -2,20 +2,26 @@
 //!
 //! One thread does all network work, so at most one request is in flight, requests reach the
 //! gateway in the order they were made, and callers never wait on the network. Every
-//! `push_interval` it renders the registry and pushes if anything changed since the last
-//! successful push (bursts of calls coalesce into one push of the latest state).
-//! [`BackgroundPusher::flush`] asks it for a push of the current state and waits for that one,
-//! bounded by the push deadline; at exit the same happens, or a delete of the group when
-//! `PUSHGATEWAY_DELETE_ON_EXIT` is set.
+//! `push_interval` it looks whether anything changed (see `changes.rs`; the user's own metrics
+//! are compared as gathered) and pushes the latest state only then: bursts of calls coalesce
+//! into one push, and an idle job costs nothing to render. [`BackgroundPusher::flush`] asks it
+//! for a push of the current state and waits for that one, bounded by the push deadline; at
+//! exit the same happens, or a delete of the group when `PUSHGATEWAY_DELETE_ON_EXIT` is set.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::config::PushMethod;
+use prometheus::proto::MetricFamily;
+
+use crate::changes;
+use crate::config::{PushMethod, PushPlan};
+use crate::deadline;
+use crate::diagnostics;
 use crate::error::PushError;
-use crate::pusher::{Pusher, Request};
+use crate::http::{Request, Retries};
+use crate::pusher::Pusher;
 use crate::registry::Registry;
 use crate::report::Reporter;
 
@@ -36,6 +42,8 @@ pub(crate) struct BackgroundPusher {
     /// False when the thread could not be started: requests then run on the caller's thread.
     thread_running: AtomicBool,
     reporter: Mutex<Reporter>,
+    /// The gateway answered at least once (any HTTP status): it exists and is reachable.
+    answered: AtomicBool,
 }
 
 /// Requests are numbered; `done` is the highest number a completed request covered.
@@ -46,8 +54,8 @@ struct Requests {
     /// by then, so the requester learns what happened rather than only that time ran out.
     deadline: Option<Instant>,
     last_result: Result<(), PushError>,
-    /// The group is to be deleted (at exit); after that nothing is pushed any more.
-    delete: bool,
+    /// The last act at exit is requested: after it nothing is pushed any more.
+    last_act: Option<LastAct>,
 }
 
 /// What one round of the thread does.
@@ -57,33 +65,56 @@ enum Action {
     PushIfChanged,
     /// Push the current state, changed or not (a flush).
     Push,
-    /// Delete the group.
-    Delete,
+    /// The last act at exit.
+    Last(LastAct),
+}
+
+/// The last act at exit.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum LastAct {
+    Push { retries: Retries },
+    Delete { retries: Retries },
+}
+
+impl LastAct {
+    fn what(self) -> &'static str {
+        match self {
+            LastAct::Push { .. } => "final push",
+            LastAct::Delete { .. } => "deletion of the group",
+        }
+    }
+}
+
+/// What the thread remembers between rounds.
+#[derive(Default)]
+struct State {
+    /// Something changed that no successful push carried yet.
+    pending: bool,
+    /// The user's metrics as last pushed.
+    user: Option<Vec<MetricFamily>>,
+    /// The last act was done: nothing more is sent.
+    finished: bool,
 }
 
 impl BackgroundPusher {
-    pub(crate) fn new(
-        pusher: Pusher,
-        interval: Duration,
-        method: PushMethod,
-        delete_on_exit: bool,
-    ) -> Self {
+    pub(crate) fn new(plan: PushPlan) -> Self {
         BackgroundPusher {
-            pusher,
-            interval,
-            method,
-            delete_on_exit,
+            pusher: plan.pusher,
+            interval: plan.interval,
+            method: plan.method,
+            delete_on_exit: plan.delete_on_exit,
             requests: Mutex::new(Requests {
                 requested: 0,
                 done: 0,
                 deadline: None,
                 last_result: Ok(()),
-                delete: false,
+                last_act: None,
             }),
             wake: Condvar::new(),
             completed: Condvar::new(),
             thread_running: AtomicBool::new(false),
             reporter: Mutex::new(Reporter::default()),
+            answered: AtomicBool::new(false),
         }
     }
 
@@ -97,50 +128,24 @@ impl BackgroundPusher {
             .spawn(move || self.run(registry));
         if let Err(error) = spawned {
             self.thread_running.store(false, Ordering::Release);
-            log::warn!(
-                "pushtimer: cannot start the push thread ({error}); metrics are pushed only at exit and by flush()"
-            );
+            diagnostics::warn(format!(
+                "cannot start the push thread ({error}); metrics are pushed only at exit and by flush()"
+            ));
         }
     }
 
     fn run(&self, registry: &Registry) {
-        let mut last_pushed: Option<String> = None;
-        let mut deleted = false;
+        // Everything recorded before the thread started is news.
+        let mut state = State {
+            pending: true,
+            ..State::default()
+        };
         loop {
-            let (target, action, deadline) = {
-                let mut requests = self.lock_requests();
-                if requests.requested == requests.done {
-                    requests = self
-                        .wake
-                        .wait_timeout(requests, self.interval)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0;
-                }
-                let action = if requests.requested == requests.done {
-                    Action::PushIfChanged
-                } else if requests.delete {
-                    Action::Delete
-                } else {
-                    Action::Push
-                };
-                let deadline = match action {
-                    Action::PushIfChanged => None,
-                    _ => requests.deadline.take(),
-                };
-                let deadline = deadline.unwrap_or_else(|| Instant::now() + self.pusher.deadline());
-                (requests.requested, action, deadline)
-            };
-            // Nothing in a round may stop this thread: a panic (say, in the user's logger) ends
-            // this one round only.
+            let (target, action, deadline) = self.next_round();
+            // Nothing in a round may stop this thread: a panic (say, in the user's logger or a
+            // user collector) ends this one round only.
             let result = catch_unwind(AssertUnwindSafe(|| {
-                if deleted {
-                    return Ok(());
-                }
-                if action == Action::Delete {
-                    deleted = true;
-                    return self.report(self.pusher.send(Request::Delete, deadline));
-                }
-                self.push_if_needed(registry, action == Action::Push, deadline, &mut last_pushed)
+                self.round(registry, action, deadline, &mut state)
             }))
             .unwrap_or_else(|_| {
                 Err(PushError::Transport {
@@ -156,73 +161,197 @@ impl BackgroundPusher {
         }
     }
 
-    /// Pushes the current state when `forced` or when it changed since the last success.
-    fn push_if_needed(
+    /// Waits for a request or the interval, and says what to do.
+    fn next_round(&self) -> (u64, Action, Instant) {
+        let mut requests = self.lock_requests();
+        if requests.requested == requests.done {
+            requests = self
+                .wake
+                .wait_timeout(requests, self.interval)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        let action = if requests.requested == requests.done {
+            Action::PushIfChanged
+        } else if let Some(last) = requests.last_act {
+            Action::Last(last)
+        } else {
+            Action::Push
+        };
+        let deadline = match action {
+            Action::PushIfChanged => None,
+            _ => requests.deadline.take(),
+        };
+        let deadline = deadline.unwrap_or_else(|| deadline::after(self.pusher.deadline()));
+        (requests.requested, action, deadline)
+    }
+
+    fn round(
         &self,
         registry: &Registry,
-        forced: bool,
+        action: Action,
         deadline: Instant,
-        last_pushed: &mut Option<String>,
+        state: &mut State,
     ) -> Result<(), PushError> {
-        let body = registry.render();
-        if body.is_empty() || (!forced && last_pushed.as_deref() == Some(body.as_str())) {
+        if state.finished {
             return Ok(());
         }
-        let result = self.push(&body, deadline);
-        if result.is_ok() {
-            *last_pushed = Some(body);
+        match action {
+            Action::PushIfChanged => {
+                state.pending |= changes::take();
+                let user = registry.user_families();
+                let user_changed = state.user.as_ref() != Some(&user);
+                if !state.pending && !user_changed {
+                    return Ok(());
+                }
+                let result = self.push(registry, user.clone(), deadline, self.retries());
+                self.report(&result);
+                if result.is_ok() {
+                    state.pending = false;
+                    state.user = Some(user);
+                }
+                result
+            }
+            Action::Push => {
+                state.pending |= changes::take();
+                let user = registry.user_families();
+                let result = self.push(registry, user.clone(), deadline, Retries::WithinDeadline);
+                self.report(&result);
+                if result.is_ok() {
+                    state.pending = false;
+                    state.user = Some(user);
+                }
+                result
+            }
+            Action::Last(last) => {
+                state.finished = true;
+                let result = self.last_act(registry, last, deadline);
+                self.report_final(last, &result);
+                result
+            }
+        }
+    }
+
+    fn last_act(
+        &self,
+        registry: &Registry,
+        last: LastAct,
+        deadline: Instant,
+    ) -> Result<(), PushError> {
+        match last {
+            LastAct::Push { retries } => {
+                self.push(registry, registry.user_families(), deadline, retries)
+            }
+            LastAct::Delete { retries } => self.send(Request::Delete, deadline, retries),
+        }
+    }
+
+    /// Renders and pushes; an empty registry is not pushed.
+    fn push(
+        &self,
+        registry: &Registry,
+        user: Vec<MetricFamily>,
+        deadline: Instant,
+        retries: Retries,
+    ) -> Result<(), PushError> {
+        let (body, notes) = registry.render_with(user);
+        diagnostics::emit(notes);
+        if body.is_empty() {
+            return Ok(());
+        }
+        let request = match self.method {
+            PushMethod::Put => Request::Put(&body),
+            PushMethod::Post => Request::Post(&body),
+        };
+        self.send(request, deadline, retries)
+    }
+
+    fn send(
+        &self,
+        request: Request<'_>,
+        deadline: Instant,
+        retries: Retries,
+    ) -> Result<(), PushError> {
+        let result = self.pusher.send(request, deadline, retries);
+        if matches!(result, Ok(()) | Err(PushError::Status { .. })) {
+            self.answered.store(true, Ordering::Relaxed);
         }
         result
     }
 
-    fn push(&self, body: &str, deadline: Instant) -> Result<(), PushError> {
-        let request = match self.method {
-            PushMethod::Put => Request::Put(body),
-            PushMethod::Post => Request::Post(body),
-        };
-        self.report(self.pusher.send(request, deadline))
+    /// How hard the thread tries on its own (not for a flush, which the caller waits for): a
+    /// gateway that never answered gets one attempt and one quick retry, so the thread is not
+    /// busy retrying a dead address when the job wants to exit.
+    fn retries(&self) -> Retries {
+        if self.answered.load(Ordering::Relaxed) {
+            Retries::WithinDeadline
+        } else {
+            Retries::Quick
+        }
     }
 
-    fn report(&self, result: Result<(), PushError>) -> Result<(), PushError> {
-        self.reporter
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .report(&self.pusher.url(), &result);
-        result
+    fn report(&self, result: &Result<(), PushError>) {
+        let note = self.lock_reporter().report(&self.pusher.url(), result);
+        diagnostics::emit(note);
+    }
+
+    fn report_final(&self, last: LastAct, result: &Result<(), PushError>) {
+        let note = self
+            .lock_reporter()
+            .report_final(last.what(), &self.pusher.url(), result);
+        diagnostics::emit(note);
     }
 
     /// Pushes the current state now and waits for it, at most the push deadline.
     pub(crate) fn flush(&self, registry: &Registry) -> Result<(), PushError> {
-        self.request(registry, false)
+        self.request(registry, None)
     }
 
     /// The last act at exit: a push of the final state, or the group's deletion when
-    /// `PUSHGATEWAY_DELETE_ON_EXIT` is set. A request still under way when the deadline passes
-    /// is reported here, since the process ends before the thread could say so.
+    /// `PUSHGATEWAY_DELETE_ON_EXIT` is set. A gateway that never answered during the run gets
+    /// one attempt and at most one quick retry: an unreachable gateway must not hold up the
+    /// job's exit. A request still under way when the deadline passes is reported here, since
+    /// the process ends before the thread could say so.
     pub(crate) fn finish(&self, registry: &Registry) {
-        if let Err(PushError::FlushDeadline) = self.request(registry, self.delete_on_exit) {
-            let _ = self.report(Err(PushError::Timeout));
+        let retries = self.retries();
+        let last = if self.delete_on_exit {
+            LastAct::Delete { retries }
+        } else {
+            LastAct::Push { retries }
+        };
+        if let Err(PushError::FlushDeadline) = self.request(registry, Some(last)) {
+            self.report_final(last, &Err(PushError::Timeout));
         }
     }
 
-    fn request(&self, registry: &Registry, delete: bool) -> Result<(), PushError> {
-        let deadline = Instant::now() + self.pusher.deadline();
+    fn request(&self, registry: &Registry, last: Option<LastAct>) -> Result<(), PushError> {
+        let deadline = deadline::after(self.pusher.deadline());
         if !self.thread_running.load(Ordering::Acquire) {
-            if delete {
-                return self.report(self.pusher.send(Request::Delete, deadline));
-            }
-            let body = registry.render();
-            return if body.is_empty() {
-                Ok(())
-            } else {
-                self.push(&body, deadline)
+            return match last {
+                Some(last) => {
+                    let result = self.last_act(registry, last, deadline);
+                    self.report_final(last, &result);
+                    result
+                }
+                None => {
+                    let result = self.push(
+                        registry,
+                        registry.user_families(),
+                        deadline,
+                        Retries::WithinDeadline,
+                    );
+                    self.report(&result);
+                    result
+                }
             };
         }
         let margin = (self.pusher.deadline() / 10).min(FLUSH_MARGIN);
         let mut requests = self.lock_requests();
-        requests.requested += 1;
-        requests.delete |= delete;
-        let attempt_deadline = deadline.checked_sub(margin).unwrap_or(deadline);
+        requests.requested = requests.requested.saturating_add(1);
+        if last.is_some() {
+            requests.last_act = last;
+        }
+        let attempt_deadline = deadline::before(deadline, margin);
         requests.deadline = Some(
             requests
                 .deadline
@@ -248,5 +377,10 @@ impl BackgroundPusher {
         // Every update of `Requests` is a single assignment, so a poisoned lock holds a
         // consistent state.
         self.requests.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_reporter(&self) -> MutexGuard<'_, Reporter> {
+        // The reporter is never left half-updated, and no user code runs under this lock.
+        self.reporter.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

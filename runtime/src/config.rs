@@ -1,37 +1,22 @@
-//! Settings: from the environment, or built in code.
+//! [`Config`]: every setting, read from the environment or set in code, and checked once when
+//! it takes effect ([`Config::into_parts`]).
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::env;
 use crate::error::PushError;
 use crate::names;
-use crate::pusher::{Pusher, check_grouping_name, redact};
+use crate::pusher::Pusher;
+use crate::redact::redact_url;
 use crate::registry::Naming;
+use crate::url::GatewayUrl;
 
-/// Environment variables read by [`Config::from_env`].
-pub(crate) mod var {
-    pub(crate) const URL: &str = "PUSHGATEWAY_URL";
-    pub(crate) const JOB: &str = "PUSHGATEWAY_JOB";
-    pub(crate) const TIMEOUT: &str = "PUSHGATEWAY_TIMEOUT";
-    pub(crate) const PUSH_INTERVAL: &str = "PUSHGATEWAY_PUSH_INTERVAL";
-    pub(crate) const CA_FILE: &str = "PUSHGATEWAY_CA_FILE";
-    pub(crate) const CLIENT_CERT_FILE: &str = "PUSHGATEWAY_CLIENT_CERT_FILE";
-    pub(crate) const CLIENT_KEY_FILE: &str = "PUSHGATEWAY_CLIENT_KEY_FILE";
-    pub(crate) const USERNAME: &str = "PUSHGATEWAY_USERNAME";
-    pub(crate) const PASSWORD: &str = "PUSHGATEWAY_PASSWORD";
-    pub(crate) const BEARER_TOKEN_FILE: &str = "PUSHGATEWAY_BEARER_TOKEN_FILE";
-    pub(crate) const GROUPING: &str = "PUSHGATEWAY_GROUPING";
-    pub(crate) const METHOD: &str = "PUSHGATEWAY_METHOD";
-    pub(crate) const DELETE_ON_EXIT: &str = "PUSHGATEWAY_DELETE_ON_EXIT";
-    pub(crate) const NAMESPACE: &str = "PUSHTIMER_NAMESPACE";
-    pub(crate) const LABELS: &str = "PUSHTIMER_LABELS";
-}
-
-/// Default of [`Config::timeout`].
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Default of [`Config::push_interval`].
-pub const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(1);
+/// Default of [`Config::timeout`]: 5 s.
+pub const DEFAULT_TIMEOUT: Duration = env::DEFAULT_TIMEOUT;
+/// Default of [`Config::push_interval`]: 1 s.
+pub const DEFAULT_PUSH_INTERVAL: Duration = env::DEFAULT_PUSH_INTERVAL;
 
 /// How the background thread sends the metrics (`PUSHGATEWAY_METHOD`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -62,29 +47,48 @@ pub enum PushMethod {
 /// assert!(installed.is_ok());
 /// ```
 ///
-/// Invalid values never fail the job: each one is logged once as a warning naming the setting
-/// and then ignored (the default is used, or the bad label is dropped). A file that cannot be
-/// used (CA, client certificate or key, token) turns pushing off, with one warning naming the
-/// variable and the path. `Debug` never shows passwords.
+/// Invalid values never fail the job: each one is reported once as a warning naming the
+/// setting when the configuration takes effect, and then ignored (the default is used, or the
+/// bad label is dropped) or, for durations, moved into bounds. A file that cannot be used (CA,
+/// client certificate or key, token) turns pushing off, with one warning naming the variable
+/// and the path. `Debug` never shows passwords.
 #[derive(Clone, PartialEq, Eq)]
+#[must_use = "a Config does nothing until .install() is called"]
 pub struct Config {
-    pub(crate) gateway: Option<String>,
-    pub(crate) job: Option<String>,
-    pub(crate) timeout: Duration,
-    pub(crate) push_interval: Duration,
-    pub(crate) ca_file: Option<PathBuf>,
-    pub(crate) client_cert_file: Option<PathBuf>,
-    pub(crate) client_key_file: Option<PathBuf>,
-    pub(crate) username: Option<String>,
-    pub(crate) password: Option<String>,
-    pub(crate) bearer_token_file: Option<PathBuf>,
-    pub(crate) grouping: Vec<(String, String)>,
+    gateway: Option<String>,
+    job: Option<String>,
+    timeout: Duration,
+    push_interval: Duration,
+    ca_file: Option<PathBuf>,
+    client_cert_file: Option<PathBuf>,
+    client_key_file: Option<PathBuf>,
+    username: Option<String>,
+    password: Option<String>,
+    bearer_token_file: Option<PathBuf>,
+    grouping: Vec<(String, String)>,
+    method: PushMethod,
+    delete_on_exit: bool,
+    namespace: Option<String>,
+    labels: Vec<(String, String)>,
+    /// Values in the environment that could not be read as they were written.
+    env_problems: Vec<String>,
+}
+
+/// What a [`Config`] turns into when it takes effect.
+pub(crate) struct Parts {
+    pub(crate) naming: Naming,
+    /// How to push, or why nothing is pushed (`NotConfigured` without a URL).
+    pub(crate) pushing: Result<PushPlan, PushError>,
+    /// Everything to warn about, once, when the runtime starts.
+    pub(crate) problems: Vec<String>,
+}
+
+/// The background pusher's settings.
+pub(crate) struct PushPlan {
+    pub(crate) pusher: Pusher,
+    pub(crate) interval: Duration,
     pub(crate) method: PushMethod,
     pub(crate) delete_on_exit: bool,
-    pub(crate) namespace: Option<String>,
-    pub(crate) labels: Vec<(String, String)>,
-    /// Problems met while reading the environment, logged when the config takes effect.
-    pub(crate) problems: Vec<String>,
 }
 
 impl Default for Config {
@@ -105,7 +109,7 @@ impl Default for Config {
             delete_on_exit: false,
             namespace: None,
             labels: Vec::new(),
-            problems: Vec::new(),
+            env_problems: Vec::new(),
         }
     }
 }
@@ -113,7 +117,7 @@ impl Default for Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("gateway", &self.gateway.as_deref().map(redact))
+            .field("gateway", &self.gateway.as_deref().map(redact_url))
             .field("job", &self.job)
             .field("timeout", &self.timeout)
             .field("push_interval", &self.push_interval)
@@ -140,6 +144,7 @@ impl Config {
     }
 
     /// The settings in the environment (see the README's table), on top of the defaults.
+    /// Empty values count as unset.
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -149,65 +154,69 @@ impl Config {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let path = |name: &str| get(name).map(|p| PathBuf::from(p.trim()));
         let mut config = Config {
-            gateway: get(var::URL).map(|url| url.trim().to_owned()),
-            job: get(var::JOB),
-            ca_file: path(var::CA_FILE),
-            client_cert_file: path(var::CLIENT_CERT_FILE),
-            client_key_file: path(var::CLIENT_KEY_FILE),
-            username: get(var::USERNAME),
-            password: lookup(var::PASSWORD).filter(|p| !p.is_empty()),
-            bearer_token_file: path(var::BEARER_TOKEN_FILE),
-            namespace: get(var::NAMESPACE).map(|ns| ns.trim().to_owned()),
+            gateway: get(env::URL).map(|url| url.trim().to_owned()),
+            job: get(env::JOB),
+            ca_file: path(env::CA_FILE),
+            client_cert_file: path(env::CLIENT_CERT_FILE),
+            client_key_file: path(env::CLIENT_KEY_FILE),
+            username: get(env::USERNAME),
+            password: lookup(env::PASSWORD).filter(|p| !p.is_empty()),
+            bearer_token_file: path(env::BEARER_TOKEN_FILE),
+            namespace: get(env::NAMESPACE).map(|ns| ns.trim().to_owned()),
             ..Config::default()
         };
-        for (name, slot) in [
-            (var::TIMEOUT, &mut config.timeout),
-            (var::PUSH_INTERVAL, &mut config.push_interval),
+        let mut problems = Vec::new();
+        for (name, bounds, default, slot) in [
+            (env::TIMEOUT, env::TIMEOUT_BOUNDS, DEFAULT_TIMEOUT, &mut config.timeout),
+            (
+                env::PUSH_INTERVAL,
+                env::PUSH_INTERVAL_BOUNDS,
+                DEFAULT_PUSH_INTERVAL,
+                &mut config.push_interval,
+            ),
         ] {
             if let Some(text) = get(name) {
-                match parse_duration(&text) {
-                    Ok(duration) => *slot = duration,
-                    Err(reason) => config.problems.push(format!(
-                        "{name}={text:?} is not a duration ({reason}); using the default {}",
-                        humantime::format_duration(*slot)
-                    )),
-                }
+                let (value, problem) = env::duration_setting(name, &text, bounds, default);
+                *slot = value;
+                problems.extend(problem);
             }
         }
-        if let Some(text) = get(var::METHOD) {
+        if let Some(text) = get(env::METHOD) {
             match text.trim().to_ascii_lowercase().as_str() {
                 "put" => config.method = PushMethod::Put,
                 "post" => config.method = PushMethod::Post,
-                _ => config.problems.push(format!(
+                _ => problems.push(format!(
                     "{}={text:?} is neither put nor post; using put",
-                    var::METHOD
+                    env::METHOD
                 )),
             }
         }
-        if let Some(text) = get(var::DELETE_ON_EXIT) {
-            match parse_bool(&text) {
+        if let Some(text) = get(env::DELETE_ON_EXIT) {
+            match env::parse_bool(&text) {
                 Some(flag) => config.delete_on_exit = flag,
-                None => config.problems.push(format!(
+                None => problems.push(format!(
                     "{}={text:?} is neither true nor false; using false",
-                    var::DELETE_ON_EXIT
+                    env::DELETE_ON_EXIT
                 )),
             }
         }
         for (name, slot) in [
-            (var::LABELS, &mut config.labels),
-            (var::GROUPING, &mut config.grouping),
+            (env::LABELS, &mut config.labels),
+            (env::GROUPING, &mut config.grouping),
         ] {
             if let Some(text) = get(name) {
-                let (pairs, problems) = parse_pairs(name, &text);
+                let (pairs, pair_problems) = env::parse_pairs(name, &text);
                 *slot = pairs;
-                config.problems.extend(problems);
+                problems.extend(pair_problems);
             }
         }
+        config.env_problems = problems;
         config
     }
 
     /// The Pushgateway's base URL, e.g. `https://pushgateway:9091` (`PUSHGATEWAY_URL`; default:
-    /// none, nothing is pushed). `user:password@` in it is used as basic auth.
+    /// none, nothing is pushed). A percent-encoded `user:password@` in it is used as basic
+    /// auth.
     pub fn gateway(mut self, url: &str) -> Self {
         self.gateway = Some(url.trim().to_owned());
         self
@@ -220,14 +229,16 @@ impl Config {
     }
 
     /// Total deadline of one push, retries included, and the most the final push at exit or a
-    /// [`flush`](crate::flush) waits (`PUSHGATEWAY_TIMEOUT`; default 5 s).
+    /// [`flush`](crate::flush) waits (`PUSHGATEWAY_TIMEOUT`; default 5 s; kept between 10 ms
+    /// and 5 minutes, a value outside moved to the nearer bound with a warning).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// How often the background thread looks for new observations and pushes them
-    /// (`PUSHGATEWAY_PUSH_INTERVAL`; default 1 s). Unchanged state is not pushed again.
+    /// (`PUSHGATEWAY_PUSH_INTERVAL`; default 1 s; kept between 10 ms and 24 h, a value outside
+    /// moved to the nearer bound with a warning). Unchanged state is not pushed again.
     pub fn push_interval(mut self, interval: Duration) -> Self {
         self.push_interval = interval;
         self
@@ -262,10 +273,10 @@ impl Config {
         self
     }
 
-    /// An extra grouping label after the job (`PUSHGATEWAY_GROUPING=instance=worker-3,shard=7`;
-    /// default: none).
+    /// Sets a grouping label after the job (`PUSHGATEWAY_GROUPING=instance=worker-3,shard=7`;
+    /// default: none). Setting a name again replaces its value.
     pub fn grouping(mut self, name: &str, value: &str) -> Self {
-        set_pair(&mut self.grouping, name, value);
+        env::set_pair(&mut self.grouping, name, value);
         self
     }
 
@@ -291,9 +302,9 @@ impl Config {
     }
 
     /// A constant label on every series (`PUSHTIMER_LABELS=team=ml,project=seg`; default:
-    /// none). A function's own label of the same name wins.
+    /// none). A function's own label of the same name wins; setting a name again replaces it.
     pub fn label(mut self, name: &str, value: &str) -> Self {
-        set_pair(&mut self.labels, name, value);
+        env::set_pair(&mut self.labels, name, value);
         self
     }
 
@@ -304,43 +315,109 @@ impl Config {
         crate::global::install(self)
     }
 
-    /// Validates names, dropping (and reporting) what is unusable.
-    pub(crate) fn naming(&mut self) -> Naming {
-        let namespace = self.namespace.take().filter(|ns| {
+    /// Checks everything and splits the settings into what the runtime needs. Every file is
+    /// read and checked here, at start-up; every problem is in the returned `problems`.
+    pub(crate) fn into_parts(self) -> Parts {
+        let mut problems = self.env_problems;
+        let (timeout, problem) = env::TIMEOUT_BOUNDS.clamp(env::TIMEOUT, self.timeout);
+        problems.extend(problem);
+        let (interval, problem) =
+            env::PUSH_INTERVAL_BOUNDS.clamp(env::PUSH_INTERVAL, self.push_interval);
+        problems.extend(problem);
+
+        let namespace = self.namespace.filter(|ns| {
             let valid = names::is_valid_metric_name(ns);
             if !valid {
-                self.problems.push(format!(
+                problems.push(format!(
                     "{}={ns:?} is not a valid metric name prefix ([a-zA-Z_:][a-zA-Z0-9_:]*); no prefix is used",
-                    var::NAMESPACE
+                    env::NAMESPACE
                 ));
             }
             valid
         });
         let mut labels = Vec::new();
-        for (name, value) in std::mem::take(&mut self.labels) {
+        for (name, value) in self.labels {
             match names::constant_label_problem(&name) {
                 None => labels.push((name, value)),
-                Some(reason) => self
-                    .problems
-                    .push(format!("{}: label {name:?} dropped: {reason}", var::LABELS)),
+                Some(reason) => {
+                    problems.push(format!("{}: label {name:?} dropped: {reason}", env::LABELS))
+                }
             }
         }
-        Naming { namespace, labels }
-    }
+        let naming = Naming { namespace, labels };
 
-    /// The pusher these settings describe: `Ok(None)` when no gateway is set. Every file is
-    /// read and checked here, at start-up.
-    pub(crate) fn pusher(&mut self) -> Result<Option<Pusher>, PushError> {
-        let Some(url) = &self.gateway else {
-            return Ok(None);
+        let pushing = match &self.gateway {
+            None => Err(PushError::NotConfigured),
+            Some(url) => {
+                let settings = PusherSettings {
+                    url,
+                    job: self.job.unwrap_or_else(default_job),
+                    timeout,
+                    grouping: self.grouping,
+                    ca_file: self.ca_file,
+                    client_cert_file: self.client_cert_file,
+                    client_key_file: self.client_key_file,
+                    username: self.username,
+                    password: self.password,
+                    bearer_token_file: self.bearer_token_file,
+                };
+                settings.pusher(&mut problems).map(|pusher| PushPlan {
+                    pusher,
+                    interval,
+                    method: self.method,
+                    delete_on_exit: self.delete_on_exit,
+                })
+            }
         };
-        let job = self.job.clone().unwrap_or_else(default_job);
-        let mut pusher = Pusher::new(url, &job)?.timeout(self.timeout);
-        for (name, value) in std::mem::take(&mut self.grouping) {
+        if let Err(error @ PushError::InvalidConfig { .. }) = &pushing {
+            problems.push(format!("{error}; nothing will be pushed"));
+        }
+        Parts {
+            naming,
+            pushing,
+            problems,
+        }
+    }
+}
+
+/// The settings that make the [`Pusher`].
+struct PusherSettings<'a> {
+    url: &'a str,
+    job: String,
+    timeout: Duration,
+    grouping: Vec<(String, String)>,
+    ca_file: Option<PathBuf>,
+    client_cert_file: Option<PathBuf>,
+    client_key_file: Option<PathBuf>,
+    username: Option<String>,
+    password: Option<String>,
+    bearer_token_file: Option<PathBuf>,
+}
+
+impl PusherSettings<'_> {
+    /// The pusher, or the setting that makes one impossible; lesser problems (a bad grouping
+    /// pair, credentials in clear text) go to `problems`.
+    fn pusher(self, problems: &mut Vec<String>) -> Result<Pusher, PushError> {
+        let url = GatewayUrl::parse(self.url)?;
+        if url.unencoded_userinfo {
+            problems.push(format!(
+                "the user:password in {} holds characters that must be percent-encoded there \
+                 (/ ? # @ space %); it was read up to the last @ as written, but encode it \
+                 (%2F %3F %23 %40 %20 %25) or use {} and {}",
+                env::URL,
+                env::USERNAME,
+                env::PASSWORD
+            ));
+        }
+        let mut pusher = Pusher::from_url(url, &self.job)?.timeout(self.timeout);
+        for (name, value) in &self.grouping {
             // A bad grouping pair is dropped like a bad label; the rest still applies.
-            match check_grouping_name(&name) {
-                Ok(()) => pusher = pusher.grouping(&name, &value)?,
-                Err(error) => self.problems.push(format!("{error}; that pair is dropped")),
+            match names::grouping_name_problem(name) {
+                None => pusher = pusher.grouping(name, value)?,
+                Some(reason) => problems.push(format!(
+                    "{}: {name:?} dropped: {reason}",
+                    env::GROUPING
+                )),
             }
         }
         if let Some(ca) = &self.ca_file {
@@ -351,40 +428,40 @@ impl Config {
             (None, None) => {}
             (Some(_), None) | (None, Some(_)) => {
                 return Err(PushError::InvalidConfig {
-                    setting: var::CLIENT_CERT_FILE,
+                    setting: env::CLIENT_CERT_FILE,
                     reason: format!(
                         "{} and {} must be set together",
-                        var::CLIENT_CERT_FILE,
-                        var::CLIENT_KEY_FILE
+                        env::CLIENT_CERT_FILE,
+                        env::CLIENT_KEY_FILE
                     ),
                 });
             }
         }
         if let Some(token) = &self.bearer_token_file {
             if self.username.is_some() {
-                self.problems.push(format!(
+                problems.push(format!(
                     "both {} and {} are set; the bearer token is used",
-                    var::BEARER_TOKEN_FILE,
-                    var::USERNAME
+                    env::BEARER_TOKEN_FILE,
+                    env::USERNAME
                 ));
             }
             pusher = pusher.bearer_token_file(token)?;
         } else if let Some(username) = &self.username {
             pusher = pusher.basic_auth(username, self.password.as_deref().unwrap_or(""));
         } else if self.password.is_some() {
-            self.problems.push(format!(
+            problems.push(format!(
                 "{} is set without {}; no basic auth is sent",
-                var::PASSWORD,
-                var::USERNAME
+                env::PASSWORD,
+                env::USERNAME
             ));
         }
         if pusher.sends_credentials_in_clear_text() {
-            self.problems.push(format!(
+            problems.push(format!(
                 "{} is plain http://: the credentials travel in clear text; use https://",
-                var::URL
+                env::URL
             ));
         }
-        Ok(Some(pusher))
+        Ok(pusher)
     }
 }
 
@@ -401,49 +478,6 @@ fn default_job() -> String {
         .unwrap_or_else(|| String::from("pushtimer"))
 }
 
-/// Sets `name` to `value` in a list of name-value pairs: a later value for a name replaces the
-/// earlier one, and the name moves to the end.
-fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: &str) {
-    pairs.retain(|(existing, _)| existing != name);
-    pairs.push((name.to_owned(), value.to_owned()));
-}
-
-/// `5s`, `250ms`, `1m 30s` (humantime), or a bare number of seconds. Zero is refused: a zero
-/// deadline would make every push fail.
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let duration = match text.parse::<f64>() {
-        Ok(seconds) => Duration::try_from_secs_f64(seconds).map_err(|e| e.to_string())?,
-        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string())?,
-    };
-    if duration.is_zero() {
-        return Err("it must be more than zero".into());
-    }
-    Ok(duration)
-}
-
-fn parse_bool(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-/// `team=ml,project=seg`: pairs that do not parse are dropped, each with a problem report
-/// naming `variable`; the others are kept (a later pair with the same name wins).
-fn parse_pairs(variable: &str, text: &str) -> (Vec<(String, String)>, Vec<String>) {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    let mut problems = Vec::new();
-    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some((name, value)) => set_pair(&mut pairs, name.trim(), value.trim()),
-            None => problems.push(format!("{variable}: {pair:?} dropped: expected name=value")),
-        }
-    }
-    (pairs, problems)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,6 +490,13 @@ mod tests {
         })
     }
 
+    fn plan(parts: Parts) -> PushPlan {
+        match parts.pushing {
+            Ok(plan) => plan,
+            Err(error) => panic!("no pusher: {error}"),
+        }
+    }
+
     #[test]
     fn defaults_without_environment() {
         let config = from(&[]);
@@ -463,130 +504,166 @@ mod tests {
         assert_eq!(config.timeout, Duration::from_secs(5));
         assert_eq!(config.method, PushMethod::Put);
         assert!(!config.delete_on_exit);
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
-        assert!(parse_duration("banana").is_err());
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("-1").is_err());
+        let parts = config.into_parts();
+        assert!(matches!(parts.pushing, Err(PushError::NotConfigured)));
+        assert!(parts.problems.is_empty());
     }
 
     #[test]
     fn bad_timeout_is_reported_and_defaulted() {
-        let config = from(&[(var::TIMEOUT, "banana")]);
-        assert_eq!(config.timeout, DEFAULT_TIMEOUT);
-        assert_eq!(config.problems.len(), 1);
-        assert!(config.problems[0].contains("PUSHGATEWAY_TIMEOUT"));
+        let parts = from(&[(env::URL, "http://h"), (env::TIMEOUT, "banana")]).into_parts();
+        assert_eq!(parts.problems.len(), 1, "{:?}", parts.problems);
+        assert!(parts.problems[0].contains("PUSHGATEWAY_TIMEOUT"));
+        assert_eq!(plan(parts).pusher.deadline(), DEFAULT_TIMEOUT);
+    }
+
+    #[test]
+    fn durations_from_env_and_builder_share_one_set_of_bounds() {
+        for (timeout, interval) in [
+            (Duration::MAX, Duration::MAX),
+            (Duration::ZERO, Duration::ZERO),
+            (Duration::from_nanos(1), Duration::from_nanos(1)),
+        ] {
+            let parts = Config::new()
+                .gateway("http://h")
+                .timeout(timeout)
+                .push_interval(interval)
+                .into_parts();
+            assert_eq!(parts.problems.len(), 2, "{:?}", parts.problems);
+            let plan = plan(parts);
+            assert!(plan.pusher.deadline() >= env::TIMEOUT_BOUNDS.min);
+            assert!(plan.pusher.deadline() <= env::TIMEOUT_BOUNDS.max);
+            assert!(plan.interval >= env::PUSH_INTERVAL_BOUNDS.min);
+            assert!(plan.interval <= env::PUSH_INTERVAL_BOUNDS.max);
+        }
+        for text in ["1e19", "300000000000y", "0", "1ns"] {
+            let parts = from(&[
+                (env::URL, "http://h"),
+                (env::TIMEOUT, text),
+                (env::PUSH_INTERVAL, text),
+            ])
+            .into_parts();
+            assert_eq!(parts.problems.len(), 2, "{text}: {:?}", parts.problems);
+            let plan = plan(parts);
+            assert!(plan.pusher.deadline() <= env::TIMEOUT_BOUNDS.max);
+            assert!(plan.interval >= env::PUSH_INTERVAL_BOUNDS.min);
+        }
     }
 
     #[test]
     fn bad_label_pairs_are_dropped_and_the_rest_kept() {
-        let mut config = from(&[(var::LABELS, "team=ml, oops ,job=x,__a=1,project=seg")]);
-        let naming = config.naming();
+        let parts = from(&[(env::LABELS, "team=ml, oops ,job=x,__a=1,project=seg")]).into_parts();
         assert_eq!(
-            naming.labels,
+            parts.naming.labels,
             vec![
                 ("team".to_owned(), "ml".to_owned()),
                 ("project".to_owned(), "seg".to_owned())
             ]
         );
-        assert_eq!(config.problems.len(), 3, "{:?}", config.problems);
-        assert!(
-            config
-                .problems
-                .iter()
-                .all(|p| p.contains("PUSHTIMER_LABELS"))
-        );
+        assert_eq!(parts.problems.len(), 3, "{:?}", parts.problems);
+        assert!(parts.problems.iter().all(|p| p.contains("PUSHTIMER_LABELS")));
     }
 
     #[test]
     fn bad_namespace_is_dropped() {
-        let mut config = from(&[(var::NAMESPACE, "a-b")]);
-        assert_eq!(config.naming().namespace, None);
-        assert!(config.problems[0].contains("PUSHTIMER_NAMESPACE"));
-        let mut config = from(&[(var::NAMESPACE, "ns")]);
-        assert_eq!(config.naming().namespace.as_deref(), Some("ns"));
+        let parts = from(&[(env::NAMESPACE, "a-b")]).into_parts();
+        assert_eq!(parts.naming.namespace, None);
+        assert!(parts.problems[0].contains("PUSHTIMER_NAMESPACE"));
+        let parts = from(&[(env::NAMESPACE, "ns")]).into_parts();
+        assert_eq!(parts.naming.namespace.as_deref(), Some("ns"));
     }
 
     #[test]
     fn empty_values_count_as_unset() {
-        let config = from(&[(var::URL, " "), (var::JOB, "")]);
+        let config = from(&[(env::URL, " "), (env::JOB, "")]);
         assert_eq!(config.gateway, None);
         assert_eq!(config.job, None);
     }
 
     #[test]
     fn method_and_delete_on_exit() {
-        let config = from(&[(var::METHOD, "POST"), (var::DELETE_ON_EXIT, "true")]);
+        let config = from(&[(env::METHOD, "POST"), (env::DELETE_ON_EXIT, "true")]);
         assert_eq!(config.method, PushMethod::Post);
         assert!(config.delete_on_exit);
-        let config = from(&[(var::METHOD, "patch"), (var::DELETE_ON_EXIT, "maybe")]);
+        let config = from(&[(env::METHOD, "patch"), (env::DELETE_ON_EXIT, "maybe")]);
         assert_eq!(config.method, PushMethod::Put);
         assert!(!config.delete_on_exit);
-        assert_eq!(config.problems.len(), 2, "{:?}", config.problems);
+        assert_eq!(config.env_problems.len(), 2, "{:?}", config.env_problems);
     }
 
     #[test]
     fn grouping_builds_the_path_and_drops_bad_names() {
-        let mut config = from(&[
-            (var::URL, "http://h:9091"),
-            (var::JOB, "j"),
-            (var::GROUPING, "instance=worker-3,job=x,shard=a/b,bad"),
-        ]);
-        let pusher = config.pusher().unwrap().unwrap();
+        let parts = from(&[
+            (env::URL, "http://h:9091"),
+            (env::JOB, "j"),
+            (env::GROUPING, "instance=worker-3,job=x,shard=a/b,bad"),
+        ])
+        .into_parts();
+        assert_eq!(parts.problems.len(), 2, "{:?}", parts.problems);
+        assert!(parts.problems.iter().all(|p| p.contains("PUSHGATEWAY_GROUPING")));
         assert_eq!(
-            pusher.url(),
+            plan(parts).pusher.url(),
             "http://h:9091/metrics/job/j/instance/worker-3/shard@base64/YS9i"
-        );
-        assert_eq!(config.problems.len(), 2, "{:?}", config.problems);
-        assert!(
-            config
-                .problems
-                .iter()
-                .all(|p| p.contains("PUSHGATEWAY_GROUPING"))
         );
     }
 
     #[test]
     fn files_are_checked_at_start_up() {
-        let mut config = from(&[
-            (var::URL, "https://h"),
-            (var::CA_FILE, "/nonexistent/ca.pem"),
-        ]);
-        let error = config.pusher().unwrap_err().to_string();
+        let parts = from(&[(env::URL, "https://h"), (env::CA_FILE, "/nonexistent/ca.pem")])
+            .into_parts();
+        let error = parts.pushing.err().unwrap().to_string();
         assert!(error.contains("PUSHGATEWAY_CA_FILE"), "{error}");
         assert!(error.contains("/nonexistent/ca.pem"), "{error}");
-        let mut config = from(&[
-            (var::URL, "https://h"),
-            (var::CLIENT_CERT_FILE, "/nonexistent/c.pem"),
-        ]);
-        let error = config.pusher().unwrap_err().to_string();
+        assert!(parts.problems.iter().any(|p| p.contains("nothing will be pushed")));
+        let parts = from(&[
+            (env::URL, "https://h"),
+            (env::CLIENT_CERT_FILE, "/nonexistent/c.pem"),
+        ])
+        .into_parts();
+        let error = parts.pushing.err().unwrap().to_string();
         assert!(error.contains("PUSHGATEWAY_CLIENT_KEY_FILE"), "{error}");
     }
 
     #[test]
-    fn debug_hides_the_password() {
-        let config = from(&[
-            (var::URL, "https://u:hunter2@h"),
-            (var::USERNAME, "u"),
-            (var::PASSWORD, "hunter2"),
-        ]);
-        assert!(!format!("{config:?}").contains("hunter2"));
+    fn secrets_never_show() {
+        for url in [
+            "https://u:hunter2@h",
+            "https://u:hun/ter2@h:9091",
+            "https://u:hun#ter2@h",
+            "https://u:hun?ter2@h",
+            "https://u:hun@ter2@h",
+            "ftp://u:hun/ter2@h",
+            "u:hun/ter2@h",
+            "https://u:hun/ter2@h:notaport",
+        ] {
+            let config = from(&[(env::URL, url), (env::USERNAME, "u"), (env::PASSWORD, "hunter2")]);
+            let debug = format!("{config:?}");
+            let parts = config.into_parts();
+            let error = parts.pushing.as_ref().err().map(ToString::to_string).unwrap_or_default();
+            for shown in [debug, error, parts.problems.join("\n")] {
+                assert!(!shown.contains("hunter2") && !shown.contains("ter2"), "{url}: {shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn unencoded_userinfo_is_warned_about() {
+        let parts = from(&[(env::URL, "https://batch:Zm9v/YmFy+==@gw:9091")]).into_parts();
+        assert!(parts.problems.iter().any(|p| p.contains("percent-encoded")), "{:?}", parts.problems);
+        assert_eq!(plan(parts).pusher.url(), "https://gw:9091/metrics/job/".to_owned() + &default_job());
+        let parts = from(&[(env::URL, "https://batch:Zm9v%2FYmFy%2B%3D%3D@gw:9091")]).into_parts();
+        assert!(parts.problems.is_empty(), "{:?}", parts.problems);
     }
 
     #[test]
     fn basic_auth_over_http_is_reported() {
-        let mut config = from(&[
-            (var::URL, "http://h"),
-            (var::USERNAME, "u"),
-            (var::PASSWORD, "p"),
-        ]);
-        assert!(config.pusher().unwrap().is_some());
-        assert!(config.problems.iter().any(|p| p.contains("clear text")));
+        let parts = from(&[
+            (env::URL, "http://h"),
+            (env::USERNAME, "u"),
+            (env::PASSWORD, "p"),
+        ])
+        .into_parts();
+        assert!(parts.pushing.is_ok());
+        assert!(parts.problems.iter().any(|p| p.contains("clear text")));
     }
 }

@@ -41,6 +41,12 @@ pub enum PushError {
     },
     /// [`flush`](crate::flush) gave up waiting: the push did not complete within the deadline.
     FlushDeadline,
+    /// This process is a `fork()` of the one that started pushing: only that one pushes (the
+    /// push thread does not exist here).
+    Forked {
+        /// The process id of the parent that pushes.
+        parent: u32,
+    },
 }
 
 impl PushError {
@@ -71,6 +77,7 @@ impl PushError {
             PushError::Status { code, .. } => format!("status {code}"),
             PushError::Transport { .. } => "transport".into(),
             PushError::FlushDeadline => "flush deadline".into(),
+            PushError::Forked { .. } => "forked".into(),
         }
     }
 }
@@ -110,6 +117,10 @@ impl fmt::Display for PushError {
             PushError::FlushDeadline => {
                 write!(f, "the push did not complete within the push deadline")
             }
+            PushError::Forked { parent } => write!(
+                f,
+                "this process is a fork() of pid {parent}; its metrics are not pushed (only the parent pushes)"
+            ),
         }
     }
 }

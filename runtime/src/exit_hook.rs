@@ -21,8 +21,8 @@ pub(crate) fn install() {
     // unwinds (see below); registering it has no other precondition.
     let status = unsafe { atexit(on_exit) };
     if status != 0 {
-        log::warn!(
-            "pushtimer: cannot register the exit hook; call pushtimer::flush() before exiting"
+        crate::diagnostics::warn(
+            "cannot register the exit hook; call pushtimer::flush() before exiting",
         );
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::background::BackgroundPusher;
 use crate::config::Config;
+use crate::diagnostics;
 use crate::error::PushError;
 use crate::registry::Registry;
 
@@ -15,9 +16,12 @@ pub(crate) struct Runtime {
     pub(crate) registry: Registry,
     /// The pusher, or why there is none.
     pushing: Result<BackgroundPusher, PushError>,
-    /// Settings problems, logged once when the runtime starts.
+    /// Settings problems, reported once when the runtime starts.
     problems: Vec<String>,
     started: AtomicBool,
+    /// The process that made the runtime (and whose thread pushes): a `fork()` child inherits
+    /// the runtime but not the thread.
+    pid: u32,
 }
 
 /// [`Config::install`] came too late: the configuration was already fixed, by an earlier
@@ -35,7 +39,8 @@ impl fmt::Display for AlreadyInstalled {
 
 impl std::error::Error for AlreadyInstalled {}
 
-/// The runtime, created from the environment on first use.
+/// The runtime, created from the environment on first use. The initialiser logs nothing and
+/// calls no user code; what there is to report is reported by `start`, after it.
 pub(crate) fn runtime() -> &'static Runtime {
     let runtime = RUNTIME.get_or_init(|| Runtime::new(Config::from_env()));
     runtime.start();
@@ -55,6 +60,7 @@ pub(crate) fn install(config: Config) -> Result<(), AlreadyInstalled> {
 /// See [`crate::flush`].
 pub(crate) fn flush() -> Result<(), PushError> {
     let runtime = runtime();
+    runtime.forked()?;
     match &runtime.pushing {
         Ok(pusher) => pusher.flush(&runtime.registry),
         Err(why) => Err(why.clone()),
@@ -62,52 +68,54 @@ pub(crate) fn flush() -> Result<(), PushError> {
 }
 
 /// The last act at process exit (the final push, or the group's deletion): only when the
-/// runtime exists, i.e. something was timed or rendered.
+/// runtime exists, i.e. something was timed or rendered. In a `fork()` child it is skipped at
+/// once, touching no lock: the parent's threads may have held any of them at the fork.
 pub(crate) fn final_push() {
-    if let Some(runtime) = RUNTIME.get()
-        && let Ok(pusher) = &runtime.pushing
-    {
-        pusher.finish(&runtime.registry);
+    let Some(runtime) = RUNTIME.get() else {
+        return;
+    };
+    let Ok(pusher) = &runtime.pushing else {
+        return;
+    };
+    match runtime.forked() {
+        Ok(()) => pusher.finish(&runtime.registry),
+        Err(forked) => diagnostics::warn(forked.to_string()),
     }
 }
 
 impl Runtime {
-    fn new(mut config: Config) -> Self {
-        let naming = config.naming();
-        let pushing = match config.pusher() {
-            Ok(Some(pusher)) => Ok(BackgroundPusher::new(
-                pusher,
-                config.push_interval,
-                config.method,
-                config.delete_on_exit,
-            )),
-            Ok(None) => Err(PushError::NotConfigured),
-            Err(error) => Err(error),
-        };
-        let mut problems = std::mem::take(&mut config.problems);
-        if let Err(error @ PushError::InvalidConfig { .. }) = &pushing {
-            problems.push(format!("{error}; nothing will be pushed"));
-        }
+    fn new(config: Config) -> Self {
+        let parts = config.into_parts();
         Runtime {
-            registry: Registry::new(naming),
-            pushing,
-            problems,
+            registry: Registry::new(parts.naming),
+            pushing: parts.pushing.map(BackgroundPusher::new),
+            problems: parts.problems,
             started: AtomicBool::new(false),
+            pid: std::process::id(),
         }
     }
 
-    /// Logs the settings problems and starts the push thread, once. Not a `Once`: a logger
+    /// `Err(Forked)` when this process is not the one that made the runtime.
+    fn forked(&self) -> Result<(), PushError> {
+        if std::process::id() == self.pid {
+            Ok(())
+        } else {
+            Err(PushError::Forked { parent: self.pid })
+        }
+    }
+
+    /// Reports the settings problems and starts the push thread, once. Not a `Once`: a logger
     /// that itself calls a timed function must not deadlock here.
     fn start(&'static self) {
         if self.started.swap(true, Ordering::AcqRel) {
             return;
         }
-        for problem in &self.problems {
-            log::warn!("pushtimer: {problem}");
-        }
         if let Ok(pusher) = &self.pushing {
             pusher.spawn(&self.registry);
             crate::exit_hook::install();
+        }
+        for problem in &self.problems {
+            diagnostics::warn(problem.clone());
         }
     }
 }

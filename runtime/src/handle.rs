@@ -56,15 +56,12 @@ impl Summary {
             }
             _ => {
                 if self.core.reject() == 1 {
-                    log::warn!(
-                        "pushtimer: summary {} refused an observation of {seconds} s \
-                         (negative, NaN or infinite); further refusals are only counted",
+                    crate::diagnostics::warn(format!(
+                        "summary {} refused an observation of {seconds} s (negative, NaN, \
+                         infinite or 2^64 ns and more); further refusals are only counted",
                         self.core.name()
-                    );
+                    ));
                 }
-                crate::global::runtime()
-                    .registry
-                    .count_rejected(self.core.name());
                 Err(InvalidObservation { seconds })
             }
         }
@@ -96,7 +93,8 @@ pub struct SummaryBuilder {
 }
 
 impl SummaryBuilder {
-    /// The HELP text. Default: `Duration of <name>, in seconds.`
+    /// The HELP text. Default (also for an empty text): `` Wall-clock time of `<name>_seconds`, in
+    /// seconds.``
     pub fn help(mut self, help: &str) -> Self {
         self.help = Some(help.to_owned());
         self
@@ -130,15 +128,17 @@ impl SummaryBuilder {
         let name = names::seconds_name(&self.name);
         let help = self
             .help
-            .unwrap_or_else(|| format!("Duration of {}, in seconds.", self.name));
+            .filter(|help| !help.trim().is_empty())
+            .unwrap_or_else(|| names::default_help(&format!("`{name}`")));
         let labels: Vec<(&str, &str)> = self
             .labels
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let core = crate::global::runtime()
+        let (core, notes) = crate::global::runtime()
             .registry
-            .summary(&name, &help, &labels);
+            .summary(&name, &help, &labels, None);
+        crate::diagnostics::emit(notes);
         Ok(Summary { core })
     }
 }

@@ -59,21 +59,28 @@ extern crate self as pushtimer;
 mod auth;
 mod background;
 mod call_site;
+mod changes;
 mod clock;
 mod config;
+mod deadline;
+mod diagnostics;
+mod env;
 mod error;
 mod exit_hook;
 mod global;
 mod grouping;
 mod handle;
+mod http;
 mod names;
 mod pusher;
+mod redact;
 mod registry;
 mod report;
 mod retry;
 mod summary;
 mod timer;
 mod tls;
+mod url;
 
 pub use config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
 pub use error::{InvalidName, InvalidObservation, PushError};
@@ -139,7 +146,9 @@ pub use pushtimer_macros::timed;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn render() -> String {
-    global::runtime().registry.render()
+    let (text, notes) = global::runtime().registry.render();
+    diagnostics::emit(notes);
+    text
 }
 
 /// Pushes everything recorded now and waits for the push, at most the push deadline
@@ -171,11 +180,13 @@ pub fn flush() -> Result<(), PushError> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn registry() -> &'static prometheus::Registry {
-    global::runtime().registry.prometheus()
+    global::runtime().registry.user()
 }
 
 #[doc(hidden)]
 pub mod __private {
     //! Used by the code `#[timed]` generates; not public API.
+    pub use crate::__pushtimer_default_help as default_help;
     pub use crate::call_site::CallSite;
+    pub use crate::registry::Origin;
 }

@@ -40,6 +40,32 @@ pub(crate) fn constant_label_problem(name: &str) -> Option<&'static str> {
     }
 }
 
+/// Why a grouping label name is refused, or `None` when it is fine: label name rules, and
+/// `job` is already the job.
+pub(crate) fn grouping_name_problem(name: &str) -> Option<&'static str> {
+    if name == "job" || !is_valid_label_name(name) {
+        Some("a grouping label name must match [a-zA-Z_][a-zA-Z0-9_]*, not start with `__` and not be `job`")
+    } else {
+        None
+    }
+}
+
+/// The HELP text of a series nobody described: `Wall-clock time of <subject>, in seconds.`
+/// A macro, so that `#[timed]` can put the same sentence into the function's rustdoc at
+/// compile time (through `pushtimer::__private::default_help!`).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pushtimer_default_help {
+    ($($subject:expr),+ $(,)?) => {
+        ::core::concat!("Wall-clock time of ", $($subject),+, ", in seconds.")
+    };
+}
+
+/// [`__pushtimer_default_help!`] for a subject known only at run time.
+pub(crate) fn default_help(subject: &str) -> String {
+    format!(crate::__pushtimer_default_help!("{}"), subject)
+}
+
 /// `name` with the `_seconds` suffix, not doubled.
 pub(crate) fn seconds_name(name: &str) -> String {
     if name.ends_with(SECONDS_SUFFIX) {
@@ -69,6 +95,26 @@ mod tests {
         assert_eq!(constant_label_problem("_x1"), None);
         for bad in ["", "__name", "a:b", "a-b", "job", "instance", "quantile"] {
             assert!(constant_label_problem(bad).is_some(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn one_default_help_sentence() {
+        assert_eq!(
+            default_help("`queue_wait_seconds`"),
+            crate::__pushtimer_default_help!("`queue_wait_seconds`")
+        );
+        assert_eq!(
+            crate::__pushtimer_default_help!("one call of `", "m", "::f`"),
+            "Wall-clock time of one call of `m::f`, in seconds."
+        );
+    }
+
+    #[test]
+    fn grouping_names() {
+        assert_eq!(grouping_name_problem("instance"), None);
+        for bad in ["job", "__x", "a-b", ""] {
+            assert!(grouping_name_problem(bad).is_some(), "{bad}");
         }
     }
 

@@ -1,16 +1,22 @@
-//! The global registry: one series per metric name and label set, created on first use.
+//! The global registry: pushtimer's summaries, one series per metric name and label set,
+//! created on first use, and the user's own `prometheus` registry, rendered together.
 //!
-//! Series live in a `prometheus::Registry` (so the text exposition is the `prometheus` crate's)
-//! and, for lookup, in a map from name to family. The map is only touched when a call site or a
-//! hand-made summary is resolved, never per observation.
+//! The summaries are kept here, not in the `prometheus` registry: rendering them needs no
+//! collector machinery, the push thread can learn that nothing changed without rendering (see
+//! `changes.rs`), and a user metric whose name collides with one of ours can be left out of the
+//! push (with a warning) instead of making the gateway refuse every push. The map is touched
+//! only when a call site or a hand-made summary is resolved and when rendering, never per
+//! observation.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use prometheus::core::Desc;
-use prometheus::{Encoder, IntCounterVec, Opts, TextEncoder};
+use prometheus::proto::{Counter, LabelPair, Metric, MetricFamily, MetricType, Summary};
+use prometheus::{Encoder, TextEncoder};
 
-use crate::summary::{SummaryCollector, SummaryCore};
+use crate::changes;
+use crate::diagnostics::Note;
+use crate::summary::SummaryCore;
 
 /// The name prefix and constant labels every series gets (`PUSHTIMER_NAMESPACE`,
 /// `PUSHTIMER_LABELS`), already validated.
@@ -20,60 +26,96 @@ pub(crate) struct Naming {
     pub(crate) labels: Vec<(String, String)>,
 }
 
+/// Where a `#[timed]` function is, for the warning about two functions that share a series by
+/// accident. Filled in by the code `#[timed]` generates.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// `module_path!()` of the function.
+    pub module_path: &'static str,
+    /// The function's name.
+    pub function: &'static str,
+    /// True when the metric name was given with `name = "..."`; false when it is the function's
+    /// own name (and so may collide with a namesake elsewhere by accident).
+    pub named: bool,
+}
+
+impl Origin {
+    fn path(&self) -> String {
+        format!("{}::{}", self.module_path, self.function)
+    }
+}
+
+/// A call site: its address (each `#[timed]` function has its own) and where it is.
+pub(crate) type CallSiteId = (usize, Origin);
+
 /// Name of the counter of refused hand observations.
 const REJECTED_COUNTER: &str = "pushtimer_rejected_observations_total";
+const REJECTED_HELP: &str =
+    "Observations refused by pushtimer because they were negative, NaN, infinite or too large.";
 
 /// All series of one metric name.
 struct Family {
     help: String,
     label_names: Vec<String>,
-    series: HashMap<Vec<String>, &'static SummaryCore>,
+    series: Vec<(Vec<String>, &'static SummaryCore)>,
+    index: HashMap<Vec<String>, usize>,
+    /// The first `#[timed]` call site that fed this family.
+    first_call_site: Option<CallSiteId>,
 }
 
 #[derive(Default)]
 struct Families {
-    by_name: HashMap<String, Family>,
+    by_name: BTreeMap<String, Family>,
     /// Series that cannot be exported (label names conflicting with an earlier series of the
-    /// same name, or refused by the registry), by name and labels: the same one is handed out
-    /// again rather than a new one each time.
+    /// same name), by name and labels: the same one is handed out again rather than a new one
+    /// each time.
     unexported: HashMap<(String, Vec<String>, Vec<String>), &'static SummaryCore>,
-    /// Conflicts already reported, so each is logged once.
+    /// Problems already reported, so each is reported once.
     reported: HashSet<String>,
+}
+
+impl Families {
+    /// `note` unless a note with the same `key` was made before.
+    fn once(&mut self, notes: &mut Vec<Note>, key: String, note: impl FnOnce() -> String) {
+        if self.reported.insert(key) {
+            notes.push(Note::warn(note()));
+        }
+    }
 }
 
 /// The registry behind [`render`](crate::render) and the background pusher.
 pub(crate) struct Registry {
-    prometheus: prometheus::Registry,
+    user: prometheus::Registry,
     naming: Naming,
     families: Mutex<Families>,
-    rejected: OnceLock<Option<IntCounterVec>>,
 }
 
 impl Registry {
     pub(crate) fn new(naming: Naming) -> Self {
         Registry {
-            prometheus: prometheus::Registry::new(),
+            user: prometheus::Registry::new(),
             naming,
             families: Mutex::default(),
-            rejected: OnceLock::new(),
         }
     }
 
-    /// The `prometheus` registry, for users who add metrics of their own to what is pushed.
-    pub(crate) fn prometheus(&self) -> &prometheus::Registry {
-        &self.prometheus
+    /// The `prometheus` registry for the user's own metrics, pushed with ours.
+    pub(crate) fn user(&self) -> &prometheus::Registry {
+        &self.user
     }
 
     /// The series for `name` (already ending in `_seconds`) with these constant labels, created
-    /// on first use. Never fails: a series that conflicts with an earlier one of the same name
-    /// (other label names) is logged once and handed out unregistered, so the caller still
-    /// works but its data is not exported.
+    /// on first use, and what the user should be told about it (emit the notes after any lock
+    /// is released). Never fails: a series that conflicts with an earlier one of the same name
+    /// (other label names) is handed out unexported, so the caller still works.
     pub(crate) fn summary(
         &self,
         name: &str,
         help: &str,
         labels: &[(&str, &str)],
-    ) -> &'static SummaryCore {
+        call_site: Option<CallSiteId>,
+    ) -> (&'static SummaryCore, Vec<Note>) {
         let full_name = match &self.naming.namespace {
             Some(namespace) => format!("{namespace}_{name}"),
             None => name.to_owned(),
@@ -86,107 +128,128 @@ impl Registry {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
         let label_names: Vec<String> = merged.keys().cloned().collect();
-        let label_values: Vec<String> = merged.values().cloned().collect();
+        let label_values: Vec<String> = merged.into_values().collect();
+        let mut notes = Vec::new();
 
-        // `Desc` refuses an empty HELP, which would silently keep the series from being
-        // exported.
-        let default_help;
-        let help = if help.is_empty() {
-            default_help = format!("Duration of {full_name}, in seconds.");
-            default_help.as_str()
-        } else {
-            help
-        };
         let mut families = self.lock_families();
-        let Families {
-            by_name,
-            unexported,
-            reported,
-        } = &mut *families;
         let key = (full_name.clone(), label_names.clone(), label_values.clone());
-        if let Some(core) = unexported.get(&key) {
-            return core;
+        if let Some(core) = families.unexported.get(&key) {
+            return (core, notes);
         }
-        let family = by_name.entry(full_name.clone()).or_insert_with(|| Family {
-            help: help.to_owned(),
-            label_names: label_names.clone(),
-            series: HashMap::new(),
+        let existing = families.by_name.get(&full_name).map(|family| {
+            (
+                family.label_names.clone(),
+                family.help.clone(),
+                family.first_call_site,
+            )
         });
-        if family.label_names != label_names {
-            if reported.insert(format!("labels {full_name} {label_names:?}")) {
-                log::warn!(
-                    "pushtimer: summary {full_name} is used with label names {:?} here and {:?} elsewhere; \
-                     the series with {:?} is not exported (give the two a different name)",
-                    label_names,
-                    family.label_names,
-                    label_names
-                );
+        if let Some((family_labels, family_help, first_call_site)) = existing {
+            if family_labels != label_names {
+                families.once(&mut notes, format!("labels {full_name} {label_names:?}"), || {
+                    format!(
+                        "summary {full_name} is used with label names {label_names:?} here and \
+                         {family_labels:?} elsewhere; the series with {label_names:?} is not \
+                         exported (give the two a different name)"
+                    )
+                });
+                let core = SummaryCore::leak(&full_name);
+                families.unexported.insert(key, core);
+                return (core, notes);
             }
-            let core = SummaryCore::leak(&full_name);
-            unexported.insert(key, core);
-            return core;
+            if family_help != help {
+                families.once(&mut notes, format!("help {full_name} {help}"), || {
+                    format!(
+                        "summary {full_name} is used with two HELP texts, {family_help:?} and \
+                         {help:?}; the first is kept"
+                    )
+                });
+            }
+            if let (Some((first_address, first)), Some((address, origin))) =
+                (first_call_site, call_site)
+                && first_address != address
+                && (!first.named || !origin.named)
+            {
+                let (a, b) = (first.path(), origin.path());
+                families.once(&mut notes, format!("merge {full_name} {a} {b}"), || {
+                    format!(
+                        "two functions feed the summary {full_name}: `{a}` and `{b}` (at least \
+                         one takes its metric name from its function name); their calls are \
+                         counted together. If they do different work, give one of them \
+                         #[timed(name = \"...\")]"
+                    )
+                });
+            }
         }
-        if family.help != help && reported.insert(format!("help {full_name} {help}")) {
-            log::warn!(
-                "pushtimer: summary {full_name} is used with two HELP texts, {:?} and {:?}; the first is kept",
-                family.help,
-                help
-            );
+        let family = families
+            .by_name
+            .entry(full_name.clone())
+            .or_insert_with(|| Family {
+                help: help.to_owned(),
+                label_names,
+                series: Vec::new(),
+                index: HashMap::new(),
+                first_call_site: None,
+            });
+        if family.first_call_site.is_none() {
+            family.first_call_site = call_site;
         }
-        if let Some(core) = family.series.get(&label_values) {
-            return core;
+        if let Some(&position) = family.index.get(&label_values)
+            && let Some((_, core)) = family.series.get(position)
+        {
+            return (core, notes);
         }
         let core = SummaryCore::leak(&full_name);
-        let registered = Desc::new(
-            full_name.clone(),
-            family.help.clone(),
-            vec![],
-            merged.into_iter().collect(),
-        )
-        .and_then(|desc| {
-            self.prometheus
-                .register(Box::new(SummaryCollector::new(desc, core)))
-        });
-        match registered {
-            Ok(()) => {
-                family.series.insert(label_values, core);
-            }
-            Err(error) => {
-                if reported.insert(format!("register {full_name}")) {
-                    log::warn!("pushtimer: summary {full_name} cannot be exported: {error}");
+        family.index.insert(label_values.clone(), family.series.len());
+        family.series.push((label_values, core));
+        // A new series is news for the gateway, even before its first observation.
+        changes::mark_other();
+        (core, notes)
+    }
+
+    /// The user's metrics as they are now (their collectors run here: call with no lock held).
+    pub(crate) fn user_families(&self) -> Vec<MetricFamily> {
+        self.user.gather()
+    }
+
+    /// The text exposition (format 0.0.4) of everything: ours and the user's `user` families,
+    /// less those whose names collide with ours; and the notes to emit about it.
+    pub(crate) fn render_with(&self, user: Vec<MetricFamily>) -> (String, Vec<Note>) {
+        let mut notes = Vec::new();
+        let (mut all, ours) = {
+            let mut families = self.lock_families();
+            let (all, ours) = own_families(&families.by_name);
+            for family in &user {
+                let clash = sample_names(family).into_iter().find(|n| ours.contains(n));
+                if let Some(clash) = clash {
+                    let name = family.name().to_owned();
+                    families.once(&mut notes, format!("collision {name}"), || {
+                        format!(
+                            "the metric {name} in pushtimer::registry() collides with \
+                             pushtimer's own {clash}; it is left out of every push (the \
+                             gateway would refuse the whole push); rename it"
+                        )
+                    });
                 }
-                unexported.insert(key, core);
             }
-        }
-        core
-    }
-
-    /// Counts a refused hand observation in `pushtimer_rejected_observations_total`.
-    pub(crate) fn count_rejected(&self, summary: &str) {
-        let counter = self.rejected.get_or_init(|| {
-            let opts = Opts::new(
-                REJECTED_COUNTER,
-                "Observations refused by pushtimer because they were negative, NaN or infinite.",
-            );
-            let counter = IntCounterVec::new(opts, &["summary"]).ok()?;
-            self.prometheus.register(Box::new(counter.clone())).ok()?;
-            Some(counter)
-        });
-        if let Some(counter) = counter
-            && let Ok(series) = counter.get_metric_with_label_values(&[summary])
-        {
-            series.inc();
-        }
-    }
-
-    /// The text exposition (format 0.0.4) of everything registered.
-    pub(crate) fn render(&self) -> String {
+            (all, ours)
+        };
+        all.extend(
+            user.into_iter()
+                .filter(|family| !sample_names(family).iter().any(|n| ours.contains(n))),
+        );
+        all.sort_by(|a, b| a.name().cmp(b.name()));
         let mut buffer = Vec::new();
-        if let Err(error) = TextEncoder::new().encode(&self.prometheus.gather(), &mut buffer) {
-            log::warn!("pushtimer: cannot encode the metrics: {error}");
+        if let Err(error) = TextEncoder::new().encode(&all, &mut buffer) {
+            notes.push(Note::warn(format!("cannot encode the metrics: {error}")));
         }
-        String::from_utf8(buffer)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        let text = String::from_utf8(buffer)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        (text, notes)
+    }
+
+    /// [`render_with`](Self::render_with) the user's metrics as they are now.
+    pub(crate) fn render(&self) -> (String, Vec<Note>) {
+        self.render_with(self.user_families())
     }
 
     fn lock_families(&self) -> MutexGuard<'_, Families> {
@@ -194,6 +257,97 @@ impl Registry {
         // so a poisoned lock is safe to keep using.
         self.families.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Our families as protobuf, and every sample name they produce.
+fn own_families(by_name: &BTreeMap<String, Family>) -> (Vec<MetricFamily>, HashSet<String>) {
+    let mut all = Vec::with_capacity(by_name.len() + 1);
+    let mut names = HashSet::with_capacity(by_name.len() * 3 + 1);
+    let mut rejected = Vec::new();
+    for (name, family) in by_name {
+        let mut metrics = Vec::with_capacity(family.series.len());
+        for (values, core) in &family.series {
+            let (count, sum) = core.snapshot();
+            let mut summary = Summary::default();
+            summary.set_sample_count(count);
+            summary.set_sample_sum(sum);
+            let mut metric = Metric::default();
+            metric.set_label(label_pairs(&family.label_names, values));
+            metric.set_summary(summary);
+            metrics.push(metric);
+            if core.rejected() > 0 {
+                rejected.push((core.name().to_owned(), core.rejected()));
+            }
+        }
+        if metrics.is_empty() {
+            continue;
+        }
+        all.push(family_of(name, &family.help, MetricType::SUMMARY, metrics));
+        names.extend([name.clone(), format!("{name}_sum"), format!("{name}_count")]);
+    }
+    names.insert(REJECTED_COUNTER.to_owned());
+    if !rejected.is_empty() {
+        // One series per summary name; series of one name with other labels add up.
+        let mut by_summary: BTreeMap<String, u64> = BTreeMap::new();
+        for (summary, count) in rejected {
+            let total = by_summary.entry(summary).or_default();
+            *total = total.saturating_add(count);
+        }
+        let metrics = by_summary
+            .into_iter()
+            .map(|(summary, count)| {
+                let mut counter = Counter::default();
+                // An f64 holds every count below 2^53 exactly.
+                counter.set_value(count as f64);
+                let mut metric = Metric::default();
+                metric.set_label(label_pairs(&["summary".to_owned()], &[summary]));
+                metric.set_counter(counter);
+                metric
+            })
+            .collect();
+        all.push(family_of(REJECTED_COUNTER, REJECTED_HELP, MetricType::COUNTER, metrics));
+    }
+    (all, names)
+}
+
+fn family_of(name: &str, help: &str, kind: MetricType, metrics: Vec<Metric>) -> MetricFamily {
+    let mut family = MetricFamily::default();
+    family.set_name(name.to_owned());
+    family.set_help(help.to_owned());
+    family.set_field_type(kind);
+    family.set_metric(metrics);
+    family
+}
+
+fn label_pairs(names: &[String], values: &[String]) -> Vec<LabelPair> {
+    names
+        .iter()
+        .zip(values)
+        .map(|(name, value)| {
+            let mut pair = LabelPair::default();
+            pair.set_name(name.clone());
+            pair.set_value(value.clone());
+            pair
+        })
+        .collect()
+}
+
+/// The names a family's samples go by in the text format.
+fn sample_names(family: &MetricFamily) -> Vec<String> {
+    let name = family.name();
+    let mut names = vec![name.to_owned()];
+    match family.get_field_type() {
+        MetricType::SUMMARY => {
+            names.extend([format!("{name}_sum"), format!("{name}_count")]);
+        }
+        MetricType::HISTOGRAM => names.extend([
+            format!("{name}_sum"),
+            format!("{name}_count"),
+            format!("{name}_bucket"),
+        ]),
+        _ => {}
+    }
+    names
 }
 
 #[cfg(test)]
@@ -211,66 +365,128 @@ mod tests {
         })
     }
 
+    fn series(r: &Registry, name: &str, help: &str, labels: &[(&str, &str)]) -> &'static SummaryCore {
+        r.summary(name, help, labels, None).0
+    }
+
+    fn text(r: &Registry) -> String {
+        r.render().0
+    }
+
+    fn site(address: usize, module_path: &'static str, named: bool) -> Option<CallSiteId> {
+        Some((
+            address,
+            Origin {
+                module_path,
+                function: "load",
+                named,
+            },
+        ))
+    }
+
     #[test]
     fn same_name_and_labels_share_a_series() {
         let r = registry(None, &[]);
-        let a = r.summary("x_seconds", "h", &[("stage", "fit")]);
-        let b = r.summary("x_seconds", "h", &[("stage", "fit")]);
+        let a = series(&r, "x_seconds", "h", &[("stage", "fit")]);
+        let b = series(&r, "x_seconds", "h", &[("stage", "fit")]);
         assert!(std::ptr::eq(a, b));
-        let c = r.summary("x_seconds", "h", &[("stage", "eval")]);
+        let c = series(&r, "x_seconds", "h", &[("stage", "eval")]);
         assert!(!std::ptr::eq(a, c));
     }
 
     #[test]
     fn exposition_has_help_type_labels_sum_and_count() {
         let r = registry(Some("ns"), &[("team", "ml")]);
-        let s = r.summary("x_seconds", "Time of x.", &[("stage", "fit")]);
+        let s = series(&r, "x_seconds", "Time of x.", &[("stage", "fit")]);
         s.observe(Duration::from_millis(1500));
         s.observe(Duration::from_millis(500));
-        let text = r.render();
+        let text = text(&r);
         assert!(text.contains("# HELP ns_x_seconds Time of x.\n"), "{text}");
         assert!(text.contains("# TYPE ns_x_seconds summary\n"), "{text}");
-        assert!(
-            text.contains("ns_x_seconds_sum{stage=\"fit\",team=\"ml\"} 2\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains("ns_x_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"),
-            "{text}"
-        );
+        assert!(text.contains("ns_x_seconds_sum{stage=\"fit\",team=\"ml\"} 2\n"), "{text}");
+        assert!(text.contains("ns_x_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"), "{text}");
     }
 
     #[test]
     fn function_labels_win_over_global_labels() {
         let r = registry(None, &[("team", "ml")]);
-        r.summary("x_seconds", "h", &[("team", "infra")]);
-        let text = r.render();
+        series(&r, "x_seconds", "h", &[("team", "infra")]);
+        let text = text(&r);
         assert!(text.contains("x_seconds_count{team=\"infra\"} 0"), "{text}");
     }
 
     #[test]
-    fn conflicting_label_names_do_not_panic_and_are_not_exported() {
+    fn conflicting_label_names_are_reported_once_and_not_exported() {
         let r = registry(None, &[]);
-        let a = r.summary("x_seconds", "h", &[("a", "1")]);
-        let b = r.summary("x_seconds", "h", &[("b", "1")]);
+        let a = series(&r, "x_seconds", "h", &[("a", "1")]);
+        let (b, notes) = r.summary("x_seconds", "h", &[("b", "1")], None);
         assert!(!std::ptr::eq(a, b));
-        // The unexported series is handed out again, not made anew.
-        assert!(std::ptr::eq(b, r.summary("x_seconds", "h", &[("b", "1")])));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        // The unexported series is handed out again, not made anew, and not reported again.
+        let (again, notes) = r.summary("x_seconds", "h", &[("b", "1")], None);
+        assert!(std::ptr::eq(b, again));
+        assert!(notes.is_empty());
         b.observe(Duration::from_secs(1));
-        let text = r.render();
-        assert!(!text.contains("b=\"1\""), "{text}");
+        assert!(!text(&r).contains("b=\"1\""));
     }
 
     #[test]
     fn differing_help_keeps_the_first_and_shares_data() {
         let r = registry(None, &[]);
-        let a = r.summary("x_seconds", "first", &[]);
-        let b = r.summary("x_seconds", "second", &[]);
+        let a = series(&r, "x_seconds", "first", &[]);
+        let (b, notes) = r.summary("x_seconds", "second", &[], None);
         assert!(std::ptr::eq(a, b));
+        assert_eq!(notes.len(), 1);
         a.observe(Duration::from_secs(1));
         assert_eq!(b.snapshot(), (1, 1.0));
-        let text = r.render();
+        let text = text(&r);
         assert!(text.contains("# HELP x_seconds first\n"), "{text}");
         assert!(!text.contains("HELP x_seconds second"), "{text}");
+    }
+
+    #[test]
+    fn namesakes_without_explicit_names_are_reported_once() {
+        let r = registry(None, &[]);
+        let (_, notes) = r.summary("load_seconds", "h", &[], site(1, "etl::read", false));
+        assert!(notes.is_empty());
+        // The same call site again (a generic function's other instantiation): silent.
+        let (_, notes) = r.summary("load_seconds", "h", &[], site(1, "etl::read", false));
+        assert!(notes.is_empty());
+        let (_, notes) = r.summary("load_seconds", "h", &[], site(2, "etl::write", false));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].text.contains("`etl::read::load`"), "{notes:?}");
+        assert!(notes[0].text.contains("`etl::write::load`"), "{notes:?}");
+        let (_, notes) = r.summary("load_seconds", "h", &[], site(2, "etl::write", false));
+        assert!(notes.is_empty());
+        // Equal explicit names share silently.
+        let r = registry(None, &[]);
+        r.summary("x_seconds", "h", &[], site(1, "a", true));
+        let (_, notes) = r.summary("x_seconds", "h", &[], site(2, "b", true));
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn colliding_user_metrics_are_left_out_and_ours_kept() {
+        let r = registry(None, &[]);
+        series(&r, "train_seconds", "h", &[]).observe(Duration::from_secs(2));
+        let core = series(&r, "q_seconds", "h", &[]);
+        core.reject();
+        for name in ["train_seconds_count", "train_seconds_sum", "train_seconds", REJECTED_COUNTER, "ok_total"] {
+            let counter = prometheus::IntCounter::new(name, "user's").unwrap();
+            counter.inc_by(7);
+            r.user().register(Box::new(counter)).unwrap();
+        }
+        let (text, notes) = r.render();
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        assert!(text.contains("train_seconds_sum 2\n"), "{text}");
+        assert!(text.contains("train_seconds_count 1\n"), "{text}");
+        assert!(!text.contains(" 7\n") || text.contains("ok_total 7\n"), "{text}");
+        assert_eq!(text.matches(" 7\n").count(), 1, "only ok_total is the user's: {text}");
+        assert!(
+            text.contains("pushtimer_rejected_observations_total{summary=\"q_seconds\"} 1\n"),
+            "{text}"
+        );
+        // Reported once.
+        assert!(r.render().1.is_empty());
     }
 }

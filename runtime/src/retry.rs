@@ -30,12 +30,14 @@ impl Backoff {
     /// the deadline, i.e. when there is no time for another attempt.
     pub(crate) fn wait(&mut self) -> bool {
         let pause = self.jittered();
-        let now = Instant::now();
-        if now + pause >= self.deadline {
+        let ends_in_time = Instant::now()
+            .checked_add(pause)
+            .is_some_and(|end| end < self.deadline);
+        if !ends_in_time {
             return false;
         }
         std::thread::sleep(pause);
-        self.next = (self.next * 2).min(LONGEST_PAUSE);
+        self.next = self.next.saturating_mul(2).min(LONGEST_PAUSE);
         self.attempt += 1;
         true
     }

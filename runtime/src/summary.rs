@@ -1,8 +1,9 @@
 //! The summary metric: a call count and an exact sum of durations, without quantiles.
 //!
-//! The `prometheus` crate has no Summary, so this one is ours. The sum is kept as integer
-//! nanoseconds, so recording is a `fetch_add` and the total is exact however many calls are
-//! added; it is converted to seconds only when collected.
+//! The sum is kept as integer nanoseconds, so recording is a `fetch_add` and the total is
+//! exact however many calls are added; it is converted to seconds only when rendered. It
+//! saturates: a sum that would pass 2^64 ns (about 584 years) stays at 2^64 - 1 ns from then
+//! on, rather than wrapping to a small number; the count goes on counting.
 //!
 //! Each series is split into cache-line-sized shards, one per CPU (up to [`MAX_SHARDS`]), and
 //! each thread records into "its" shard: threads on different CPUs never write the same cache
@@ -12,15 +13,14 @@
 
 use std::cell::Cell;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use prometheus::core::{Collector, Desc};
-use prometheus::proto::{Metric, MetricFamily, MetricType};
+use crate::changes;
 
 /// The most shards a series gets: enough to keep the CPUs of a big machine apart, few enough
 /// that 10,000 series stay in a few MiB.
-const MAX_SHARDS: usize = 16;
+pub(crate) const MAX_SHARDS: usize = 16;
 
 /// The live state of one series. Lives for the whole process (`&'static`), so a call site can
 /// hold on to it without reference counting.
@@ -30,6 +30,10 @@ pub(crate) struct SummaryCore {
     name: Box<str>,
     /// A power-of-two number of shards.
     shards: Box<[Shard]>,
+    /// Some shard's sum passed 2^64 ns: the sum is reported as saturated from then on.
+    saturated: AtomicBool,
+    /// Hand observations refused (negative, NaN, infinite, too large). The one count of them:
+    /// `Summary::rejected` and `pushtimer_rejected_observations_total` both read it.
     rejected: AtomicU64,
 }
 
@@ -52,6 +56,7 @@ impl SummaryCore {
         SummaryCore {
             name: name.into(),
             shards: (0..shard_count()).map(|_| Shard::default()).collect(),
+            saturated: AtomicBool::new(false),
             rejected: AtomicU64::new(0),
         }
     }
@@ -61,7 +66,7 @@ impl SummaryCore {
         &self.name
     }
 
-    /// Records one observation.
+    /// Records one observation; a `Duration` beyond 2^64 ns counts as 2^64 - 1 ns.
     #[inline]
     pub(crate) fn observe(&self, duration: Duration) {
         self.observe_nanos(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX));
@@ -72,14 +77,20 @@ impl SummaryCore {
     pub(crate) fn observe_nanos(&self, nanos: u64) {
         let index = thread_shard() & self.shards.len().wrapping_sub(1);
         if let Some(shard) = self.shards.get(index) {
-            shard.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+            let before = shard.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+            if before.checked_add(nanos).is_none() {
+                self.saturated.store(true, Ordering::Relaxed);
+            }
             shard.count.fetch_add(1, Ordering::Relaxed);
         }
+        changes::mark(index);
     }
 
-    /// Counts an observation that was refused (negative, NaN, infinite or out of range).
+    /// Counts an observation that was refused; returns how many were refused so far.
     pub(crate) fn reject(&self) -> u64 {
-        self.rejected.fetch_add(1, Ordering::Relaxed) + 1
+        let rejected = self.rejected.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        changes::mark_other();
+        rejected
     }
 
     pub(crate) fn rejected(&self) -> u64 {
@@ -91,13 +102,17 @@ impl SummaryCore {
         let (count, sum_nanos) = self.shards.iter().fold((0u64, 0u64), |(c, s), shard| {
             (
                 c.wrapping_add(shard.count.load(Ordering::Relaxed)),
-                s.wrapping_add(shard.sum_nanos.load(Ordering::Relaxed)),
+                s.saturating_add(shard.sum_nanos.load(Ordering::Relaxed)),
             )
         });
+        let sum_nanos = if self.saturated.load(Ordering::Relaxed) {
+            u64::MAX
+        } else {
+            sum_nanos
+        };
         (count, nanos_to_seconds(sum_nanos))
     }
 }
-
 /// Shards per series: the CPUs of this machine, rounded up to a power of two, at most
 /// [`MAX_SHARDS`]; decided once.
 fn shard_count() -> usize {
@@ -139,40 +154,6 @@ fn nanos_to_seconds(nanos: u64) -> f64 {
     whole as f64 + fraction as f64 / 1e9
 }
 
-/// Exposes one series to a `prometheus::Registry`.
-pub(crate) struct SummaryCollector {
-    desc: Desc,
-    core: &'static SummaryCore,
-}
-
-impl SummaryCollector {
-    pub(crate) fn new(desc: Desc, core: &'static SummaryCore) -> Self {
-        SummaryCollector { desc, core }
-    }
-}
-
-impl Collector for SummaryCollector {
-    fn desc(&self) -> Vec<&Desc> {
-        vec![&self.desc]
-    }
-
-    fn collect(&self) -> Vec<MetricFamily> {
-        let (count, sum) = self.core.snapshot();
-        let mut summary = prometheus::proto::Summary::default();
-        summary.set_sample_count(count);
-        summary.set_sample_sum(sum);
-        let mut metric = Metric::default();
-        metric.set_label(self.desc.const_label_pairs.clone());
-        metric.set_summary(summary);
-        let mut family = MetricFamily::default();
-        family.set_name(self.desc.fq_name.clone());
-        family.set_help(self.desc.help.clone());
-        family.set_field_type(MetricType::SUMMARY);
-        family.set_metric(vec![metric]);
-        vec![family]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,11 +170,19 @@ mod tests {
     }
 
     #[test]
-    fn huge_durations_saturate_instead_of_wrapping() {
+    fn the_sum_saturates_instead_of_wrapping() {
+        let most = nanos_to_seconds(u64::MAX);
         let core = SummaryCore::new("x");
         core.observe(Duration::MAX);
-        assert_eq!(core.snapshot().0, 1);
-        assert!(core.snapshot().1 > 1e10);
+        core.observe(Duration::from_secs(1));
+        assert_eq!(core.snapshot(), (2, most));
+        let core = SummaryCore::new("x");
+        core.observe(Duration::from_secs(10_000_000_000));
+        assert_eq!(core.snapshot(), (1, 1e10));
+        core.observe(Duration::from_secs(10_000_000_000));
+        assert_eq!(core.snapshot(), (2, most));
+        core.observe(Duration::from_secs(1));
+        assert_eq!(core.snapshot(), (3, most), "saturated for good");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 
-use crate::config::var;
+use crate::env;
 use crate::error::PushError;
 
 /// The crypto provider of every TLS connection pushtimer makes (pure Rust + asm, no cmake).
@@ -43,13 +43,13 @@ impl std::fmt::Debug for TlsSettings {
 impl TlsSettings {
     /// Trusts exactly the CA certificates in the PEM file at `path`.
     pub(crate) fn trust_ca_file(&mut self, path: &Path) -> Result<(), PushError> {
-        let pem = read(var::CA_FILE, path)?;
-        let certs = certificates(var::CA_FILE, path, &pem)?;
+        let pem = read(env::CA_FILE, path)?;
+        let certs = certificates(env::CA_FILE, path, &pem)?;
         let mut store = RootCertStore::empty();
         let (usable, _) = store.add_parsable_certificates(certs.iter().cloned());
         if usable == 0 {
             return Err(problem(
-                var::CA_FILE,
+                env::CA_FILE,
                 path,
                 "holds no usable CA certificate",
             ));
@@ -71,21 +71,32 @@ impl TlsSettings {
         key_path: &Path,
     ) -> Result<(), PushError> {
         let chain = certificates(
-            var::CLIENT_CERT_FILE,
+            env::CLIENT_CERT_FILE,
             cert_path,
-            &read(var::CLIENT_CERT_FILE, cert_path)?,
+            &read(env::CLIENT_CERT_FILE, cert_path)?,
         )?;
-        let key_pem = read(var::CLIENT_KEY_FILE, key_path)?;
+        if let Some(version) = chain.first().and_then(|leaf| x509_version(leaf)).filter(|v| *v != 3) {
+            return Err(problem(
+                env::CLIENT_CERT_FILE,
+                cert_path,
+                &format!(
+                    "holds an X.509 v{version} certificate; TLS clients (rustls) present only v3 \
+                     certificates. Reissue it with extensions, e.g. `openssl x509 -req ... \
+                     -extfile client.ext` with `extendedKeyUsage = clientAuth` in client.ext"
+                ),
+            ));
+        }
+        let key_pem = read(env::CLIENT_KEY_FILE, key_path)?;
         let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
             problem(
-                var::CLIENT_KEY_FILE,
+                env::CLIENT_KEY_FILE,
                 key_path,
                 &format!("holds no PKCS#8, PKCS#1 or SEC1 private key ({e})"),
             )
         })?;
         CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider()).map_err(|e| {
             problem(
-                var::CLIENT_KEY_FILE,
+                env::CLIENT_KEY_FILE,
                 key_path,
                 &format!(
                     "is not the key of the certificate in {} ({e})",
@@ -97,7 +108,7 @@ impl TlsSettings {
         // private key of any of the three kinds), which was just checked.
         let key = PrivateKey::from_pem(&key_pem).map_err(|e| {
             problem(
-                var::CLIENT_KEY_FILE,
+                env::CLIENT_KEY_FILE,
                 key_path,
                 &format!("holds no usable private key ({e})"),
             )
@@ -124,6 +135,41 @@ impl TlsSettings {
             .disable_verification(false)
             .use_sni(true)
             .build()
+    }
+}
+
+/// The X.509 version (1, 2 or 3) of a DER certificate, from the first bytes of its
+/// `TBSCertificate` (RFC 5280 4.1): the version is an explicit `[0]` field that v1 certificates
+/// leave out. `None` when the bytes are not shaped like a certificate (rustls says why later).
+fn x509_version(der: &[u8]) -> Option<u8> {
+    /// The content of the DER element at the start of `bytes` with tag `tag`.
+    fn content(bytes: &[u8], tag: u8) -> Option<&[u8]> {
+        if *bytes.first()? != tag {
+            return None;
+        }
+        let first = *bytes.get(1)?;
+        let (start, len) = if first < 0x80 {
+            (2, usize::from(first))
+        } else {
+            let count = usize::from(first & 0x7f);
+            let len_bytes = bytes.get(2..2usize.checked_add(count)?)?;
+            let len = len_bytes
+                .iter()
+                .try_fold(0usize, |len, b| len.checked_mul(256)?.checked_add(usize::from(*b)))?;
+            (2usize.checked_add(count)?, len)
+        };
+        bytes.get(start..start.checked_add(len)?)
+    }
+    const SEQUENCE: u8 = 0x30;
+    const VERSION: u8 = 0xa0;
+    const INTEGER: u8 = 0x02;
+    let tbs = content(content(der, SEQUENCE)?, SEQUENCE)?;
+    match content(tbs, VERSION) {
+        Some(version) => match content(version, INTEGER)? {
+            [v] => v.checked_add(1),
+            _ => None,
+        },
+        None => (tbs.first() == Some(&INTEGER)).then_some(1),
     }
 }
 
@@ -159,11 +205,11 @@ pub(crate) fn describe(error: &rustls::Error) -> String {
         rustls::Error::InvalidCertificate(cert) => match cert {
             Cert::UnknownIssuer => format!(
                 "the gateway's certificate is not trusted: unknown issuer (set {} to the CA that signed it)",
-                var::CA_FILE
+                env::CA_FILE
             ),
             Cert::NotValidForName | Cert::NotValidForNameContext { .. } => format!(
                 "the gateway's certificate is not valid for the host in {}: {error}",
-                var::URL
+                env::URL
             ),
             Cert::Expired | Cert::ExpiredContext { .. } => {
                 format!("the gateway's certificate has expired: {error}")
@@ -172,9 +218,27 @@ pub(crate) fn describe(error: &rustls::Error) -> String {
         },
         rustls::Error::AlertReceived(alert) => format!(
             "the gateway refused the handshake ({alert:?}); if it requires a client certificate, set {} and {}",
-            var::CLIENT_CERT_FILE,
-            var::CLIENT_KEY_FILE
+            env::CLIENT_CERT_FILE,
+            env::CLIENT_KEY_FILE
         ),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x509_versions_are_read_from_the_der() {
+        // SEQUENCE { SEQUENCE { [0] { INTEGER 2 }, INTEGER 1 } }: a v3 certificate's start.
+        let v3 = [0x30, 0x0a, 0x30, 0x08, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01, 0x01];
+        assert_eq!(x509_version(&v3), Some(3));
+        // SEQUENCE { SEQUENCE { INTEGER 1 } }: no version field, so v1.
+        let v1 = [0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x01];
+        assert_eq!(x509_version(&v1), Some(1));
+        for garbage in [&[][..], &[0x30][..], &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff][..], &[0x04, 0x00][..]] {
+            assert_eq!(x509_version(garbage), None);
+        }
     }
 }

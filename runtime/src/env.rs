@@ -1,0 +1,239 @@
+//! The settings' names and how their text is read: the environment variables, their defaults
+//! and bounds, and the parsers for durations, booleans and `name=value` lists.
+//!
+//! A leaf module: everything else that names a variable (in a message, say) takes the name from
+//! here, and nothing here depends on the rest of the crate.
+
+use std::time::Duration;
+
+/// `PUSHGATEWAY_URL`: base URL of the Pushgateway.
+pub(crate) const URL: &str = "PUSHGATEWAY_URL";
+/// `PUSHGATEWAY_JOB`: the `job` grouping label.
+pub(crate) const JOB: &str = "PUSHGATEWAY_JOB";
+/// `PUSHGATEWAY_GROUPING`: extra grouping labels.
+pub(crate) const GROUPING: &str = "PUSHGATEWAY_GROUPING";
+/// `PUSHGATEWAY_TIMEOUT`: the deadline of one push.
+pub(crate) const TIMEOUT: &str = "PUSHGATEWAY_TIMEOUT";
+/// `PUSHGATEWAY_PUSH_INTERVAL`: how often the background thread looks for changes.
+pub(crate) const PUSH_INTERVAL: &str = "PUSHGATEWAY_PUSH_INTERVAL";
+/// `PUSHGATEWAY_METHOD`: `put` or `post`.
+pub(crate) const METHOD: &str = "PUSHGATEWAY_METHOD";
+/// `PUSHGATEWAY_DELETE_ON_EXIT`: delete the group at exit.
+pub(crate) const DELETE_ON_EXIT: &str = "PUSHGATEWAY_DELETE_ON_EXIT";
+/// `PUSHGATEWAY_CA_FILE`: the CAs trusted for the gateway.
+pub(crate) const CA_FILE: &str = "PUSHGATEWAY_CA_FILE";
+/// `PUSHGATEWAY_CLIENT_CERT_FILE`: the client certificate (mutual TLS).
+pub(crate) const CLIENT_CERT_FILE: &str = "PUSHGATEWAY_CLIENT_CERT_FILE";
+/// `PUSHGATEWAY_CLIENT_KEY_FILE`: its key.
+pub(crate) const CLIENT_KEY_FILE: &str = "PUSHGATEWAY_CLIENT_KEY_FILE";
+/// `PUSHGATEWAY_USERNAME`: basic auth user.
+pub(crate) const USERNAME: &str = "PUSHGATEWAY_USERNAME";
+/// `PUSHGATEWAY_PASSWORD`: basic auth password.
+pub(crate) const PASSWORD: &str = "PUSHGATEWAY_PASSWORD";
+/// `PUSHGATEWAY_BEARER_TOKEN_FILE`: a file holding a bearer token.
+pub(crate) const BEARER_TOKEN_FILE: &str = "PUSHGATEWAY_BEARER_TOKEN_FILE";
+/// `PUSHTIMER_NAMESPACE`: prefix of every pushtimer metric name.
+pub(crate) const NAMESPACE: &str = "PUSHTIMER_NAMESPACE";
+/// `PUSHTIMER_LABELS`: constant labels on every pushtimer series.
+pub(crate) const LABELS: &str = "PUSHTIMER_LABELS";
+
+/// Default of `PUSHGATEWAY_TIMEOUT`.
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default of `PUSHGATEWAY_PUSH_INTERVAL`.
+pub(crate) const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The range a duration setting may take; a value outside is clamped to the nearer end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Bounds {
+    pub(crate) min: Duration,
+    pub(crate) max: Duration,
+}
+
+/// `PUSHGATEWAY_TIMEOUT`: below 10 ms no push can succeed (every one would fail with a
+/// misleading "no answer"); above 5 minutes the final push could hold a finished job for an
+/// unreasonable time.
+pub(crate) const TIMEOUT_BOUNDS: Bounds = Bounds {
+    min: Duration::from_millis(10),
+    max: Duration::from_secs(300),
+};
+
+/// `PUSHGATEWAY_PUSH_INTERVAL`: the floor keeps the push thread from spinning a core; a day is
+/// as good as "only at exit".
+pub(crate) const PUSH_INTERVAL_BOUNDS: Bounds = Bounds {
+    min: Duration::from_millis(10),
+    max: Duration::from_secs(24 * 60 * 60),
+};
+
+impl Bounds {
+    /// `value` inside the bounds, and the problem to report when it was not.
+    pub(crate) fn clamp(self, setting: &str, value: Duration) -> (Duration, Option<String>) {
+        let clamped = value.clamp(self.min, self.max);
+        if clamped == value {
+            return (value, None);
+        }
+        let side = if value < self.min { "below the minimum" } else { "above the maximum" };
+        let problem = format!(
+            "{setting} = {} is {side} {}; using {}",
+            show(value),
+            show(clamped),
+            show(clamped)
+        );
+        (clamped, Some(problem))
+    }
+}
+
+/// A duration the way a user writes one (`250ms`, `5s`, `2h`).
+pub(crate) fn show(duration: Duration) -> String {
+    if duration.as_secs() > 100 * 365 * 24 * 3600 {
+        // humantime writes years as sums of units; past a century the number says enough.
+        return format!("{}s", duration.as_secs());
+    }
+    humantime::format_duration(duration).to_string()
+}
+
+/// How a duration's text was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParsedDuration {
+    Value(Duration),
+    /// A well-formed duration too large for a `Duration` (e.g. `300000000000y`): as long as
+    /// possible, which the bounds then cut down.
+    TooLarge,
+}
+
+/// `5s`, `250ms`, `1m 30s` (humantime), or a bare number of seconds (`1.5`, `1e3`). Negative,
+/// NaN and text that is no duration at all are errors.
+pub(crate) fn parse_duration(text: &str) -> Result<ParsedDuration, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        if seconds.is_nan() || seconds < 0.0 {
+            return Err("it must be a non-negative number of seconds".into());
+        }
+        return Ok(match Duration::try_from_secs_f64(seconds) {
+            Ok(duration) => ParsedDuration::Value(duration),
+            Err(_) => ParsedDuration::TooLarge,
+        });
+    }
+    match humantime::parse_duration(text) {
+        Ok(duration) => Ok(ParsedDuration::Value(duration)),
+        Err(humantime::DurationError::NumberOverflow) => Ok(ParsedDuration::TooLarge),
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Reads a duration setting's text: the value within `bounds`, and the problem to report if
+/// the text had to be corrected (clamped) or ignored (`default` used).
+pub(crate) fn duration_setting(
+    setting: &str,
+    text: &str,
+    bounds: Bounds,
+    default: Duration,
+) -> (Duration, Option<String>) {
+    match parse_duration(text) {
+        Ok(ParsedDuration::Value(duration)) => bounds.clamp(setting, duration),
+        Ok(ParsedDuration::TooLarge) => (
+            bounds.max,
+            Some(format!(
+                "{setting}={text:?} is above the maximum {}; using {}",
+                show(bounds.max),
+                show(bounds.max)
+            )),
+        ),
+        Err(reason) => (
+            default,
+            Some(format!(
+                "{setting}={text:?} is not a duration ({reason}); using the default {}",
+                show(default)
+            )),
+        ),
+    }
+}
+
+/// `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`.
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Sets `name` to `value` in a list of name-value pairs: a later value for a name replaces the
+/// earlier one, and the name moves to the end (as client_golang's grouping does).
+pub(crate) fn set_pair(pairs: &mut Vec<(String, String)>, name: &str, value: &str) {
+    pairs.retain(|(existing, _)| existing != name);
+    pairs.push((name.to_owned(), value.to_owned()));
+}
+
+/// `team=ml,project=seg`: pairs that do not parse are dropped, each with a problem naming
+/// `variable`; the others are kept (a later pair with the same name wins).
+pub(crate) fn parse_pairs(variable: &str, text: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut problems = Vec::new();
+    for pair in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some((name, value)) => set_pair(&mut pairs, name.trim(), value.trim()),
+            None => problems.push(format!("{variable}: {pair:?} dropped: expected name=value")),
+        }
+    }
+    (pairs, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_in_both_notations() {
+        let value = |d| Ok(ParsedDuration::Value(d));
+        assert_eq!(parse_duration("5s"), value(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), value(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), value(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0.5"), value(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1e19"), value(Duration::from_secs(10_000_000_000_000_000_000)));
+        assert_eq!(parse_duration("1e300"), Ok(ParsedDuration::TooLarge));
+        assert_eq!(parse_duration("3000000000000y"), Ok(ParsedDuration::TooLarge));
+        for bad in ["banana", "-1", "NaN", "-0.5s", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_duration_ends_inside_its_bounds() {
+        for text in [
+            "0", "0s", "1ns", "9ms", "10ms", "5s", "300s", "301s", "1e19", "1e300", "inf",
+            "300000000000y", "18446744073709551615s", "banana", "-1",
+        ] {
+            for bounds in [TIMEOUT_BOUNDS, PUSH_INTERVAL_BOUNDS] {
+                let (value, _) = duration_setting(TIMEOUT, text, bounds, DEFAULT_TIMEOUT);
+                assert!(value >= bounds.min && value <= bounds.max, "{text}: {value:?}");
+            }
+        }
+        let (value, problem) = duration_setting(TIMEOUT, "1e19", TIMEOUT_BOUNDS, DEFAULT_TIMEOUT);
+        assert_eq!(value, TIMEOUT_BOUNDS.max);
+        assert!(problem.unwrap().contains("above the maximum 5m"));
+        let (value, problem) = duration_setting(TIMEOUT, "0", TIMEOUT_BOUNDS, DEFAULT_TIMEOUT);
+        assert_eq!(value, TIMEOUT_BOUNDS.min);
+        assert!(problem.unwrap().contains("below the minimum 10ms"));
+        let (value, problem) = duration_setting(TIMEOUT, "2s", TIMEOUT_BOUNDS, DEFAULT_TIMEOUT);
+        assert_eq!((value, problem), (Duration::from_secs(2), None));
+    }
+
+    #[test]
+    fn clamping_builder_values() {
+        let (value, problem) = TIMEOUT_BOUNDS.clamp(TIMEOUT, Duration::MAX);
+        assert_eq!(value, TIMEOUT_BOUNDS.max);
+        assert!(problem.unwrap().contains(TIMEOUT));
+        let (value, _) = PUSH_INTERVAL_BOUNDS.clamp(PUSH_INTERVAL, Duration::ZERO);
+        assert_eq!(value, Duration::from_millis(10));
+    }
+
+    #[test]
+    fn later_pairs_replace_earlier_ones() {
+        let (pairs, problems) = parse_pairs(LABELS, "a=1, oops ,b=2,a=3");
+        assert_eq!(
+            pairs,
+            vec![("b".to_owned(), "2".to_owned()), ("a".to_owned(), "3".to_owned())]
+        );
+        assert_eq!(problems.len(), 1);
+    }
+}
