@@ -105,7 +105,7 @@ fn unraw(ident: &Ident) -> String {
 /// HELP: `help = "..."` (unless empty), else the first line of the doc comment, else a generated sentence.
 /// Returns an expression usable both as a `&'static str` and inside `concat!`.
 fn help_expr(args: &TimedArgs, attrs: &[Attribute], fn_name: &str) -> TokenStream {
-    if let Some(help) = args.help.as_ref().filter(|help| !help.value().trim().is_empty()) {
+    if let Some(help) = args.help.as_ref().filter(|help| !help.value().is_empty()) {
         return help.to_token_stream();
     }
     if let Some(line) = first_doc_line(attrs) {

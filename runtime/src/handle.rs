@@ -128,7 +128,7 @@ impl SummaryBuilder {
         let name = names::seconds_name(&self.name);
         let help = self
             .help
-            .filter(|help| !help.trim().is_empty())
+            .filter(|help| !help.is_empty())
             .unwrap_or_else(|| names::default_help(&format!("`{name}`")));
         let labels: Vec<(&str, &str)> = self
             .labels
