@@ -9,7 +9,7 @@
 //! exit the same happens, or a delete of the group when `PUSHGATEWAY_DELETE_ON_EXIT` is set.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -44,6 +44,19 @@ pub(crate) struct BackgroundPusher {
     reporter: Mutex<Reporter>,
     /// The gateway answered at least once (any HTTP status): it exists and is reachable.
     answered: AtomicBool,
+    /// Rounds the thread completed, and renders it made: an idle job's rounds render nothing.
+    rounds: AtomicU64,
+    renders: AtomicU64,
+}
+
+/// What the push thread did so far (for tests of its idle cost).
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushThreadStats {
+    /// Rounds completed (one per interval, plus one per flush).
+    pub rounds: u64,
+    /// Renders of the registry made for pushing.
+    pub renders: u64,
 }
 
 /// Requests are numbered; `done` is the highest number a completed request covered.
@@ -115,6 +128,15 @@ impl BackgroundPusher {
             thread_running: AtomicBool::new(false),
             reporter: Mutex::new(Reporter::default()),
             answered: AtomicBool::new(false),
+            rounds: AtomicU64::new(0),
+            renders: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> PushThreadStats {
+        PushThreadStats {
+            rounds: self.rounds.load(Ordering::Relaxed),
+            renders: self.renders.load(Ordering::Relaxed),
         }
     }
 
@@ -152,6 +174,7 @@ impl BackgroundPusher {
                     reason: "a panic interrupted the push".into(),
                 })
             });
+            self.rounds.fetch_add(1, Ordering::Relaxed);
             if action != Action::PushIfChanged {
                 let mut requests = self.lock_requests();
                 requests.done = requests.done.max(target);
@@ -254,6 +277,7 @@ impl BackgroundPusher {
         deadline: Instant,
         retries: Retries,
     ) -> Result<(), PushError> {
+        self.renders.fetch_add(1, Ordering::Relaxed);
         let (body, notes) = registry.render_with(user);
         diagnostics::emit(notes);
         if body.is_empty() {

@@ -33,9 +33,9 @@ pub(crate) fn mark_other() {
 /// True when anything was marked since the last call; clears the marks.
 pub(crate) fn take() -> bool {
     // Every flag is swapped, none skipped once one is found: each mark is consumed once.
-    CHANGED
-        .iter()
-        .fold(false, |any, flag| flag.0.swap(false, Ordering::Acquire) | any)
+    CHANGED.iter().fold(false, |any, flag| {
+        flag.0.swap(false, Ordering::Acquire) | any
+    })
 }
 
 #[cfg(test)]

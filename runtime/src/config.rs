@@ -167,7 +167,12 @@ impl Config {
         };
         let mut problems = Vec::new();
         for (name, bounds, default, slot) in [
-            (env::TIMEOUT, env::TIMEOUT_BOUNDS, DEFAULT_TIMEOUT, &mut config.timeout),
+            (
+                env::TIMEOUT,
+                env::TIMEOUT_BOUNDS,
+                DEFAULT_TIMEOUT,
+                &mut config.timeout,
+            ),
             (
                 env::PUSH_INTERVAL,
                 env::PUSH_INTERVAL_BOUNDS,
@@ -414,10 +419,9 @@ impl PusherSettings<'_> {
             // A bad grouping pair is dropped like a bad label; the rest still applies.
             match names::grouping_name_problem(name) {
                 None => pusher = pusher.grouping(name, value)?,
-                Some(reason) => problems.push(format!(
-                    "{}: {name:?} dropped: {reason}",
-                    env::GROUPING
-                )),
+                Some(reason) => {
+                    problems.push(format!("{}: {name:?} dropped: {reason}", env::GROUPING))
+                }
             }
         }
         if let Some(ca) = &self.ca_file {
@@ -561,7 +565,12 @@ mod tests {
             ]
         );
         assert_eq!(parts.problems.len(), 3, "{:?}", parts.problems);
-        assert!(parts.problems.iter().all(|p| p.contains("PUSHTIMER_LABELS")));
+        assert!(
+            parts
+                .problems
+                .iter()
+                .all(|p| p.contains("PUSHTIMER_LABELS"))
+        );
     }
 
     #[test]
@@ -600,7 +609,12 @@ mod tests {
         ])
         .into_parts();
         assert_eq!(parts.problems.len(), 2, "{:?}", parts.problems);
-        assert!(parts.problems.iter().all(|p| p.contains("PUSHGATEWAY_GROUPING")));
+        assert!(
+            parts
+                .problems
+                .iter()
+                .all(|p| p.contains("PUSHGATEWAY_GROUPING"))
+        );
         assert_eq!(
             plan(parts).pusher.url(),
             "http://h:9091/metrics/job/j/instance/worker-3/shard@base64/YS9i"
@@ -609,12 +623,20 @@ mod tests {
 
     #[test]
     fn files_are_checked_at_start_up() {
-        let parts = from(&[(env::URL, "https://h"), (env::CA_FILE, "/nonexistent/ca.pem")])
-            .into_parts();
+        let parts = from(&[
+            (env::URL, "https://h"),
+            (env::CA_FILE, "/nonexistent/ca.pem"),
+        ])
+        .into_parts();
         let error = parts.pushing.err().unwrap().to_string();
         assert!(error.contains("PUSHGATEWAY_CA_FILE"), "{error}");
         assert!(error.contains("/nonexistent/ca.pem"), "{error}");
-        assert!(parts.problems.iter().any(|p| p.contains("nothing will be pushed")));
+        assert!(
+            parts
+                .problems
+                .iter()
+                .any(|p| p.contains("nothing will be pushed"))
+        );
         let parts = from(&[
             (env::URL, "https://h"),
             (env::CLIENT_CERT_FILE, "/nonexistent/c.pem"),
@@ -636,12 +658,24 @@ mod tests {
             "u:hun/ter2@h",
             "https://u:hun/ter2@h:notaport",
         ] {
-            let config = from(&[(env::URL, url), (env::USERNAME, "u"), (env::PASSWORD, "hunter2")]);
+            let config = from(&[
+                (env::URL, url),
+                (env::USERNAME, "u"),
+                (env::PASSWORD, "hunter2"),
+            ]);
             let debug = format!("{config:?}");
             let parts = config.into_parts();
-            let error = parts.pushing.as_ref().err().map(ToString::to_string).unwrap_or_default();
+            let error = parts
+                .pushing
+                .as_ref()
+                .err()
+                .map(ToString::to_string)
+                .unwrap_or_default();
             for shown in [debug, error, parts.problems.join("\n")] {
-                assert!(!shown.contains("hunter2") && !shown.contains("ter2"), "{url}: {shown}");
+                assert!(
+                    !shown.contains("hunter2") && !shown.contains("ter2"),
+                    "{url}: {shown}"
+                );
             }
         }
     }
@@ -649,8 +683,15 @@ mod tests {
     #[test]
     fn unencoded_userinfo_is_warned_about() {
         let parts = from(&[(env::URL, "https://batch:Zm9v/YmFy+==@gw:9091")]).into_parts();
-        assert!(parts.problems.iter().any(|p| p.contains("percent-encoded")), "{:?}", parts.problems);
-        assert_eq!(plan(parts).pusher.url(), "https://gw:9091/metrics/job/".to_owned() + &default_job());
+        assert!(
+            parts.problems.iter().any(|p| p.contains("percent-encoded")),
+            "{:?}",
+            parts.problems
+        );
+        assert_eq!(
+            plan(parts).pusher.url(),
+            "https://gw:9091/metrics/job/".to_owned() + &default_job()
+        );
         let parts = from(&[(env::URL, "https://batch:Zm9v%2FYmFy%2B%3D%3D@gw:9091")]).into_parts();
         assert!(parts.problems.is_empty(), "{:?}", parts.problems);
     }

@@ -42,6 +42,24 @@ pub(crate) fn warn(text: impl Into<String>) {
     emit_one(&Note::warn(text));
 }
 
+/// Writes one warning in a `fork()` child, where any lock (the logger's, even Rust's own
+/// stderr lock) may have been held by a parent's thread that does not exist here: straight to
+/// a fresh handle on the process's stderr, never through the logger.
+pub(crate) fn warn_after_fork(text: &str) {
+    use std::io::Write;
+    let line = format!("pushtimer: warning: {text}\n");
+    match std::fs::OpenOptions::new().append(true).open("/dev/stderr") {
+        Ok(mut stderr) => {
+            let _ = stderr.write_all(line.as_bytes());
+        }
+        // No /dev/stderr (not Linux, say): the ordinary stderr, which is unlocked unless a
+        // thread of the parent was writing to it at the very moment of the fork.
+        Err(_) => {
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+    }
+}
+
 fn emit_one(note: &Note) {
     if has_log_backend() {
         log::log!(target: "pushtimer", note.level, "pushtimer: {}", note.text);

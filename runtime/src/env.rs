@@ -71,7 +71,11 @@ impl Bounds {
         if clamped == value {
             return (value, None);
         }
-        let side = if value < self.min { "below the minimum" } else { "above the maximum" };
+        let side = if value < self.min {
+            "below the minimum"
+        } else {
+            "above the maximum"
+        };
         let problem = format!(
             "{setting} = {} is {side} {}; using {}",
             show(value),
@@ -189,9 +193,15 @@ mod tests {
         assert_eq!(parse_duration("250ms"), value(Duration::from_millis(250)));
         assert_eq!(parse_duration("2"), value(Duration::from_secs(2)));
         assert_eq!(parse_duration("0.5"), value(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1e19"), value(Duration::from_secs(10_000_000_000_000_000_000)));
+        assert_eq!(
+            parse_duration("1e19"),
+            value(Duration::from_secs(10_000_000_000_000_000_000))
+        );
         assert_eq!(parse_duration("1e300"), Ok(ParsedDuration::TooLarge));
-        assert_eq!(parse_duration("3000000000000y"), Ok(ParsedDuration::TooLarge));
+        assert_eq!(
+            parse_duration("3000000000000y"),
+            Ok(ParsedDuration::TooLarge)
+        );
         for bad in ["banana", "-1", "NaN", "-0.5s", ""] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
@@ -200,12 +210,28 @@ mod tests {
     #[test]
     fn every_duration_ends_inside_its_bounds() {
         for text in [
-            "0", "0s", "1ns", "9ms", "10ms", "5s", "300s", "301s", "1e19", "1e300", "inf",
-            "300000000000y", "18446744073709551615s", "banana", "-1",
+            "0",
+            "0s",
+            "1ns",
+            "9ms",
+            "10ms",
+            "5s",
+            "300s",
+            "301s",
+            "1e19",
+            "1e300",
+            "inf",
+            "300000000000y",
+            "18446744073709551615s",
+            "banana",
+            "-1",
         ] {
             for bounds in [TIMEOUT_BOUNDS, PUSH_INTERVAL_BOUNDS] {
                 let (value, _) = duration_setting(TIMEOUT, text, bounds, DEFAULT_TIMEOUT);
-                assert!(value >= bounds.min && value <= bounds.max, "{text}: {value:?}");
+                assert!(
+                    value >= bounds.min && value <= bounds.max,
+                    "{text}: {value:?}"
+                );
             }
         }
         let (value, problem) = duration_setting(TIMEOUT, "1e19", TIMEOUT_BOUNDS, DEFAULT_TIMEOUT);
@@ -232,7 +258,10 @@ mod tests {
         let (pairs, problems) = parse_pairs(LABELS, "a=1, oops ,b=2,a=3");
         assert_eq!(
             pairs,
-            vec![("b".to_owned(), "2".to_owned()), ("a".to_owned(), "3".to_owned())]
+            vec![
+                ("b".to_owned(), "2".to_owned()),
+                ("a".to_owned(), "3".to_owned())
+            ]
         );
         assert_eq!(problems.len(), 1);
     }

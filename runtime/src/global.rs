@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::background::BackgroundPusher;
+use crate::background::{BackgroundPusher, PushThreadStats};
 use crate::config::Config;
 use crate::diagnostics;
 use crate::error::PushError;
@@ -79,8 +79,16 @@ pub(crate) fn final_push() {
     };
     match runtime.forked() {
         Ok(()) => pusher.finish(&runtime.registry),
-        Err(forked) => diagnostics::warn(forked.to_string()),
+        Err(forked) => diagnostics::warn_after_fork(&forked.to_string()),
     }
+}
+
+/// What the push thread did so far; `None` when nothing is pushed.
+pub(crate) fn push_thread_stats() -> Option<PushThreadStats> {
+    RUNTIME
+        .get()
+        .and_then(|runtime| runtime.pushing.as_ref().ok())
+        .map(BackgroundPusher::stats)
 }
 
 impl Runtime {

@@ -187,6 +187,12 @@ pub fn registry() -> &'static prometheus::Registry {
 pub mod __private {
     //! Used by the code `#[timed]` generates; not public API.
     pub use crate::__pushtimer_default_help as default_help;
+    pub use crate::background::PushThreadStats;
     pub use crate::call_site::CallSite;
     pub use crate::registry::Origin;
+
+    /// What the push thread did so far; `None` when nothing is pushed. For tests of its cost.
+    pub fn push_thread_stats() -> Option<PushThreadStats> {
+        crate::global::push_thread_stats()
+    }
 }

@@ -44,7 +44,9 @@ pub(crate) fn constant_label_problem(name: &str) -> Option<&'static str> {
 /// `job` is already the job.
 pub(crate) fn grouping_name_problem(name: &str) -> Option<&'static str> {
     if name == "job" || !is_valid_label_name(name) {
-        Some("a grouping label name must match [a-zA-Z_][a-zA-Z0-9_]*, not start with `__` and not be `job`")
+        Some(
+            "a grouping label name must match [a-zA-Z_][a-zA-Z0-9_]*, not start with `__` and not be `job`",
+        )
     } else {
         None
     }

@@ -149,7 +149,11 @@ impl Pusher {
 
     /// The group's URL, without credentials.
     pub fn url(&self) -> String {
-        let mut url = format!("{}/metrics{}", self.base, grouping::segment("job", &self.job));
+        let mut url = format!(
+            "{}/metrics{}",
+            self.base,
+            grouping::segment("job", &self.job)
+        );
         for (name, value) in &self.grouping {
             url.push_str(&grouping::segment(name, value));
         }
@@ -216,7 +220,10 @@ mod tests {
             .unwrap()
             .grouping("instance", "")
             .unwrap();
-        assert_eq!(pusher.url(), "http://h:9091/prefix/metrics/job/j/instance@base64/=");
+        assert_eq!(
+            pusher.url(),
+            "http://h:9091/prefix/metrics/job/j/instance@base64/="
+        );
     }
 
     #[test]
@@ -260,8 +267,14 @@ mod tests {
     #[test]
     fn timeouts_stay_in_bounds() {
         let pusher = Pusher::new("http://h", "j").unwrap();
-        assert_eq!(pusher.timeout(Duration::MAX).deadline(), Duration::from_secs(300));
+        assert_eq!(
+            pusher.timeout(Duration::MAX).deadline(),
+            Duration::from_secs(300)
+        );
         let pusher = Pusher::new("http://h", "j").unwrap();
-        assert_eq!(pusher.timeout(Duration::ZERO).deadline(), Duration::from_millis(10));
+        assert_eq!(
+            pusher.timeout(Duration::ZERO).deadline(),
+            Duration::from_millis(10)
+        );
     }
 }

@@ -67,7 +67,10 @@ mod tests {
                     assert!(!shown.contains(password), "{url} -> {shown}");
                 }
                 assert!(!shown.contains("batch"), "{url} -> {shown}");
-                assert!(shown.ends_with("@gw:9091") || shown.contains("@gw"), "{shown}");
+                assert!(
+                    shown.ends_with("@gw:9091") || shown.contains("@gw"),
+                    "{shown}"
+                );
             }
         }
     }

@@ -145,13 +145,17 @@ impl Registry {
         });
         if let Some((family_labels, family_help, first_call_site)) = existing {
             if family_labels != label_names {
-                families.once(&mut notes, format!("labels {full_name} {label_names:?}"), || {
-                    format!(
-                        "summary {full_name} is used with label names {label_names:?} here and \
+                families.once(
+                    &mut notes,
+                    format!("labels {full_name} {label_names:?}"),
+                    || {
+                        format!(
+                            "summary {full_name} is used with label names {label_names:?} here and \
                          {family_labels:?} elsewhere; the series with {label_names:?} is not \
                          exported (give the two a different name)"
-                    )
-                });
+                        )
+                    },
+                );
                 let core = SummaryCore::leak(&full_name);
                 families.unexported.insert(key, core);
                 return (core, notes);
@@ -199,7 +203,9 @@ impl Registry {
             return (core, notes);
         }
         let core = SummaryCore::leak(&full_name);
-        family.index.insert(label_values.clone(), family.series.len());
+        family
+            .index
+            .insert(label_values.clone(), family.series.len());
         family.series.push((label_values, core));
         // A new series is news for the gateway, even before its first observation.
         changes::mark_other();
@@ -305,7 +311,12 @@ fn own_families(by_name: &BTreeMap<String, Family>) -> (Vec<MetricFamily>, HashS
                 metric
             })
             .collect();
-        all.push(family_of(REJECTED_COUNTER, REJECTED_HELP, MetricType::COUNTER, metrics));
+        all.push(family_of(
+            REJECTED_COUNTER,
+            REJECTED_HELP,
+            MetricType::COUNTER,
+            metrics,
+        ));
     }
     (all, names)
 }
@@ -365,7 +376,12 @@ mod tests {
         })
     }
 
-    fn series(r: &Registry, name: &str, help: &str, labels: &[(&str, &str)]) -> &'static SummaryCore {
+    fn series(
+        r: &Registry,
+        name: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+    ) -> &'static SummaryCore {
         r.summary(name, help, labels, None).0
     }
 
@@ -403,8 +419,14 @@ mod tests {
         let text = text(&r);
         assert!(text.contains("# HELP ns_x_seconds Time of x.\n"), "{text}");
         assert!(text.contains("# TYPE ns_x_seconds summary\n"), "{text}");
-        assert!(text.contains("ns_x_seconds_sum{stage=\"fit\",team=\"ml\"} 2\n"), "{text}");
-        assert!(text.contains("ns_x_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"), "{text}");
+        assert!(
+            text.contains("ns_x_seconds_sum{stage=\"fit\",team=\"ml\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ns_x_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -471,7 +493,13 @@ mod tests {
         series(&r, "train_seconds", "h", &[]).observe(Duration::from_secs(2));
         let core = series(&r, "q_seconds", "h", &[]);
         core.reject();
-        for name in ["train_seconds_count", "train_seconds_sum", "train_seconds", REJECTED_COUNTER, "ok_total"] {
+        for name in [
+            "train_seconds_count",
+            "train_seconds_sum",
+            "train_seconds",
+            REJECTED_COUNTER,
+            "ok_total",
+        ] {
             let counter = prometheus::IntCounter::new(name, "user's").unwrap();
             counter.inc_by(7);
             r.user().register(Box::new(counter)).unwrap();
@@ -480,8 +508,15 @@ mod tests {
         assert_eq!(notes.len(), 4, "{notes:?}");
         assert!(text.contains("train_seconds_sum 2\n"), "{text}");
         assert!(text.contains("train_seconds_count 1\n"), "{text}");
-        assert!(!text.contains(" 7\n") || text.contains("ok_total 7\n"), "{text}");
-        assert_eq!(text.matches(" 7\n").count(), 1, "only ok_total is the user's: {text}");
+        assert!(
+            !text.contains(" 7\n") || text.contains("ok_total 7\n"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(" 7\n").count(),
+            1,
+            "only ok_total is the user's: {text}"
+        );
         assert!(
             text.contains("pushtimer_rejected_observations_total{summary=\"q_seconds\"} 1\n"),
             "{text}"

@@ -76,7 +76,9 @@ mod tests {
     fn the_same_failure_is_remembered_and_warnings_are_capped() {
         let mut reporter = Reporter::default();
         let refused = Err(PushError::ConnectionRefused);
-        let notes = (0..100).filter_map(|_| reporter.report("g", &refused)).count();
+        let notes = (0..100)
+            .filter_map(|_| reporter.report("g", &refused))
+            .count();
         assert_eq!(notes, 1);
         let notes = (500..600)
             .filter_map(|code| {
@@ -106,6 +108,10 @@ mod tests {
             .unwrap();
         assert!(note.text.contains("were not delivered"), "{}", note.text);
         assert!(!note.text.contains("next successful push"), "{}", note.text);
-        assert!(reporter.report_final("final push", "g", &Err(PushError::Timeout)).is_none());
+        assert!(
+            reporter
+                .report_final("final push", "g", &Err(PushError::Timeout))
+                .is_none()
+        );
     }
 }

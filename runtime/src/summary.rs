@@ -88,7 +88,10 @@ impl SummaryCore {
 
     /// Counts an observation that was refused; returns how many were refused so far.
     pub(crate) fn reject(&self) -> u64 {
-        let rejected = self.rejected.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let rejected = self
+            .rejected
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         changes::mark_other();
         rejected
     }

@@ -75,7 +75,11 @@ impl TlsSettings {
             cert_path,
             &read(env::CLIENT_CERT_FILE, cert_path)?,
         )?;
-        if let Some(version) = chain.first().and_then(|leaf| x509_version(leaf)).filter(|v| *v != 3) {
+        if let Some(version) = chain
+            .first()
+            .and_then(|leaf| x509_version(leaf))
+            .filter(|v| *v != 3)
+        {
             return Err(problem(
                 env::CLIENT_CERT_FILE,
                 cert_path,
@@ -153,9 +157,9 @@ fn x509_version(der: &[u8]) -> Option<u8> {
         } else {
             let count = usize::from(first & 0x7f);
             let len_bytes = bytes.get(2..2usize.checked_add(count)?)?;
-            let len = len_bytes
-                .iter()
-                .try_fold(0usize, |len, b| len.checked_mul(256)?.checked_add(usize::from(*b)))?;
+            let len = len_bytes.iter().try_fold(0usize, |len, b| {
+                len.checked_mul(256)?.checked_add(usize::from(*b))
+            })?;
             (2usize.checked_add(count)?, len)
         };
         bytes.get(start..start.checked_add(len)?)
@@ -232,12 +236,19 @@ mod tests {
     #[test]
     fn x509_versions_are_read_from_the_der() {
         // SEQUENCE { SEQUENCE { [0] { INTEGER 2 }, INTEGER 1 } }: a v3 certificate's start.
-        let v3 = [0x30, 0x0a, 0x30, 0x08, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01, 0x01];
+        let v3 = [
+            0x30, 0x0a, 0x30, 0x08, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01, 0x01,
+        ];
         assert_eq!(x509_version(&v3), Some(3));
         // SEQUENCE { SEQUENCE { INTEGER 1 } }: no version field, so v1.
         let v1 = [0x30, 0x05, 0x30, 0x03, 0x02, 0x01, 0x01];
         assert_eq!(x509_version(&v1), Some(1));
-        for garbage in [&[][..], &[0x30][..], &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff][..], &[0x04, 0x00][..]] {
+        for garbage in [
+            &[][..],
+            &[0x30][..],
+            &[0x30, 0x84, 0xff, 0xff, 0xff, 0xff][..],
+            &[0x04, 0x00][..],
+        ] {
             assert_eq!(x509_version(garbage), None);
         }
     }

@@ -29,7 +29,9 @@ impl GatewayUrl {
             reason: format!("{:?} {reason}", redact_url(text)),
         };
         let Some((scheme, rest)) = text.split_once("://") else {
-            return Err(invalid("is not a URL: it must start with http:// or https://"));
+            return Err(invalid(
+                "is not a URL: it must start with http:// or https://",
+            ));
         };
         let scheme = scheme.to_ascii_lowercase();
         if scheme != "http" && scheme != "https" {
@@ -115,9 +117,19 @@ mod tests {
     fn urls_are_checked() {
         assert!(GatewayUrl::parse("http://localhost:9091").is_ok());
         assert!(GatewayUrl::parse("HTTPS://gw.example/prefix/").is_ok());
-        for bad in ["not a url", "ftp://host:21", "localhost:9091", "http://", "http://h?x=1", "http://h/#x"] {
+        for bad in [
+            "not a url",
+            "ftp://host:21",
+            "localhost:9091",
+            "http://",
+            "http://h?x=1",
+            "http://h/#x",
+        ] {
             let error = GatewayUrl::parse(bad).err().unwrap();
-            assert!(error.to_string().contains("PUSHGATEWAY_URL"), "{bad}: {error}");
+            assert!(
+                error.to_string().contains("PUSHGATEWAY_URL"),
+                "{bad}: {error}"
+            );
         }
     }
 
@@ -141,7 +153,11 @@ mod tests {
             let text = format!("https://batch:{password}@gw:9091");
             let url = GatewayUrl::parse(&text).unwrap();
             assert_eq!(url.base, base, "{text}");
-            assert_eq!(url.credentials, Some(("batch".into(), password.into())), "{text}");
+            assert_eq!(
+                url.credentials,
+                Some(("batch".into(), password.into())),
+                "{text}"
+            );
             assert!(url.unencoded_userinfo, "{text}");
         }
     }
@@ -158,7 +174,10 @@ mod tests {
                 panic!("{bad} was accepted");
             };
             let error = error.to_string();
-            assert!(!error.contains("hunter2") && !error.contains("Zm9v"), "{error}");
+            assert!(
+                !error.contains("hunter2") && !error.contains("Zm9v"),
+                "{error}"
+            );
         }
     }
 }

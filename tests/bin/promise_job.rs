@@ -1,0 +1,210 @@
+//! A job for the "every promise kept" suite (`tests/promises.rs`), with its mode as first
+//! argument:
+//!
+//! - `reentrant-logger`: its logger itself calls a `#[timed]` function, and the first thing the
+//!   job does is log (so pushtimer starts inside the logger); then two functions share a name
+//!   with different label names (a conflict warning). Prints `done` unless it deadlocks.
+//! - `short`: one timed call, then returns (no logger when `PROMISE_JOB_NO_LOGGER=1`).
+//! - `flush`: a timed call, a flush (prints `flush=ok` or `flush=err:<error>`), another timed
+//!   call, then returns.
+//! - `builder-extremes`: installs a `Config` from the environment with `Duration::MAX` as
+//!   timeout and a zero push interval, makes one timed call and flushes; prints `flush=ok` or
+//!   `flush=err:<error>`.
+//! - `idle <series>`: `series` series observed once, a flush, then waits for 20 more rounds of
+//!   the push thread with nothing recorded; prints `idle_renders=<renders during those rounds>`.
+//! - `fork`: pushes, then `fork()`s: the child makes a timed call and leaves with
+//!   `std::process::exit(0)`; the parent waits for it (at most 30 s), prints
+//!   `child=<exit code>` and returns.
+//! - `collisions`: two `#[timed] fn load` in different modules, a timed `promise_train`, and the
+//!   user metrics `promise_train_seconds_count` and `pushtimer_rejected_observations_total` in
+//!   `pushtimer::registry()`; then flushes and prints `flush=...`.
+#![deny(unsafe_code)]
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+/// Does one unit of work.
+#[pushtimer::timed(name = "promise_job_work")]
+fn work(i: u64) -> u64 {
+    black_box(i.wrapping_mul(31))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mode = args.get(1).map(String::as_str).unwrap_or("short");
+    if mode == "reentrant-logger" {
+        reentrant_logger();
+        return;
+    }
+    if std::env::var_os("PROMISE_JOB_NO_LOGGER").is_none() {
+        pushtimer_tests::init_stderr_logger();
+    }
+    match mode {
+        "short" => {
+            work(1);
+        }
+        "flush" => {
+            work(1);
+            match pushtimer::flush() {
+                Ok(()) => println!("flush=ok"),
+                Err(error) => println!("flush=err:{error}"),
+            }
+            work(2);
+        }
+        "builder-extremes" => builder_extremes(),
+        "idle" => idle(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10_000)),
+        "fork" => fork(),
+        "collisions" => collisions(),
+        other => panic!("unknown mode {other:?}"),
+    }
+}
+
+/// Formats a log line; timed, as a user's logger might be.
+#[pushtimer::timed(name = "promise_job_log_line")]
+fn format_line(record: &log::Record<'_>) -> String {
+    format!("{} {}: {}", record.level(), record.target(), record.args())
+}
+
+/// Same name as [`labelled_b`], other label names: pushtimer warns about the conflict.
+#[pushtimer::timed(name = "promise_job_conflict", labels(a = "1"))]
+fn labelled_a() {}
+
+#[pushtimer::timed(name = "promise_job_conflict", labels(b = "1"))]
+fn labelled_b() {}
+
+fn reentrant_logger() {
+    struct Timed;
+    impl log::Log for Timed {
+        fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+            metadata.level() <= log::Level::Info
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if self.enabled(record.metadata()) {
+                eprintln!("{}", format_line(record));
+            }
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: Timed = Timed;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+    log::info!("starting");
+    labelled_a();
+    labelled_b();
+    work(1);
+    println!("done");
+}
+
+fn builder_extremes() {
+    let installed = pushtimer::Config::from_env()
+        .timeout(Duration::MAX)
+        .push_interval(Duration::ZERO)
+        .install();
+    assert!(installed.is_ok());
+    work(1);
+    match pushtimer::flush() {
+        Ok(()) => println!("flush=ok"),
+        Err(error) => println!("flush=err:{error}"),
+    }
+}
+
+fn idle(series: usize) {
+    let summary = |i: usize| {
+        pushtimer::Summary::builder("promise_job_idle")
+            .label("series", &i.to_string())
+            .register()
+            .expect("valid summary")
+    };
+    for i in 0..series {
+        summary(i).observe_duration(Duration::from_millis(1));
+    }
+    let flushed = pushtimer::flush();
+    assert!(flushed.is_ok(), "{flushed:?}");
+    let stats = || pushtimer::__private::push_thread_stats().expect("pushing is on");
+    let before = stats();
+    // Waits for the push thread's own rounds (readiness, not time): 20 idle intervals.
+    let waited = Instant::now();
+    while stats().rounds < before.rounds + 20 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(30),
+            "the push thread stopped"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!("idle_renders={}", stats().renders - before.renders);
+}
+
+#[allow(unsafe_code)]
+fn fork() {
+    work(1);
+    let flushed = pushtimer::flush();
+    assert!(flushed.is_ok(), "{flushed:?}");
+    // SAFETY: the child only calls async-signal-tolerant work of its own (a timed call, which
+    // allocates nothing, and exit); this is the shape a daemonising job has.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        work(2);
+        std::process::exit(0);
+    }
+    assert!(pid > 0, "fork failed");
+    let started = Instant::now();
+    let mut status = 0;
+    loop {
+        // SAFETY: waits for our own child, with a valid pointer for its status.
+        let waited = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if waited == pid {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            // SAFETY: kills our own hung child.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            println!("child=hung");
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!("child={}", libc::WEXITSTATUS(status));
+    work(3);
+}
+
+mod reader {
+    /// Loads the input.
+    #[pushtimer::timed]
+    pub fn load() {}
+}
+
+mod writer {
+    /// Loads the output.
+    #[pushtimer::timed]
+    pub fn load() {}
+}
+
+/// Trains.
+#[pushtimer::timed]
+fn promise_train() {}
+
+fn collisions() {
+    for name in [
+        "promise_train_seconds_count",
+        "pushtimer_rejected_observations_total",
+    ] {
+        let counter = pushtimer::prometheus::IntCounter::new(name, "the user's").expect("valid");
+        counter.inc_by(7);
+        pushtimer::registry()
+            .register(Box::new(counter))
+            .expect("registers");
+    }
+    let kept = pushtimer::prometheus::IntCounter::new("promise_rows_total", "Rows.").expect("ok");
+    kept.inc_by(5);
+    pushtimer::registry()
+        .register(Box::new(kept))
+        .expect("registers");
+    reader::load();
+    writer::load();
+    promise_train();
+    match pushtimer::flush() {
+        Ok(()) => println!("flush=ok"),
+        Err(error) => println!("flush=err:{error}"),
+    }
+}
