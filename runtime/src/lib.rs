@@ -27,29 +27,16 @@
 //! - Your own `prometheus` metrics, registered in [`registry`], are pushed alongside.
 //!
 //! # Metrics never hurt the job
-//! A dead, slow or misconfigured gateway costs a warning through the [`log`] crate and nothing
-//! else: no panic, no hang beyond the push deadline (`PUSHGATEWAY_TIMEOUT`, default 5 s, the most
-//! the final push at exit can add), no change of exit code. The same failure is logged once, not
-//! on every push.
+//! A dead, slow or misconfigured gateway costs a warning and nothing else: no panic, no hang
+//! beyond the push deadline (`PUSHGATEWAY_TIMEOUT`, default 5 s; a gateway that never answered
+//! during the run gets one quick retry at exit instead), no change of exit code. The same
+//! failure is reported once, not on every push. Warnings go through the [`log`] crate (target
+//! `pushtimer`); a program without a `log` backend gets them on stderr.
 //!
 //! # Configuration
-//! From the environment (see [`Config`] for the builder doing the same in code):
-//!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `PUSHGATEWAY_URL` | unset: no pushing | base URL of the Pushgateway (`user:pw@` = basic auth) |
-//! | `PUSHGATEWAY_JOB` | executable file stem | the `job` grouping label |
-//! | `PUSHGATEWAY_GROUPING` | none | extra grouping labels, `instance=worker-3,shard=7` |
-//! | `PUSHGATEWAY_TIMEOUT` | `5s` | deadline of one push (retries included), and of the final push |
-//! | `PUSHGATEWAY_PUSH_INTERVAL` | `1s` | how often changed metrics are pushed |
-//! | `PUSHGATEWAY_METHOD` | `put` | `put` replaces the group, `post` only our families |
-//! | `PUSHGATEWAY_DELETE_ON_EXIT` | `false` | delete the group at exit instead of pushing |
-//! | `PUSHGATEWAY_CA_FILE` | public roots | PEM CA certificates; when set, only these are trusted |
-//! | `PUSHGATEWAY_CLIENT_CERT_FILE`, `PUSHGATEWAY_CLIENT_KEY_FILE` | none | mutual TLS |
-//! | `PUSHGATEWAY_USERNAME`, `PUSHGATEWAY_PASSWORD` | none | basic auth |
-//! | `PUSHGATEWAY_BEARER_TOKEN_FILE` | none | bearer token file, re-read when it changes |
-//! | `PUSHTIMER_NAMESPACE` | none | prefix of every metric name |
-//! | `PUSHTIMER_LABELS` | none | constant labels on every series, `team=ml,project=seg` |
+//! From the environment: the variables are listed, with defaults and examples, in the one
+//! table of the [README](https://github.com/pushtimer/pushtimer#environment). [`Config`] sets
+//! the same settings in code; each of its methods names its variable and default.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
