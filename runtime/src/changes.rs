@@ -1,6 +1,6 @@
 //! Whether anything was recorded since the push thread last looked, without rendering.
 //!
-//! One flag per shard index (see `summary.rs`), each alone on its cache lines: an observation
+//! One flag per shard index (see `shard.rs`), each alone on its cache lines: an observation
 //! sets the flag of its thread's shard after recording, which for a thread that owns its shard
 //! is a store to a line already in its core's cache, and the push thread takes all flags once
 //! per interval. An idle job's push thread therefore reads a handful of flags per interval,
@@ -8,7 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::summary::MAX_SHARDS;
+use crate::shard::MAX_SHARDS;
 
 #[repr(align(128))]
 struct Flag(AtomicBool);

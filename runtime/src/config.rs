@@ -1,5 +1,6 @@
 //! [`Config`]: every setting, read from the environment or set in code, and checked once when
-//! it takes effect ([`Config::into_parts`]).
+//! it takes effect ([`Config::into_parts`]). Installing it is the runtime's business
+//! (`global.rs`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -311,13 +312,6 @@ impl Config {
     pub fn label(mut self, name: &str, value: &str) -> Self {
         env::set_pair(&mut self.labels, name, value);
         self
-    }
-
-    /// Makes this the configuration of the process. It must come before the first timed call
-    /// (or [`render`](crate::render), [`flush`](crate::flush), [`Summary`](crate::Summary)),
-    /// which otherwise read the environment and fix the configuration for good.
-    pub fn install(self) -> Result<(), crate::AlreadyInstalled> {
-        crate::global::install(self)
     }
 
     /// Checks everything and splits the settings into what the runtime needs. Every file is

@@ -8,6 +8,7 @@
 #![allow(unsafe_code)]
 
 use std::os::raw::c_int;
+use std::sync::OnceLock;
 
 // SAFETY: `atexit` is part of every C library Rust's std links on unix and Windows, with
 // exactly this signature.
@@ -15,8 +16,15 @@ unsafe extern "C" {
     fn atexit(callback: extern "C" fn()) -> c_int;
 }
 
-/// Registers [`on_exit`]; called once, when the push thread starts.
-pub(crate) fn install() {
+/// What runs at exit: the final push, handed over by the runtime (so this module needs nothing
+/// of the rest of the crate).
+static HOOK: OnceLock<fn()> = OnceLock::new();
+
+/// Registers `hook` to run at exit; called once, when the push thread starts.
+pub(crate) fn install(hook: fn()) {
+    if HOOK.set(hook).is_err() {
+        return;
+    }
     // SAFETY: `on_exit` is a plain `extern "C" fn()` that lives for the whole program and never
     // unwinds (see below); registering it has no other precondition.
     let status = unsafe { atexit(on_exit) };
@@ -30,5 +38,7 @@ pub(crate) fn install() {
 /// Runs inside `exit()`. A panic must not unwind into C (that aborts the process and loses the
 /// exit code), so it is caught here.
 extern "C" fn on_exit() {
-    let _ = std::panic::catch_unwind(crate::global::final_push);
+    if let Some(hook) = HOOK.get() {
+        let _ = std::panic::catch_unwind(hook);
+    }
 }

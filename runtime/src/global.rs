@@ -47,14 +47,19 @@ pub(crate) fn runtime() -> &'static Runtime {
     runtime
 }
 
-pub(crate) fn install(config: Config) -> Result<(), AlreadyInstalled> {
-    let mut config = Some(config);
-    let runtime = RUNTIME.get_or_init(|| Runtime::new(config.take().unwrap_or_default()));
-    if config.is_some() {
-        return Err(AlreadyInstalled);
+impl Config {
+    /// Makes this the configuration of the process. It must come before the first timed call
+    /// (or [`render`](crate::render), [`flush`](crate::flush), [`Summary`](crate::Summary)),
+    /// which otherwise read the environment and fix the configuration for good.
+    pub fn install(self) -> Result<(), AlreadyInstalled> {
+        let mut config = Some(self);
+        let runtime = RUNTIME.get_or_init(|| Runtime::new(config.take().unwrap_or_default()));
+        if config.is_some() {
+            return Err(AlreadyInstalled);
+        }
+        runtime.start();
+        Ok(())
     }
-    runtime.start();
-    Ok(())
 }
 
 /// See [`crate::flush`].
@@ -120,7 +125,7 @@ impl Runtime {
         }
         if let Ok(pusher) = &self.pushing {
             pusher.spawn(&self.registry);
-            crate::exit_hook::install();
+            crate::exit_hook::install(final_push);
         }
         for problem in &self.problems {
             diagnostics::warn(problem.clone());

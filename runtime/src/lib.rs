@@ -64,6 +64,7 @@ mod redact;
 mod registry;
 mod report;
 mod retry;
+mod shard;
 mod summary;
 mod timer;
 mod tls;

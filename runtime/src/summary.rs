@@ -8,19 +8,14 @@
 //! Each series is split into cache-line-sized shards, one per CPU (up to [`MAX_SHARDS`]), and
 //! each thread records into "its" shard: threads on different CPUs never write the same cache
 //! line, so a timed function called from many threads scales instead of bouncing one line
-//! between cores. Collecting adds the shards up; every update is an atomic add, so nothing is
+//! between cores (see `shard.rs`). Collecting adds the shards up; every update is an atomic add, so nothing is
 //! lost or counted twice, however threads and shards pair up.
 
-use std::cell::Cell;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::changes;
-
-/// The most shards a series gets: enough to keep the CPUs of a big machine apart, few enough
-/// that 10,000 series stay in a few MiB.
-pub(crate) const MAX_SHARDS: usize = 16;
+use crate::shard::{shard_count, thread_shard};
 
 /// The live state of one series. Lives for the whole process (`&'static`), so a call site can
 /// hold on to it without reference counting.
@@ -116,39 +111,6 @@ impl SummaryCore {
         (count, nanos_to_seconds(sum_nanos))
     }
 }
-/// Shards per series: the CPUs of this machine, rounded up to a power of two, at most
-/// [`MAX_SHARDS`]; decided once.
-fn shard_count() -> usize {
-    static COUNT: OnceLock<usize> = OnceLock::new();
-    *COUNT.get_or_init(|| {
-        std::thread::available_parallelism()
-            .map_or(1, usize::from)
-            .next_power_of_two()
-            .min(MAX_SHARDS)
-    })
-}
-
-/// This thread's shard number, handed out round-robin on its first observation (a `const`
-/// thread-local: reading it is one load, with no lazy-initialisation check).
-#[inline]
-fn thread_shard() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
-    }
-    SHARD
-        .try_with(|shard| {
-            let mut index = shard.get();
-            if index == usize::MAX {
-                index = NEXT.fetch_add(1, Ordering::Relaxed);
-                shard.set(index);
-            }
-            index
-        })
-        // During thread teardown the thread-local is gone: any shard is correct, just shared.
-        .unwrap_or(0)
-}
-
 /// Seconds from nanoseconds. Whole seconds and the fraction are converted apart, so sums
 /// beyond 2^53 ns (104 days) keep nanosecond-level precision as far as an f64 allows.
 fn nanos_to_seconds(nanos: u64) -> f64 {
@@ -192,7 +154,7 @@ mod tests {
     fn shards_are_a_power_of_two_and_on_their_own_cache_lines() {
         let core = SummaryCore::new("x");
         assert!(core.shards.len().is_power_of_two());
-        assert!(core.shards.len() <= MAX_SHARDS);
+        assert!(core.shards.len() <= crate::shard::MAX_SHARDS);
         assert_eq!(std::mem::align_of::<Shard>(), 128);
     }
 
