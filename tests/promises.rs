@@ -269,6 +269,13 @@ fn a_forked_child_skips_its_final_push_at_once_with_one_line() {
         scrape.value("promise_job_work_seconds_count", &[("job", "forking")]),
         Some(2.0)
     );
+    assert_eq!(
+        scrape.value(
+            "promise_job_child_only_seconds_count",
+            &[("job", "forking")]
+        ),
+        None
+    );
 }
 
 // 6. Idle cost.

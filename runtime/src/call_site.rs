@@ -54,7 +54,7 @@ impl CallSite {
     #[cold]
     fn resolve(&'static self) -> &'static SummaryCore {
         let runtime = crate::global::runtime();
-        let (series, notes) = runtime.registry.summary(
+        let (series, notes) = runtime.summary(
             self.name,
             self.help,
             self.labels,

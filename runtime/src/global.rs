@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::background::{BackgroundPusher, PushThreadStats};
 use crate::config::Config;
 use crate::diagnostics;
+use crate::diagnostics::Note;
 use crate::error::PushError;
-use crate::registry::Registry;
+use crate::registry::{CallSiteId, Registry};
+use crate::summary::SummaryCore;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
@@ -105,6 +107,22 @@ impl Runtime {
             problems: parts.problems,
             started: AtomicBool::new(false),
             pid: std::process::id(),
+        }
+    }
+
+    /// The series for `name` and labels (see [`Registry::summary`]). In a `fork()` child, which
+    /// never pushes, a series of its own that no registry knows: the parent's push thread may
+    /// have held the registry's lock at the fork, and nobody would ever release it here.
+    pub(crate) fn summary(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+        call_site: Option<CallSiteId>,
+    ) -> (&'static SummaryCore, Vec<Note>) {
+        match self.forked() {
+            Ok(()) => self.registry.summary(name, help, labels, call_site),
+            Err(_) => (SummaryCore::leak(name), Vec::new()),
         }
     }
 

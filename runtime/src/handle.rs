@@ -135,9 +135,7 @@ impl SummaryBuilder {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let (core, notes) = crate::global::runtime()
-            .registry
-            .summary(&name, &help, &labels, None);
+        let (core, notes) = crate::global::runtime().summary(&name, &help, &labels, None);
         crate::diagnostics::emit(notes);
         Ok(Summary { core })
     }

@@ -13,7 +13,7 @@
 //! - `idle <series>`: `series` series observed once, a flush, then waits for 20 more rounds of
 //!   the push thread with nothing recorded; prints `idle_renders=<renders during those rounds>`.
 //! - `fork`: pushes, then `fork()`s: the child makes a timed call and leaves with
-//!   `std::process::exit(0)`; the parent waits for it (at most 30 s), prints
+//!   `std::process::exit(0)` (after a call of a timed function the parent never called); the parent waits for it (at most 30 s), prints
 //!   `child=<exit code>` and returns.
 //! - `collisions`: two `#[timed] fn load` in different modules, a timed `promise_train`, and the
 //!   user metrics `promise_train_seconds_count` and `pushtimer_rejected_observations_total` in
@@ -135,6 +135,10 @@ fn idle(series: usize) {
     println!("idle_renders={}", stats().renders - before.renders);
 }
 
+/// Called only in the forked child: a call site first resolved after the fork.
+#[pushtimer::timed(name = "promise_job_child_only")]
+fn child_only() {}
+
 #[allow(unsafe_code)]
 fn fork() {
     work(1);
@@ -145,6 +149,7 @@ fn fork() {
     let pid = unsafe { libc::fork() };
     if pid == 0 {
         work(2);
+        child_only();
         std::process::exit(0);
     }
     assert!(pid > 0, "fork failed");
