@@ -16,7 +16,8 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use crate::{Gateway, READY_WITHIN, Scrape};
+use crate::gateway::READY_WITHIN;
+use crate::{Gateway, Scrape};
 
 /// A directory under [`std::env::temp_dir`] with a name no other test (or test process)
 /// uses; removed with its contents on drop.

@@ -1,0 +1,155 @@
+//! Child jobs: the job binaries run as separate processes in a clean pushtimer environment,
+//! with their output collected ([`JobRun`]), and the stderr logger those binaries install.
+
+use std::io::Read;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The outcome of a child job.
+#[derive(Debug)]
+pub struct JobRun {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// What it printed on stdout.
+    pub stdout: String,
+    /// What it printed on stderr (log lines, panic messages).
+    pub stderr: String,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+impl JobRun {
+    /// The stderr lines pushtimer logged as warnings.
+    pub fn warnings(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("WARN ") && l.contains("pushtimer"))
+            .collect()
+    }
+}
+
+/// How long a child job may run before the test gives up on it.
+pub const JOB_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `binary args` with `env` set on top of a clean pushtimer environment (no inherited
+/// `PUSHGATEWAY_*`/`PUSHTIMER_*`, no proxies), waits at most [`JOB_LIMIT`].
+pub fn run_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> JobRun {
+    spawn_job(binary, args, env).wait()
+}
+
+/// Starts a job like [`run_job`] but returns at once, so the test can act while it runs.
+pub fn spawn_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> RunningJob {
+    let mut command = Command::new(binary);
+    command.args(args);
+    for (name, _) in std::env::vars() {
+        if name.starts_with("PUSHGATEWAY_")
+            || name.starts_with("PUSHTIMER_")
+            || name.to_ascii_lowercase().ends_with("_proxy")
+        {
+            command.env_remove(name);
+        }
+    }
+    command.envs(env.iter().copied());
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let started = Instant::now();
+    let mut child = command.spawn().expect("cannot start the job binary");
+    // Pipes are drained as the job writes, so a chatty job never blocks on a full pipe.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    RunningJob {
+        child,
+        started,
+        stdout,
+        stderr,
+    }
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    if let Some(mut pipe) = pipe {
+        let sink = Arc::clone(&text);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                let chunk = String::from_utf8_lossy(buffer.get(..n).unwrap_or_default());
+                sink.lock().expect("output lock").push_str(&chunk);
+            }
+        });
+    }
+    text
+}
+
+/// A job started with [`spawn_job`].
+pub struct RunningJob {
+    child: Child,
+    started: Instant,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl RunningJob {
+    /// Waits until the job's stderr contains `needle`, at most `within`; false if it did not.
+    pub fn wait_for_stderr(&self, needle: &str, within: Duration) -> bool {
+        let started = Instant::now();
+        while started.elapsed() < within {
+            if self.stderr.lock().expect("output lock").contains(needle) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        false
+    }
+
+    /// Waits for the job to end, at most [`JOB_LIMIT`], and collects what it printed.
+    pub fn wait(mut self) -> JobRun {
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("cannot wait for the job") {
+                break status;
+            }
+            if self.started.elapsed() > JOB_LIMIT {
+                let _ = self.child.kill();
+                panic!("the job did not end within {JOB_LIMIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let elapsed = self.started.elapsed();
+        // The pipes close when the job ends; give the drain threads a moment to finish.
+        let drained = Instant::now();
+        while (Arc::strong_count(&self.stdout) > 1 || Arc::strong_count(&self.stderr) > 1)
+            && drained.elapsed() < Duration::from_secs(10)
+        {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let take = |text: &Arc<Mutex<String>>| text.lock().expect("output lock").clone();
+        JobRun {
+            status,
+            stdout: take(&self.stdout),
+            stderr: take(&self.stderr),
+            elapsed,
+        }
+    }
+}
+
+/// A logger that writes `LEVEL target: message` lines to stderr, for the job binaries.
+pub fn init_stderr_logger() {
+    struct Stderr;
+    impl log::Log for Stderr {
+        fn enabled(&self, metadata: &log::Metadata<'_>) -> bool {
+            metadata.level() <= log::Level::Info
+        }
+        fn log(&self, record: &log::Record<'_>) {
+            if self.enabled(record.metadata()) {
+                eprintln!("{} {}: {}", record.level(), record.target(), record.args());
+            }
+        }
+        fn flush(&self) {}
+    }
+    static LOGGER: Stderr = Stderr;
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+}
