@@ -1,6 +1,7 @@
-//! Assertions the suites share: what a gateway must hold after `exit_job`.
+//! Assertions the suites share: how a finished job must look (clean, or unharmed with exactly
+//! one warning, no secret in its output) and what a gateway must hold after `exit_job`.
 
-use crate::Scrape;
+use crate::{JobRun, Scrape};
 
 /// What one run of `exit_job ... 5` must leave in the gateway, in the group `job` plus
 /// `grouping` (`instance` is `""` unless `grouping` sets it).
@@ -38,4 +39,46 @@ pub fn assert_exit_job_complete(scrape: &Scrape, job: &str, grouping: &[(&str, &
         scrape.help["exit_job_wait_seconds"],
         "Seconds waited, observed by hand."
     );
+}
+
+/// The job pushed without a word and exited 0.
+pub fn assert_clean(run: &JobRun) {
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    assert!(!run.stderr.contains("panicked"), "{run:#?}");
+}
+
+/// The job kept its exit code, did not panic, and pushtimer said exactly one thing: a warning
+/// containing every needle (a lowercase needle is matched against the lowercased warning).
+pub fn assert_unharmed_with_one_warning(run: &JobRun, code: i32, needles: &[&str]) {
+    assert_eq!(run.status.code(), Some(code), "{run:#?}");
+    assert!(!run.stderr.contains("panicked"), "{run:#?}");
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 1, "exactly one warning expected: {run:#?}");
+    let lowercase = warnings[0].to_lowercase();
+    for needle in needles {
+        assert!(
+            warnings[0].contains(needle) || lowercase.contains(needle),
+            "{needle:?} missing in {:?}",
+            warnings[0]
+        );
+    }
+}
+
+/// Neither the job's stdout nor its stderr shows `secret`.
+pub fn assert_no_secret(run: &JobRun, secret: &str) {
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "the secret {secret:?} leaked into the job's output: {run:#?}"
+    );
+}
+
+/// The gateway holds no series at all for `job`.
+pub fn assert_nothing_for(scrape: &Scrape, job: &str) {
+    let held: Vec<_> = scrape
+        .samples
+        .iter()
+        .filter(|s| s.labels.get("job").map(String::as_str) == Some(job))
+        .collect();
+    assert!(held.is_empty(), "the gateway holds {held:#?}");
 }

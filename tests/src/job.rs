@@ -38,6 +38,26 @@ pub fn run_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> JobRun {
     spawn_job(binary, args, env).wait()
 }
 
+/// Runs `exit_job <how> 5` (`binary` is its path) against `url` as `job` with an hour's push
+/// interval, so that what reaches the gateway can only come from the final push at exit, and a
+/// 2 s push deadline, so that a transport failure costs the job little time.
+pub fn run_final_push(
+    binary: &str,
+    url: &str,
+    job: &str,
+    how: &str,
+    extra: &[(&str, &str)],
+) -> JobRun {
+    let mut env = vec![
+        ("PUSHGATEWAY_URL", url),
+        ("PUSHGATEWAY_JOB", job),
+        ("PUSHGATEWAY_PUSH_INTERVAL", "1h"),
+        ("PUSHGATEWAY_TIMEOUT", "2s"),
+    ];
+    env.extend_from_slice(extra);
+    run_job(binary, &[how, "5"], &env)
+}
+
 /// Starts a job like [`run_job`] but returns at once, so the test can act while it runs.
 pub fn spawn_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> RunningJob {
     let mut command = Command::new(binary);

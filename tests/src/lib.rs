@@ -23,10 +23,15 @@ mod job;
 mod scrape;
 pub mod tls;
 
-pub use checks::assert_exit_job_complete;
+pub use checks::{
+    assert_clean, assert_exit_job_complete, assert_no_secret, assert_nothing_for,
+    assert_unharmed_with_one_warning,
+};
 pub use executor::block_on;
 pub use fake::{Behaviour, FakeGateway, RecordedRequest};
 pub use gateway::{Gateway, free_port};
 pub use http::{http_get, http_request};
-pub use job::{JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_job, spawn_job};
+pub use job::{
+    JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, spawn_job,
+};
 pub use scrape::{Sample, Scrape};

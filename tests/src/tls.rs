@@ -58,6 +58,16 @@ impl Drop for TempDir {
     }
 }
 
+/// `path` as text, for a job's environment (the temp paths made here are UTF-8).
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temp path")
+}
+
+/// The basic-auth user of the gateways that want one.
+pub const USER: &str = "batch";
+/// Its password: distinctive, so that finding it in a job's output is meaningful.
+pub const PASSWORD: &str = "Pw-7Qz4-Kx9w-sesame";
+
 /// A certificate and its private key, as PEM files.
 #[derive(Debug, Clone)]
 pub struct CertFiles {
