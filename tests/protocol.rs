@@ -14,6 +14,7 @@ use pushtimer_tests::{
 
 const JOB: &str = env!("CARGO_BIN_EXE_exit_job");
 
+/// The text of a gzip-compressed request body.
 fn gunzip(bytes: &[u8]) -> String {
     let mut text = String::new();
     flate2::read::GzDecoder::new(bytes)

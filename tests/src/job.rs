@@ -4,6 +4,7 @@
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// The outcome of a child job.
@@ -74,9 +75,8 @@ pub fn spawn_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> RunningJo
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().expect("cannot start the job binary");
-    // Pipes are drained as the job writes, so a chatty job never blocks on a full pipe.
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
+    let stdout = Drained::start(child.stdout.take());
+    let stderr = Drained::start(child.stderr.take());
     RunningJob {
         child,
         started,
@@ -85,30 +85,54 @@ pub fn spawn_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> RunningJo
     }
 }
 
-fn drain(pipe: Option<impl Read + Send + 'static>) -> Arc<Mutex<String>> {
-    let text = Arc::new(Mutex::new(String::new()));
-    if let Some(mut pipe) = pipe {
-        let sink = Arc::clone(&text);
-        std::thread::spawn(move || {
-            let mut buffer = [0u8; 4096];
-            while let Ok(n) = pipe.read(&mut buffer) {
-                if n == 0 {
-                    break;
+/// One of a job's output pipes, read to its end by a thread of its own as the job writes, so
+/// that a chatty job never blocks on a full pipe.
+struct Drained {
+    /// What was read so far (a test may look while the job runs).
+    text: Arc<Mutex<String>>,
+    /// The reading thread; it ends when the pipe closes, i.e. when the job has ended.
+    reader: Option<JoinHandle<()>>,
+}
+
+impl Drained {
+    fn start(pipe: Option<impl Read + Send + 'static>) -> Drained {
+        let text = Arc::new(Mutex::new(String::new()));
+        let reader = pipe.map(|mut pipe| {
+            let sink = Arc::clone(&text);
+            std::thread::spawn(move || {
+                let mut buffer = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buffer) {
+                    if n == 0 {
+                        break;
+                    }
+                    let chunk = String::from_utf8_lossy(buffer.get(..n).unwrap_or_default());
+                    sink.lock().expect("output lock").push_str(&chunk);
                 }
-                let chunk = String::from_utf8_lossy(buffer.get(..n).unwrap_or_default());
-                sink.lock().expect("output lock").push_str(&chunk);
-            }
+            })
         });
+        Drained { text, reader }
     }
-    text
+
+    fn contains(&self, needle: &str) -> bool {
+        self.text.lock().expect("output lock").contains(needle)
+    }
+
+    /// Everything the pipe carried: waits for the reader to reach its end (the job has ended,
+    /// so the pipe is closed) instead of guessing how long that takes.
+    fn finish(mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("the output reader panicked");
+        }
+        self.text.lock().expect("output lock").clone()
+    }
 }
 
 /// A job started with [`spawn_job`].
 pub struct RunningJob {
     child: Child,
     started: Instant,
-    stdout: Arc<Mutex<String>>,
-    stderr: Arc<Mutex<String>>,
+    stdout: Drained,
+    stderr: Drained,
 }
 
 impl RunningJob {
@@ -116,7 +140,7 @@ impl RunningJob {
     pub fn wait_for_stderr(&self, needle: &str, within: Duration) -> bool {
         let started = Instant::now();
         while started.elapsed() < within {
-            if self.stderr.lock().expect("output lock").contains(needle) {
+            if self.stderr.contains(needle) {
                 return true;
             }
             std::thread::sleep(Duration::from_millis(10));
@@ -136,20 +160,11 @@ impl RunningJob {
             }
             std::thread::sleep(Duration::from_millis(10));
         };
-        let elapsed = self.started.elapsed();
-        // The pipes close when the job ends; give the drain threads a moment to finish.
-        let drained = Instant::now();
-        while (Arc::strong_count(&self.stdout) > 1 || Arc::strong_count(&self.stderr) > 1)
-            && drained.elapsed() < Duration::from_secs(10)
-        {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let take = |text: &Arc<Mutex<String>>| text.lock().expect("output lock").clone();
         JobRun {
             status,
-            stdout: take(&self.stdout),
-            stderr: take(&self.stderr),
-            elapsed,
+            elapsed: self.started.elapsed(),
+            stdout: self.stdout.finish(),
+            stderr: self.stderr.finish(),
         }
     }
 }
