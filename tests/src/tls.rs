@@ -16,7 +16,8 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use crate::{Gateway, READY_WITHIN, Scrape};
+use crate::gateway::READY_WITHIN;
+use crate::{Gateway, Scrape};
 
 /// A directory under [`std::env::temp_dir`] with a name no other test (or test process)
 /// uses; removed with its contents on drop.
@@ -56,6 +57,16 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.path);
     }
 }
+
+/// `path` as text, for a job's environment (the temp paths made here are UTF-8).
+pub fn path_str(path: &Path) -> &str {
+    path.to_str().expect("a UTF-8 temp path")
+}
+
+/// The basic-auth user of the gateways that want one.
+pub const USER: &str = "batch";
+/// Its password: distinctive, so that finding it in a job's output is meaningful.
+pub const PASSWORD: &str = "Pw-7Qz4-Kx9w-sesame";
 
 /// A certificate and its private key, as PEM files.
 #[derive(Debug, Clone)]

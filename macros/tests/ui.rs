@@ -1,22 +1,22 @@
 //! The trybuild UI suite of `#[pushtimer::timed]`.
 //!
-//! - `ui/fail/*.rs`: every misuse the macro rejects at compile time (unknown or duplicate
+//! - `tests/ui/fail/*.rs`: every misuse the macro rejects at compile time (unknown or duplicate
 //!   arguments, invalid metric or label names, reserved labels, non-string values, items that
 //!   are not functions with a body, `const fn`, ...). Each must fail to compile with exactly the
 //!   error in the `.stderr` file next to it, pointing at the offending token.
-//! - `ui/pass/*.rs`: function shapes the macro must accept unchanged (early return and `?`,
+//! - `tests/ui/pass/*.rs`: function shapes the macro must accept unchanged (early return and `?`,
 //!   `async fn`, every kind of `self`, trait impls, generics with where-clauses, `impl Trait`
 //!   returns, `unsafe fn`, `#[track_caller]`, raw identifiers, borrowed returns, ...). Each is
 //!   compiled under `#![deny(warnings)]`, so the generated code must be warning-free, and run.
 //!
 //! The `.stderr` files depend on the compiler's exact output. After a toolchain or message
 //! change, regenerate them on the dev machine with
-//! `TRYBUILD=overwrite cargo test -p pushtimer-tests --test ui` and review the diff.
+//! `TRYBUILD=overwrite cargo test -p pushtimer-macros --test ui` and review the diff.
 #![forbid(unsafe_code)]
 
 #[test]
 fn ui() {
     let cases = trybuild::TestCases::new();
-    cases.compile_fail("ui/fail/*.rs");
-    cases.pass("ui/pass/*.rs");
+    cases.compile_fail("tests/ui/fail/*.rs");
+    cases.pass("tests/ui/pass/*.rs");
 }

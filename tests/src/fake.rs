@@ -1,0 +1,197 @@
+//! An in-process fake gateway on loopback, for what a real Pushgateway cannot be made to do:
+//! never answer, answer slowly or with a 5xx, or show the raw requests it received.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What a [`FakeGateway`] does with each request.
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// Accepts the connection and never answers.
+    Blackhole,
+    /// Answers every request with this status and body.
+    Status(u16, &'static str),
+    /// Keeps every request (see [`FakeGateway::requests`]) and answers each with 200.
+    Record,
+    /// Reads each request, then answers 200 only after this long: a slow gateway.
+    Slow(Duration),
+}
+
+/// One request received by a [`FakeGateway`] started with [`Behaviour::Record`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// `PUT`, `POST`, `DELETE`, ...
+    pub method: String,
+    /// The request target, e.g. `/metrics/job/x`.
+    pub path: String,
+    /// Every header line as sent, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as sent (still compressed if it was), de-chunked.
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    /// The value of the first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A loopback server for what a real Pushgateway cannot be made to do (never answer, answer
+/// 503, show the raw requests). Runs until the test process ends.
+pub struct FakeGateway {
+    port: u16,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+}
+
+impl FakeGateway {
+    /// Starts one on a free loopback port.
+    pub fn start(behaviour: Behaviour) -> FakeGateway {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let port = listener.local_addr().expect("local addr").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = Arc::clone(&requests);
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming().flatten() {
+                let reply = match &behaviour {
+                    Behaviour::Blackhole => {
+                        held.push(stream);
+                        continue;
+                    }
+                    Behaviour::Status(code, body) => Reply {
+                        code: *code,
+                        body,
+                        delay: Duration::ZERO,
+                        record: false,
+                    },
+                    Behaviour::Slow(delay) => Reply {
+                        code: 200,
+                        body: "",
+                        delay: *delay,
+                        record: false,
+                    },
+                    Behaviour::Record => Reply {
+                        code: 200,
+                        body: "",
+                        delay: Duration::ZERO,
+                        record: true,
+                    },
+                };
+                let recorded = Arc::clone(&recorded);
+                std::thread::spawn(move || serve(stream, &reply, &recorded));
+            }
+        });
+        FakeGateway { port, requests }
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The requests received so far, in order ([`Behaviour::Record`] only; empty otherwise).
+    /// A request is kept before it is answered, so once a job has exited, everything it sent
+    /// and saw answered is here.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().expect("recorder poisoned").clone()
+    }
+}
+
+/// How a fake answers each request on a connection.
+struct Reply {
+    code: u16,
+    body: &'static str,
+    delay: Duration,
+    /// Keep the requests (for [`FakeGateway::requests`]).
+    record: bool,
+}
+
+/// Serves one connection (keep-alive): reads each request whole, keeps it when recording,
+/// waits `delay`, answers, until the client closes the connection.
+fn serve(stream: std::net::TcpStream, reply: &Reply, requests: &Mutex<Vec<RecordedRequest>>) {
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = std::io::BufReader::new(stream);
+    while let Some(request) = read_request(&mut reader) {
+        if reply.record {
+            requests.lock().expect("recorder poisoned").push(request);
+        }
+        std::thread::sleep(reply.delay);
+        let answer = format!(
+            "HTTP/1.1 {} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{}",
+            reply.code,
+            reply.body.len(),
+            reply.body
+        );
+        if writer.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+/// One HTTP/1.1 request with its body (by `Content-Length` or chunked); `None` when the
+/// connection ends first.
+fn read_request(reader: &mut impl std::io::BufRead) -> Option<RecordedRequest> {
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let path = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_owned(), value.trim().to_owned()));
+        }
+    }
+    let mut request = RecordedRequest {
+        method,
+        path,
+        headers,
+        body: Vec::new(),
+    };
+    let chunked = request
+        .header("transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        loop {
+            let mut size = String::new();
+            if reader.read_line(&mut size).ok()? == 0 {
+                return None;
+            }
+            let size = size.trim().split(';').next().unwrap_or("");
+            let size = usize::from_str_radix(size, 16).ok()?;
+            let mut chunk = vec![0; size + 2]; // the data and its CRLF
+            reader.read_exact(&mut chunk).ok()?;
+            if size == 0 {
+                break; // no trailers are sent by the clients under test
+            }
+            chunk.truncate(size);
+            request.body.extend_from_slice(&chunk);
+        }
+    } else {
+        let length = request
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        request.body = vec![0; length];
+        reader.read_exact(&mut request.body).ok()?;
+    }
+    Some(request)
+}
