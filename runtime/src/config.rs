@@ -60,12 +60,7 @@ pub struct Config {
     job: Option<String>,
     timeout: Duration,
     push_interval: Duration,
-    ca_file: Option<PathBuf>,
-    client_cert_file: Option<PathBuf>,
-    client_key_file: Option<PathBuf>,
-    username: Option<String>,
-    password: Option<String>,
-    bearer_token_file: Option<PathBuf>,
+    secure: Secure,
     grouping: Vec<(String, String)>,
     method: PushMethod,
     delete_on_exit: bool,
@@ -73,6 +68,17 @@ pub struct Config {
     labels: Vec<(String, String)>,
     /// Values in the environment that could not be read as they were written.
     env_problems: Vec<String>,
+}
+
+/// TLS files and credentials: what makes a connection to the gateway trusted and authorised.
+#[derive(Clone, Default, PartialEq, Eq)]
+struct Secure {
+    ca_file: Option<PathBuf>,
+    client_cert_file: Option<PathBuf>,
+    client_key_file: Option<PathBuf>,
+    username: Option<String>,
+    password: Option<String>,
+    bearer_token_file: Option<PathBuf>,
 }
 
 /// What a [`Config`] turns into when it takes effect.
@@ -99,12 +105,7 @@ impl Default for Config {
             job: None,
             timeout: DEFAULT_TIMEOUT,
             push_interval: DEFAULT_PUSH_INTERVAL,
-            ca_file: None,
-            client_cert_file: None,
-            client_key_file: None,
-            username: None,
-            password: None,
-            bearer_token_file: None,
+            secure: Secure::default(),
             grouping: Vec::new(),
             method: PushMethod::Put,
             delete_on_exit: false,
@@ -122,12 +123,12 @@ impl fmt::Debug for Config {
             .field("job", &self.job)
             .field("timeout", &self.timeout)
             .field("push_interval", &self.push_interval)
-            .field("ca_file", &self.ca_file)
-            .field("client_cert_file", &self.client_cert_file)
-            .field("client_key_file", &self.client_key_file)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .field("bearer_token_file", &self.bearer_token_file)
+            .field("ca_file", &self.secure.ca_file)
+            .field("client_cert_file", &self.secure.client_cert_file)
+            .field("client_key_file", &self.secure.client_key_file)
+            .field("username", &self.secure.username)
+            .field("password", &self.secure.password.as_ref().map(|_| "***"))
+            .field("bearer_token_file", &self.secure.bearer_token_file)
             .field("grouping", &self.grouping)
             .field("method", &self.method)
             .field("delete_on_exit", &self.delete_on_exit)
@@ -157,12 +158,14 @@ impl Config {
         let mut config = Config {
             gateway: get(env::URL).map(|url| url.trim().to_owned()),
             job: get(env::JOB),
-            ca_file: path(env::CA_FILE),
-            client_cert_file: path(env::CLIENT_CERT_FILE),
-            client_key_file: path(env::CLIENT_KEY_FILE),
-            username: get(env::USERNAME),
-            password: lookup(env::PASSWORD).filter(|p| !p.is_empty()),
-            bearer_token_file: path(env::BEARER_TOKEN_FILE),
+            secure: Secure {
+                ca_file: path(env::CA_FILE),
+                client_cert_file: path(env::CLIENT_CERT_FILE),
+                client_key_file: path(env::CLIENT_KEY_FILE),
+                username: get(env::USERNAME),
+                password: lookup(env::PASSWORD).filter(|p| !p.is_empty()),
+                bearer_token_file: path(env::BEARER_TOKEN_FILE),
+            },
             namespace: get(env::NAMESPACE).map(|ns| ns.trim().to_owned()),
             ..Config::default()
         };
@@ -253,29 +256,29 @@ impl Config {
     /// Trusts exactly the CA certificates in this PEM file for the gateway's certificate
     /// (`PUSHGATEWAY_CA_FILE`; default: the public Mozilla roots).
     pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.ca_file = Some(path.into());
+        self.secure.ca_file = Some(path.into());
         self
     }
 
     /// A client certificate chain and its key, both PEM, for mutual TLS
     /// (`PUSHGATEWAY_CLIENT_CERT_FILE`, `PUSHGATEWAY_CLIENT_KEY_FILE`; default: none).
     pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        self.client_cert_file = Some(cert.into());
-        self.client_key_file = Some(key.into());
+        self.secure.client_cert_file = Some(cert.into());
+        self.secure.client_key_file = Some(key.into());
         self
     }
 
     /// HTTP basic auth (`PUSHGATEWAY_USERNAME`, `PUSHGATEWAY_PASSWORD`; default: none).
     pub fn basic_auth(mut self, username: &str, password: &str) -> Self {
-        self.username = Some(username.to_owned());
-        self.password = Some(password.to_owned());
+        self.secure.username = Some(username.to_owned());
+        self.secure.password = Some(password.to_owned());
         self
     }
 
     /// A file holding a bearer token, re-read when it changes
     /// (`PUSHGATEWAY_BEARER_TOKEN_FILE`; default: none).
     pub fn bearer_token_file(mut self, path: impl Into<PathBuf>) -> Self {
-        self.bearer_token_file = Some(path.into());
+        self.secure.bearer_token_file = Some(path.into());
         self
     }
 
@@ -348,19 +351,13 @@ impl Config {
         let pushing = match &self.gateway {
             None => Err(PushError::NotConfigured),
             Some(url) => {
-                let settings = PusherSettings {
+                let job = self.job.unwrap_or_else(default_job);
+                let group = Group {
                     url,
-                    job: self.job.unwrap_or_else(default_job),
-                    timeout,
-                    grouping: self.grouping,
-                    ca_file: self.ca_file,
-                    client_cert_file: self.client_cert_file,
-                    client_key_file: self.client_key_file,
-                    username: self.username,
-                    password: self.password,
-                    bearer_token_file: self.bearer_token_file,
+                    job: &job,
+                    grouping: &self.grouping,
                 };
-                settings.pusher(&mut problems).map(|pusher| PushPlan {
+                pusher(group, timeout, &self.secure, &mut problems).map(|pusher| PushPlan {
                     pusher,
                     interval,
                     method: self.method,
@@ -379,88 +376,82 @@ impl Config {
     }
 }
 
-/// The settings that make the [`Pusher`].
-struct PusherSettings<'a> {
+/// Where to push: the gateway and the group.
+struct Group<'a> {
     url: &'a str,
-    job: String,
-    timeout: Duration,
-    grouping: Vec<(String, String)>,
-    ca_file: Option<PathBuf>,
-    client_cert_file: Option<PathBuf>,
-    client_key_file: Option<PathBuf>,
-    username: Option<String>,
-    password: Option<String>,
-    bearer_token_file: Option<PathBuf>,
+    job: &'a str,
+    grouping: &'a [(String, String)],
 }
 
-impl PusherSettings<'_> {
-    /// The pusher, or the setting that makes one impossible; lesser problems (a bad grouping
-    /// pair, credentials in clear text) go to `problems`.
-    fn pusher(self, problems: &mut Vec<String>) -> Result<Pusher, PushError> {
-        let url = GatewayUrl::parse(self.url)?;
-        if url.unencoded_userinfo {
-            problems.push(format!(
-                "the user:password in {} holds characters that must be percent-encoded there \
+/// The pusher for `group`, or the setting that makes one impossible; lesser problems (a bad
+/// grouping pair, credentials in clear text) go to `problems`.
+fn pusher(
+    group: Group<'_>,
+    timeout: Duration,
+    secure: &Secure,
+    problems: &mut Vec<String>,
+) -> Result<Pusher, PushError> {
+    let url = GatewayUrl::parse(group.url)?;
+    if url.unencoded_userinfo {
+        problems.push(format!(
+            "the user:password in {} holds characters that must be percent-encoded there \
                  (/ ? # @ space %); it was read up to the last @ as written, but encode it \
                  (%2F %3F %23 %40 %20 %25) or use {} and {}",
-                env::URL,
-                env::USERNAME,
-                env::PASSWORD
-            ));
+            env::URL,
+            env::USERNAME,
+            env::PASSWORD
+        ));
+    }
+    let mut pusher = Pusher::from_url(url, group.job)?.timeout(timeout);
+    for (name, value) in group.grouping {
+        // A bad grouping pair is dropped like a bad label; the rest still applies.
+        match names::grouping_name_problem(name) {
+            None => pusher = pusher.grouping(name, value)?,
+            Some(reason) => problems.push(format!("{}: {name:?} dropped: {reason}", env::GROUPING)),
         }
-        let mut pusher = Pusher::from_url(url, &self.job)?.timeout(self.timeout);
-        for (name, value) in &self.grouping {
-            // A bad grouping pair is dropped like a bad label; the rest still applies.
-            match names::grouping_name_problem(name) {
-                None => pusher = pusher.grouping(name, value)?,
-                Some(reason) => {
-                    problems.push(format!("{}: {name:?} dropped: {reason}", env::GROUPING))
-                }
-            }
+    }
+    if let Some(ca) = &secure.ca_file {
+        pusher = pusher.ca_file(ca)?;
+    }
+    match (&secure.client_cert_file, &secure.client_key_file) {
+        (Some(cert), Some(key)) => pusher = pusher.client_cert_files(cert, key)?,
+        (None, None) => {}
+        (Some(_), None) | (None, Some(_)) => {
+            return Err(PushError::InvalidConfig {
+                setting: env::CLIENT_CERT_FILE,
+                reason: format!(
+                    "{} and {} must be set together",
+                    env::CLIENT_CERT_FILE,
+                    env::CLIENT_KEY_FILE
+                ),
+            });
         }
-        if let Some(ca) = &self.ca_file {
-            pusher = pusher.ca_file(ca)?;
-        }
-        match (&self.client_cert_file, &self.client_key_file) {
-            (Some(cert), Some(key)) => pusher = pusher.client_cert_files(cert, key)?,
-            (None, None) => {}
-            (Some(_), None) | (None, Some(_)) => {
-                return Err(PushError::InvalidConfig {
-                    setting: env::CLIENT_CERT_FILE,
-                    reason: format!(
-                        "{} and {} must be set together",
-                        env::CLIENT_CERT_FILE,
-                        env::CLIENT_KEY_FILE
-                    ),
-                });
-            }
-        }
-        if let Some(token) = &self.bearer_token_file {
-            if self.username.is_some() {
-                problems.push(format!(
-                    "both {} and {} are set; the bearer token is used",
-                    env::BEARER_TOKEN_FILE,
-                    env::USERNAME
-                ));
-            }
-            pusher = pusher.bearer_token_file(token)?;
-        } else if let Some(username) = &self.username {
-            pusher = pusher.basic_auth(username, self.password.as_deref().unwrap_or(""));
-        } else if self.password.is_some() {
+    }
+    if let Some(token) = &secure.bearer_token_file {
+        if secure.username.is_some() {
             problems.push(format!(
-                "{} is set without {}; no basic auth is sent",
-                env::PASSWORD,
+                "both {} and {} are set; the bearer token is used",
+                env::BEARER_TOKEN_FILE,
                 env::USERNAME
             ));
         }
-        if pusher.sends_credentials_in_clear_text() {
-            problems.push(format!(
-                "{} is plain http://: the credentials travel in clear text; use https://",
-                env::URL
-            ));
-        }
-        Ok(pusher)
+        pusher = pusher.bearer_token_file(token)?;
+    } else if let Some(username) = &secure.username {
+        pusher = pusher.basic_auth(username, secure.password.as_deref().unwrap_or(""));
+    } else if secure.password.is_some() {
+        problems.push(format!(
+            "{} is set without {}; no basic auth is sent",
+            env::PASSWORD,
+            env::USERNAME
+        ));
     }
+    if pusher.sends_credentials_in_clear_text() {
+        problems.push(format!(
+            "{} is plain http://: the credentials travel in clear text; use https://",
+            env::URL
+        ));
+    }
+    Ok(pusher)
 }
 
 /// `PUSHGATEWAY_JOB`'s default: the executable's file stem, e.g. `train` for
