@@ -84,8 +84,8 @@ struct Secure {
 /// What a [`Config`] turns into when it takes effect.
 pub(crate) struct Parts {
     pub(crate) naming: Naming,
-    /// How to push, or why nothing is pushed (`NotConfigured` without a URL).
-    pub(crate) pushing: Result<PushPlan, PushError>,
+    /// How to push, once the runtime starts.
+    pub(crate) pushing: PushSettings,
     /// Everything to warn about, once, when the runtime starts.
     pub(crate) problems: Vec<String>,
 }
@@ -317,8 +317,8 @@ impl Config {
         self
     }
 
-    /// Checks everything and splits the settings into what the runtime needs. Every file is
-    /// read and checked here, at start-up; every problem is in the returned `problems`.
+    /// Checks the values and splits the settings into what the runtime needs; every problem
+    /// found is in the returned `problems`. Reads no file: see [`PushSettings::build`].
     pub(crate) fn into_parts(self) -> Parts {
         let mut problems = self.env_problems;
         let (timeout, problem) = env::TIMEOUT_BOUNDS.clamp(env::TIMEOUT, self.timeout);
@@ -348,6 +348,42 @@ impl Config {
         }
         let naming = Naming { namespace, labels };
 
+        Parts {
+            naming,
+            pushing: PushSettings {
+                gateway: self.gateway,
+                job: self.job,
+                timeout,
+                interval,
+                method: self.method,
+                delete_on_exit: self.delete_on_exit,
+                grouping: self.grouping,
+                secure: self.secure,
+            },
+            problems,
+        }
+    }
+}
+
+/// The settings of pushing, checked but not yet used: turning them into a [`Pusher`] reads
+/// files and parses certificates (and the TLS library may log while doing it), so it happens
+/// when the runtime starts, not while it is being created.
+pub(crate) struct PushSettings {
+    gateway: Option<String>,
+    job: Option<String>,
+    timeout: Duration,
+    interval: Duration,
+    method: PushMethod,
+    delete_on_exit: bool,
+    grouping: Vec<(String, String)>,
+    secure: Secure,
+}
+
+impl PushSettings {
+    /// How to push, or why nothing is pushed (`NotConfigured` without a URL); and the problems
+    /// to report (a bad file or URL, a dropped grouping pair, credentials in clear text).
+    pub(crate) fn build(self) -> (Result<PushPlan, PushError>, Vec<String>) {
+        let mut problems = Vec::new();
         let pushing = match &self.gateway {
             None => Err(PushError::NotConfigured),
             Some(url) => {
@@ -357,9 +393,9 @@ impl Config {
                     job: &job,
                     grouping: &self.grouping,
                 };
-                pusher(group, timeout, &self.secure, &mut problems).map(|pusher| PushPlan {
+                pusher(group, self.timeout, &self.secure, &mut problems).map(|pusher| PushPlan {
                     pusher,
-                    interval,
+                    interval: self.interval,
                     method: self.method,
                     delete_on_exit: self.delete_on_exit,
                 })
@@ -368,11 +404,7 @@ impl Config {
         if let Err(error @ PushError::InvalidConfig { .. }) = &pushing {
             problems.push(format!("{error}; nothing will be pushed"));
         }
-        Parts {
-            naming,
-            pushing,
-            problems,
-        }
+        (pushing, problems)
     }
 }
 
@@ -479,8 +511,20 @@ mod tests {
         })
     }
 
-    fn plan(parts: Parts) -> PushPlan {
-        match parts.pushing {
+    /// The parts with the pushing settings built, their problems added.
+    fn built(config: Config) -> (Naming, Result<PushPlan, PushError>, Vec<String>) {
+        let Parts {
+            naming,
+            pushing,
+            mut problems,
+        } = config.into_parts();
+        let (pushing, more) = pushing.build();
+        problems.extend(more);
+        (naming, pushing, problems)
+    }
+
+    fn plan(pushing: Result<PushPlan, PushError>) -> PushPlan {
+        match pushing {
             Ok(plan) => plan,
             Err(error) => panic!("no pusher: {error}"),
         }
@@ -493,17 +537,18 @@ mod tests {
         assert_eq!(config.timeout, Duration::from_secs(5));
         assert_eq!(config.method, PushMethod::Put);
         assert!(!config.delete_on_exit);
-        let parts = config.into_parts();
-        assert!(matches!(parts.pushing, Err(PushError::NotConfigured)));
-        assert!(parts.problems.is_empty());
+        let (_naming, pushing, problems) = built(config);
+        assert!(matches!(pushing, Err(PushError::NotConfigured)));
+        assert!(problems.is_empty());
     }
 
     #[test]
     fn bad_timeout_is_reported_and_defaulted() {
-        let parts = from(&[(env::URL, "http://h"), (env::TIMEOUT, "banana")]).into_parts();
-        assert_eq!(parts.problems.len(), 1, "{:?}", parts.problems);
-        assert!(parts.problems[0].contains("PUSHGATEWAY_TIMEOUT"));
-        assert_eq!(plan(parts).pusher.deadline(), DEFAULT_TIMEOUT);
+        let (_naming, pushing, problems) =
+            built(from(&[(env::URL, "http://h"), (env::TIMEOUT, "banana")]));
+        assert_eq!(problems.len(), 1, "{:?}", problems);
+        assert!(problems[0].contains("PUSHGATEWAY_TIMEOUT"));
+        assert_eq!(plan(pushing).pusher.deadline(), DEFAULT_TIMEOUT);
     }
 
     #[test]
@@ -513,27 +558,27 @@ mod tests {
             (Duration::ZERO, Duration::ZERO),
             (Duration::from_nanos(1), Duration::from_nanos(1)),
         ] {
-            let parts = Config::new()
-                .gateway("http://h")
-                .timeout(timeout)
-                .push_interval(interval)
-                .into_parts();
-            assert_eq!(parts.problems.len(), 2, "{:?}", parts.problems);
-            let plan = plan(parts);
+            let (_naming, pushing, problems) = built(
+                Config::new()
+                    .gateway("http://h")
+                    .timeout(timeout)
+                    .push_interval(interval),
+            );
+            assert_eq!(problems.len(), 2, "{:?}", problems);
+            let plan = plan(pushing);
             assert!(plan.pusher.deadline() >= env::TIMEOUT_BOUNDS.min);
             assert!(plan.pusher.deadline() <= env::TIMEOUT_BOUNDS.max);
             assert!(plan.interval >= env::PUSH_INTERVAL_BOUNDS.min);
             assert!(plan.interval <= env::PUSH_INTERVAL_BOUNDS.max);
         }
         for text in ["1e19", "300000000000y", "0", "1ns"] {
-            let parts = from(&[
+            let (_naming, pushing, problems) = built(from(&[
                 (env::URL, "http://h"),
                 (env::TIMEOUT, text),
                 (env::PUSH_INTERVAL, text),
-            ])
-            .into_parts();
-            assert_eq!(parts.problems.len(), 2, "{text}: {:?}", parts.problems);
-            let plan = plan(parts);
+            ]));
+            assert_eq!(problems.len(), 2, "{text}: {:?}", problems);
+            let plan = plan(pushing);
             assert!(plan.pusher.deadline() <= env::TIMEOUT_BOUNDS.max);
             assert!(plan.interval >= env::PUSH_INTERVAL_BOUNDS.min);
         }
@@ -541,30 +586,28 @@ mod tests {
 
     #[test]
     fn bad_label_pairs_are_dropped_and_the_rest_kept() {
-        let parts = from(&[(env::LABELS, "team=ml, oops ,job=x,__a=1,project=seg")]).into_parts();
+        let (naming, _pushing, problems) = built(from(&[(
+            env::LABELS,
+            "team=ml, oops ,job=x,__a=1,project=seg",
+        )]));
         assert_eq!(
-            parts.naming.labels,
+            naming.labels,
             vec![
                 ("team".to_owned(), "ml".to_owned()),
                 ("project".to_owned(), "seg".to_owned())
             ]
         );
-        assert_eq!(parts.problems.len(), 3, "{:?}", parts.problems);
-        assert!(
-            parts
-                .problems
-                .iter()
-                .all(|p| p.contains("PUSHTIMER_LABELS"))
-        );
+        assert_eq!(problems.len(), 3, "{:?}", problems);
+        assert!(problems.iter().all(|p| p.contains("PUSHTIMER_LABELS")));
     }
 
     #[test]
     fn bad_namespace_is_dropped() {
-        let parts = from(&[(env::NAMESPACE, "a-b")]).into_parts();
-        assert_eq!(parts.naming.namespace, None);
-        assert!(parts.problems[0].contains("PUSHTIMER_NAMESPACE"));
-        let parts = from(&[(env::NAMESPACE, "ns")]).into_parts();
-        assert_eq!(parts.naming.namespace.as_deref(), Some("ns"));
+        let (naming, _pushing, problems) = built(from(&[(env::NAMESPACE, "a-b")]));
+        assert_eq!(naming.namespace, None);
+        assert!(problems[0].contains("PUSHTIMER_NAMESPACE"));
+        let (naming, _pushing, _problems) = built(from(&[(env::NAMESPACE, "ns")]));
+        assert_eq!(naming.namespace.as_deref(), Some("ns"));
     }
 
     #[test]
@@ -587,47 +630,38 @@ mod tests {
 
     #[test]
     fn grouping_builds_the_path_and_drops_bad_names() {
-        let parts = from(&[
+        let (_naming, pushing, problems) = built(from(&[
             (env::URL, "http://h:9091"),
             (env::JOB, "j"),
             (env::GROUPING, "instance=worker-3,job=x,shard=a/b,bad"),
-        ])
-        .into_parts();
-        assert_eq!(parts.problems.len(), 2, "{:?}", parts.problems);
-        assert!(
-            parts
-                .problems
-                .iter()
-                .all(|p| p.contains("PUSHGATEWAY_GROUPING"))
-        );
+        ]));
+        assert_eq!(problems.len(), 2, "{:?}", problems);
+        assert!(problems.iter().all(|p| p.contains("PUSHGATEWAY_GROUPING")));
         assert_eq!(
-            plan(parts).pusher.url(),
+            plan(pushing).pusher.url(),
             "http://h:9091/metrics/job/j/instance/worker-3/shard@base64/YS9i"
         );
     }
 
     #[test]
     fn files_are_checked_at_start_up() {
-        let parts = from(&[
+        let (_naming, pushing, problems) = built(from(&[
             (env::URL, "https://h"),
             (env::CA_FILE, "/nonexistent/ca.pem"),
-        ])
-        .into_parts();
-        let error = parts.pushing.err().unwrap().to_string();
+        ]));
+        let error = pushing.err().unwrap().to_string();
         assert!(error.contains("PUSHGATEWAY_CA_FILE"), "{error}");
         assert!(error.contains("/nonexistent/ca.pem"), "{error}");
         assert!(
-            parts
-                .problems
+            problems
                 .iter()
                 .any(|p| p.contains("nothing will be pushed"))
         );
-        let parts = from(&[
+        let (_naming, pushing, _problems) = built(from(&[
             (env::URL, "https://h"),
             (env::CLIENT_CERT_FILE, "/nonexistent/c.pem"),
-        ])
-        .into_parts();
-        let error = parts.pushing.err().unwrap().to_string();
+        ]));
+        let error = pushing.err().unwrap().to_string();
         assert!(error.contains("PUSHGATEWAY_CLIENT_KEY_FILE"), "{error}");
     }
 
@@ -649,14 +683,13 @@ mod tests {
                 (env::PASSWORD, "hunter2"),
             ]);
             let debug = format!("{config:?}");
-            let parts = config.into_parts();
-            let error = parts
-                .pushing
+            let (_naming, pushing, problems) = built(config);
+            let error = pushing
                 .as_ref()
                 .err()
                 .map(ToString::to_string)
                 .unwrap_or_default();
-            for shown in [debug, error, parts.problems.join("\n")] {
+            for shown in [debug, error, problems.join("\n")] {
                 assert!(
                     !shown.contains("hunter2") && !shown.contains("ter2"),
                     "{url}: {shown}"
@@ -667,29 +700,32 @@ mod tests {
 
     #[test]
     fn unencoded_userinfo_is_warned_about() {
-        let parts = from(&[(env::URL, "https://batch:Zm9v/YmFy+==@gw:9091")]).into_parts();
+        let (_naming, pushing, problems) =
+            built(from(&[(env::URL, "https://batch:Zm9v/YmFy+==@gw:9091")]));
         assert!(
-            parts.problems.iter().any(|p| p.contains("percent-encoded")),
+            problems.iter().any(|p| p.contains("percent-encoded")),
             "{:?}",
-            parts.problems
+            problems
         );
         assert_eq!(
-            plan(parts).pusher.url(),
+            plan(pushing).pusher.url(),
             "https://gw:9091/metrics/job/".to_owned() + &default_job()
         );
-        let parts = from(&[(env::URL, "https://batch:Zm9v%2FYmFy%2B%3D%3D@gw:9091")]).into_parts();
-        assert!(parts.problems.is_empty(), "{:?}", parts.problems);
+        let (_naming, _pushing, problems) = built(from(&[(
+            env::URL,
+            "https://batch:Zm9v%2FYmFy%2B%3D%3D@gw:9091",
+        )]));
+        assert!(problems.is_empty(), "{:?}", problems);
     }
 
     #[test]
     fn basic_auth_over_http_is_reported() {
-        let parts = from(&[
+        let (_naming, pushing, problems) = built(from(&[
             (env::URL, "http://h"),
             (env::USERNAME, "u"),
             (env::PASSWORD, "p"),
-        ])
-        .into_parts();
-        assert!(parts.pushing.is_ok());
-        assert!(parts.problems.iter().any(|p| p.contains("clear text")));
+        ]));
+        assert!(pushing.is_ok());
+        assert!(problems.iter().any(|p| p.contains("clear text")));
     }
 }

@@ -1,25 +1,36 @@
 //! The process-wide state: configuration, registry and background pusher, created once.
+//!
+//! Creating the runtime (inside a `OnceLock` initialiser) reads the environment and nothing
+//! else: no file, no TLS library, no logging, so nothing in it can call back into user code (a
+//! logger that is itself timed would re-enter the initialiser and deadlock). What can call out
+//! (reading certificate files, whose parser may log; starting the thread; reporting problems)
+//! happens in [`Runtime::start`], after the initialiser, guarded by a flag instead of a lock.
 
+use std::cell::Cell;
 use std::fmt;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use crate::background::{BackgroundPusher, PushThreadStats};
-use crate::config::Config;
-use crate::diagnostics;
-use crate::diagnostics::Note;
+use crate::config::{Config, PushSettings};
+use crate::diagnostics::{self, Note};
 use crate::error::PushError;
 use crate::registry::{CallSiteId, Registry};
 use crate::summary::SummaryCore;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
+thread_local! {
+    /// This thread is inside [`Runtime::start`] (a logger it called may be calling back).
+    static STARTING: Cell<bool> = const { Cell::new(false) };
+}
+
 pub(crate) struct Runtime {
     pub(crate) registry: Registry,
-    /// The pusher, or why there is none.
-    pushing: Result<BackgroundPusher, PushError>,
-    /// Settings problems, reported once when the runtime starts.
-    problems: Vec<String>,
+    /// What `start` needs: the pushing settings and the problems found so far. Taken once.
+    pending: Mutex<Option<(PushSettings, Vec<String>)>>,
+    /// The pusher, or why there is none; set by `start`.
+    pushing: OnceLock<Result<BackgroundPusher, PushError>>,
     started: AtomicBool,
     /// The process that made the runtime (and whose thread pushes): a `fork()` child inherits
     /// the runtime but not the thread.
@@ -41,8 +52,7 @@ impl fmt::Display for AlreadyInstalled {
 
 impl std::error::Error for AlreadyInstalled {}
 
-/// The runtime, created from the environment on first use. The initialiser logs nothing and
-/// calls no user code; what there is to report is reported by `start`, after it.
+/// The runtime, created from the environment on first use, and started.
 pub(crate) fn runtime() -> &'static Runtime {
     let runtime = RUNTIME.get_or_init(|| Runtime::new(Config::from_env()));
     runtime.start();
@@ -68,9 +78,14 @@ impl Config {
 pub(crate) fn flush() -> Result<(), PushError> {
     let runtime = runtime();
     runtime.forked()?;
-    match &runtime.pushing {
-        Ok(pusher) => pusher.flush(&runtime.registry),
-        Err(why) => Err(why.clone()),
+    match runtime.pushing() {
+        Some(Ok(pusher)) => pusher.flush(&runtime.registry),
+        Some(Err(why)) => Err(why.clone()),
+        None => Err(PushError::Transport {
+            reason: "pushtimer is still starting (flush() was called from inside its start-up, \
+                     e.g. by a logger)"
+                .into(),
+        }),
     }
 }
 
@@ -81,7 +96,7 @@ pub(crate) fn final_push() {
     let Some(runtime) = RUNTIME.get() else {
         return;
     };
-    let Ok(pusher) = &runtime.pushing else {
+    let Some(Ok(pusher)) = runtime.pushing.get() else {
         return;
     };
     match runtime.forked() {
@@ -94,17 +109,19 @@ pub(crate) fn final_push() {
 pub(crate) fn push_thread_stats() -> Option<PushThreadStats> {
     RUNTIME
         .get()
-        .and_then(|runtime| runtime.pushing.as_ref().ok())
+        .and_then(|runtime| runtime.pushing.get())
+        .and_then(|pushing| pushing.as_ref().ok())
         .map(BackgroundPusher::stats)
 }
 
 impl Runtime {
+    /// Checks the configuration's values; touches nothing outside the process.
     fn new(config: Config) -> Self {
         let parts = config.into_parts();
         Runtime {
             registry: Registry::new(parts.naming),
-            pushing: parts.pushing.map(BackgroundPusher::new),
-            problems: parts.problems,
+            pending: Mutex::new(Some((parts.pushing, parts.problems))),
+            pushing: OnceLock::new(),
             started: AtomicBool::new(false),
             pid: std::process::id(),
         }
@@ -135,18 +152,46 @@ impl Runtime {
         }
     }
 
-    /// Reports the settings problems and starts the push thread, once. Not a `Once`: a logger
-    /// that itself calls a timed function must not deadlock here.
+    /// The pusher once started: waits for a start under way on another thread (it only reads
+    /// a few files); `None` on the starting thread itself, which cannot wait for itself.
+    fn pushing(&self) -> Option<&Result<BackgroundPusher, PushError>> {
+        self.pushing.get().or_else(|| {
+            if STARTING.with(Cell::get) {
+                None
+            } else {
+                Some(self.pushing.wait())
+            }
+        })
+    }
+
+    /// Builds the pusher (reading its files), starts the push thread and the exit hook, and
+    /// reports the settings problems, once. Not a `Once`: a logger that itself calls a timed
+    /// function comes back here and must return at once, not wait for itself.
     fn start(&'static self) {
         if self.started.swap(true, Ordering::AcqRel) {
             return;
         }
-        if let Ok(pusher) = &self.pushing {
+        let pending = self
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let Some((settings, mut problems)) = pending else {
+            return;
+        };
+        STARTING.with(|starting| starting.set(true));
+        let (pushing, more) = settings.build();
+        problems.extend(more);
+        let pushing = self
+            .pushing
+            .get_or_init(|| pushing.map(BackgroundPusher::new));
+        if let Ok(pusher) = pushing {
             pusher.spawn(&self.registry);
             crate::exit_hook::install(final_push);
         }
-        for problem in &self.problems {
-            diagnostics::warn(problem.clone());
+        STARTING.with(|starting| starting.set(false));
+        for problem in problems {
+            diagnostics::warn(problem);
         }
     }
 }
