@@ -25,6 +25,7 @@ PEERS_NOT_BUILT = os.path.join(BENCH_DIR, "PEERS_NOT_BUILT.md")
 OVERHEAD = [
     ("floor", "two `Instant::now()` + one relaxed `fetch_add` into a static `AtomicU64`"),
     ("pushtimer", '`#[pushtimer::timed(name = "bench_pushtimer")]`'),
+    ("pushtimer_result", '`#[pushtimer::timed]` on a function returning `Result` (outcome from the value)'),
     ("prometheus_histogram_timer", "`prometheus` `Histogram::start_timer()` + drop (default buckets)"),
     ("prometheus_histogram_vec", '`prometheus` `HistogramVec::with_label_values(&["x"]).observe(secs)`'),
     ("metrics_histogram", '`metrics::histogram!("bench_metrics").record(secs)`, `metrics-exporter-prometheus` recorder'),

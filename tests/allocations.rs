@@ -91,7 +91,7 @@ fn timed_calls_and_hand_observations_allocate_nothing_after_the_first() {
     // The data is all there: aggregated, not dropped.
     let text = pushtimer::render();
     assert!(
-        text.contains("alloc_probe_seconds_count{stage=\"hot\"} 100001"),
+        text.contains("alloc_probe_seconds_count{outcome=\"ok\",stage=\"hot\"} 100001"),
         "{text}"
     );
     assert!(text.contains("alloc_hand_seconds_count 300001"), "{text}");

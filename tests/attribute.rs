@@ -10,13 +10,19 @@ use std::task::{Context, Poll};
 
 use pushtimer_tests::{Scrape, block_on};
 
+/// The call count of `name`'s series with `labels` and `outcome="ok"`, unless `labels` names
+/// another outcome.
 fn count(name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    Scrape::parse(&pushtimer::render()).value(&format!("{name}_count"), labels)
+    let mut labels = labels.to_vec();
+    if !labels.iter().any(|(label, _)| *label == "outcome") {
+        labels.push(("outcome", "ok"));
+    }
+    Scrape::parse(&pushtimer::render()).value(&format!("{name}_count"), &labels)
 }
 
-fn sum(name: &str) -> f64 {
+fn sum(name: &str, outcome: &str) -> f64 {
     Scrape::parse(&pushtimer::render())
-        .value(&format!("{name}_sum"), &[])
+        .value(&format!("{name}_sum"), &[("outcome", outcome)])
         .unwrap_or(f64::NAN)
 }
 
@@ -33,7 +39,15 @@ fn early(flag: bool) -> Result<u8, std::num::ParseIntError> {
 fn early_return_and_question_mark_are_recorded() {
     assert_eq!(early(true), Ok(1));
     assert!(early(false).is_err());
-    assert_eq!(count("attr_early_seconds", &[]), Some(2.0));
+    assert_eq!(count("attr_early_seconds", &[("outcome", "ok")]), Some(1.0));
+    assert_eq!(
+        count("attr_early_seconds", &[("outcome", "error")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        count("attr_early_seconds", &[("outcome", "panic")]),
+        Some(0.0)
+    );
 }
 
 #[pushtimer::timed(name = "attr_panics")]
@@ -44,7 +58,16 @@ fn panics() {
 #[test]
 fn a_call_that_panics_is_recorded() {
     assert!(std::panic::catch_unwind(panics).is_err());
-    assert_eq!(count("attr_panics_seconds", &[]), Some(1.0));
+    assert_eq!(
+        count("attr_panics_seconds", &[("outcome", "panic")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        count("attr_panics_seconds", &[("outcome", "ok")]),
+        Some(0.0)
+    );
+    // A function that cannot fail has no `error` series.
+    assert_eq!(count("attr_panics_seconds", &[("outcome", "error")]), None);
 }
 
 struct Model(u32);
@@ -154,7 +177,10 @@ fn already_suffixed() {}
 fn a_seconds_suffix_is_not_doubled() {
     already_suffixed();
     let text = pushtimer::render();
-    assert!(text.contains("attr_already_seconds_count 1"), "{text}");
+    assert!(
+        text.contains("attr_already_seconds_count{outcome=\"ok\"} 1"),
+        "{text}"
+    );
     assert!(!text.contains("attr_already_seconds_seconds"), "{text}");
 }
 
@@ -189,7 +215,7 @@ fn an_async_call_is_timed_from_first_poll_to_completion() {
     assert_eq!(block_on(future), 2);
     assert_eq!(count("attr_async_seconds", &[]), Some(1.0));
     // The body slept 5 ms after suspending once: the duration spans the whole future.
-    assert!(sum("attr_async_seconds") >= 0.005);
+    assert!(sum("attr_async_seconds", "ok") >= 0.005);
 }
 
 #[pushtimer::timed(name = "attr_async_dropped")]
@@ -203,7 +229,11 @@ fn an_async_call_dropped_unfinished_is_recorded_until_the_drop() {
     let mut context = Context::from_waker(std::task::Waker::noop());
     assert!(future.as_mut().poll(&mut context).is_pending());
     drop(future);
-    assert_eq!(count("attr_async_dropped_seconds", &[]), Some(1.0));
+    assert_eq!(
+        count("attr_async_dropped_seconds", &[("outcome", "cancelled")]),
+        Some(1.0)
+    );
+    assert_eq!(count("attr_async_dropped_seconds", &[]), Some(0.0));
 }
 
 /// Loads one shard.

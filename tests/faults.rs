@@ -231,6 +231,7 @@ fn malformed_settings_are_named_and_the_rest_still_works() {
         ("team", "ml"),
         ("project", "seg"),
         ("stage", "work"),
+        ("outcome", "ok"),
     ];
     assert_eq!(
         gateway.scrape().value("exit_job_work_seconds_count", &kept),
@@ -314,12 +315,13 @@ fn a_million_calls_under_concurrent_pushing_arrive_exactly() {
     let recorded_sum: f64 = printed(&run, "sum=").parse().expect("a number");
     let scrape = gateway.scrape();
     let job = [("job", "load")];
+    let work = [("job", "load"), ("outcome", "ok")];
     assert_eq!(
-        scrape.value("fault_job_work_seconds_count", &job),
+        scrape.value("fault_job_work_seconds_count", &work),
         Some(1_000_000.0)
     );
     assert_eq!(
-        scrape.value("fault_job_work_seconds_sum", &job),
+        scrape.value("fault_job_work_seconds_sum", &work),
         Some(recorded_sum)
     );
     assert_eq!(
@@ -367,8 +369,15 @@ fn two_thousand_series_in_one_push() {
 /// Whether the gateway holds some of `fault_job`'s calls for this group.
 fn has_work(scrape: &Scrape, group: &[(&str, &str)]) -> bool {
     scrape
-        .value("fault_job_work_seconds_count", group)
+        .value("fault_job_work_seconds_count", &ok(group))
         .is_some_and(|n| n > 0.0)
+}
+
+/// `group` and `outcome="ok"`: the series of the calls that returned.
+fn ok<'a>(group: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut labels = group.to_vec();
+    labels.push(("outcome", "ok"));
+    labels
 }
 
 /// Ends a `fault_job until` run: it must exit 0 with at most a handful of warnings, and the
@@ -382,7 +391,7 @@ fn stop_and_assert_exact(job: RunningJob, stop: &str, gateway: &Gateway, group: 
     assert_eq!(
         gateway
             .scrape()
-            .value("fault_job_work_seconds_count", group),
+            .value("fault_job_work_seconds_count", &ok(group)),
         Some(calls)
     );
 }

@@ -124,7 +124,10 @@ fn an_unencoded_password_is_warned_about_and_still_works() {
     assert!(!output(&run).contains("YmFy"), "{run:#?}");
     let scrape = gateway.scrape();
     assert_eq!(
-        scrape.value("promise_job_work_seconds_count", &[("job", "unencoded")]),
+        scrape.value(
+            "promise_job_work_seconds_count",
+            &[("job", "unencoded"), ("outcome", "ok")]
+        ),
         Some(1.0)
     );
 }
@@ -169,7 +172,10 @@ fn durations_at_the_edges_never_panic_and_still_push() {
         // "0" and "1ns" become the 10 ms floor: short, but a loopback push still fits.
         let scrape = gateway.scrape();
         assert_eq!(
-            scrape.value("promise_job_work_seconds_count", &[("job", &job)]),
+            scrape.value(
+                "promise_job_work_seconds_count",
+                &[("job", &job), ("outcome", "ok")]
+            ),
             Some(1.0),
             "{text}: {run:#?}"
         );
@@ -205,7 +211,10 @@ fn builder_extremes_are_bounded_and_flush_never_panics() {
     );
     let scrape = gateway.scrape();
     assert_eq!(
-        scrape.value("promise_job_work_seconds_count", &[("job", "extremes")]),
+        scrape.value(
+            "promise_job_work_seconds_count",
+            &[("job", "extremes"), ("outcome", "ok")]
+        ),
         Some(1.0)
     );
 }
@@ -266,7 +275,10 @@ fn a_forked_child_skips_its_final_push_at_once_with_one_line() {
     // The parent's two calls; the child's is not pushed by anyone.
     let scrape = gateway.scrape();
     assert_eq!(
-        scrape.value("promise_job_work_seconds_count", &[("job", "forking")]),
+        scrape.value(
+            "promise_job_work_seconds_count",
+            &[("job", "forking"), ("outcome", "ok")]
+        ),
         Some(2.0)
     );
     assert_eq!(
@@ -491,8 +503,9 @@ fn namesakes_are_warned_about_and_colliding_user_metrics_left_out() {
     }
     let scrape = gateway.scrape();
     let job = [("job", "collide")];
-    assert_eq!(scrape.value("promise_train_seconds_count", &job), Some(1.0));
-    assert_eq!(scrape.value("load_seconds_count", &job), Some(2.0));
+    let ok = [("job", "collide"), ("outcome", "ok")];
+    assert_eq!(scrape.value("promise_train_seconds_count", &ok), Some(1.0));
+    assert_eq!(scrape.value("load_seconds_count", &ok), Some(2.0));
     assert_eq!(scrape.value("promise_rows_total", &job), Some(5.0));
     assert_eq!(
         scrape.value("pushtimer_rejected_observations_total", &job),

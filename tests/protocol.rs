@@ -62,10 +62,18 @@ fn awkward_grouping_values_round_trip() {
     let scrape = gateway.scrape();
     assert_exit_job_complete(&scrape, "grouping", &grouping);
     // Exactly these labels, none mangled or extra.
-    let work = scrape.find("exit_job_work_seconds_count", &[("job", "grouping")]);
+    let work = scrape.find(
+        "exit_job_work_seconds_count",
+        &[("job", "grouping"), ("outcome", "ok")],
+    );
     assert_eq!(work.len(), 1, "{work:#?}");
     let mut expected: Vec<(&str, &str)> = grouping.to_vec();
-    expected.extend([("job", "grouping"), ("instance", ""), ("stage", "work")]);
+    expected.extend([
+        ("job", "grouping"),
+        ("instance", ""),
+        ("stage", "work"),
+        ("outcome", "ok"),
+    ]);
     expected.sort();
     let actual: Vec<(&str, &str)> = work[0]
         .labels
@@ -174,7 +182,7 @@ fn large_bodies_are_gzipped_small_ones_are_not() {
     assert_eq!(
         scrape.value(
             "exit_job_work_seconds_count",
-            &[("stage", "work"), ("note", &long)]
+            &[("stage", "work"), ("note", &long), ("outcome", "ok")]
         ),
         Some(5.0),
         "{text}"

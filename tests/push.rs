@@ -64,11 +64,19 @@ fn timed_calls_reach_a_real_pushgateway() {
         ("instance", ""),
         ("stage", "fit"),
         ("team", "ml"),
+        ("outcome", "ok"),
     ];
     let scrape = gateway.scrape_until(Duration::from_secs(20), |s| {
-        s.value("pt_it_train_seconds_count", &fit) == Some(4.0)
+        s.value("pt_it_train_seconds_count", &fit) == Some(3.0)
     });
-    assert_eq!(scrape.value("pt_it_train_seconds_count", &fit), Some(4.0));
+    // `train(0)` returned an `Err`: its call is counted under `outcome="error"`.
+    assert_eq!(scrape.value("pt_it_train_seconds_count", &fit), Some(3.0));
+    let mut fit_error = fit;
+    fit_error[4] = ("outcome", "error");
+    assert_eq!(
+        scrape.value("pt_it_train_seconds_count", &fit_error),
+        Some(1.0)
+    );
     assert_eq!(scrape.types["pt_it_train_seconds"], "summary");
     assert_eq!(scrape.help["pt_it_train_seconds"], "Trains the model.");
 
@@ -76,11 +84,16 @@ fn timed_calls_reach_a_real_pushgateway() {
     let _ = train(9);
     pushtimer::flush().expect("flush to a healthy gateway");
     let scrape = gateway.scrape();
-    assert_eq!(scrape.value("pt_it_train_seconds_count", &fit), Some(5.0));
+    assert_eq!(scrape.value("pt_it_train_seconds_count", &fit), Some(4.0));
     let group = [("job", "in_process"), ("team", "ml")];
-    assert_eq!(scrape.value("pt_it_fails_seconds_count", &group), Some(1.0));
+    let failed = [("job", "in_process"), ("outcome", "error")];
+    assert_eq!(
+        scrape.value("pt_it_fails_seconds_count", &failed),
+        Some(1.0)
+    );
+    let ok = [("job", "in_process"), ("outcome", "ok")];
     assert_eq!(scrape.help["pt_it_fails_seconds"], "Always fails.");
-    assert_eq!(scrape.value("pt_it_fetch_seconds_count", &group), Some(1.0));
+    assert_eq!(scrape.value("pt_it_fetch_seconds_count", &ok), Some(1.0));
     assert_eq!(
         scrape.help["pt_it_fetch_seconds"],
         "Wall-clock time of one call of `push::it_fetch`, in seconds."

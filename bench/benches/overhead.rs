@@ -45,6 +45,15 @@ fn with_pushtimer(x: u64) -> u64 {
     body(x)
 }
 
+/// A timed function returning a `Result`: the call's outcome (`ok` or `error`) is read from the
+/// value it returns.
+#[pushtimer::timed(name = "bench_pushtimer_result")]
+#[inline(never)]
+fn with_pushtimer_result(x: u64) -> Result<u64, u64> {
+    let y = body(x);
+    if y == u64::MAX { Err(y) } else { Ok(y) }
+}
+
 // ---------------------------------------------------------------------------------------------
 // prometheus: a histogram timer, and a labelled histogram observed by hand.
 
@@ -168,9 +177,16 @@ fn check_every_timer_records(metered: &Metered) {
     with_pushtimer(1);
     let count = pushtimer::render()
         .lines()
-        .find_map(|line| line.strip_prefix("bench_pushtimer_seconds_count "))
+        .find_map(|line| line.strip_prefix("bench_pushtimer_seconds_count{outcome=\"ok\"} "))
         .and_then(|count| count.trim().parse::<f64>().ok());
     assert_eq!(count, Some(1.0), "pushtimer recorded the call");
+
+    assert_eq!(with_pushtimer_result(1), Ok(body(1)));
+    let count = pushtimer::render()
+        .lines()
+        .find_map(|line| line.strip_prefix("bench_pushtimer_result_seconds_count{outcome=\"ok\"} "))
+        .and_then(|count| count.trim().parse::<f64>().ok());
+    assert_eq!(count, Some(1.0), "pushtimer recorded the Result call");
 
     with_prometheus_timer(1);
     assert_eq!(prometheus_histogram().get_sample_count(), 1);
@@ -225,6 +241,9 @@ fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("overhead");
     group.bench_function("floor", |b| b.iter(|| floor(black_box(7))));
     group.bench_function("pushtimer", |b| b.iter(|| with_pushtimer(black_box(7))));
+    group.bench_function("pushtimer_result", |b| {
+        b.iter(|| with_pushtimer_result(black_box(7)))
+    });
     group.bench_function("prometheus_histogram_timer", |b| {
         b.iter(|| with_prometheus_timer(black_box(7)))
     });

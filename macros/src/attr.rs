@@ -7,10 +7,10 @@ use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr};
 
-/// Label names the Pushgateway or Prometheus own: a constant label with one of these names would
-/// be overwritten by the grouping key (`job`, `instance`) or clash with the summary's own
-/// `quantile` label.
-const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile"];
+/// Label names the Pushgateway, Prometheus or pushtimer own: a constant label with one of these
+/// names would be overwritten by the grouping key (`job`, `instance`) or clash with the
+/// summary's own `quantile` label or the `outcome` label of every call.
+const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile", "outcome"];
 
 /// The parsed arguments of one `#[timed(...)]`.
 #[derive(Default)]
@@ -138,7 +138,7 @@ fn check_label_name(name: &str, span: Span) -> syn::Result<()> {
         return Err(syn::Error::new(
             span,
             format!(
-                "reserved label name `{name}`: `job` and `instance` belong to the Pushgateway's grouping key and `quantile` to the summary itself"
+                "reserved label name `{name}`: `job` and `instance` belong to the Pushgateway's grouping key, `quantile` to the summary itself and `outcome` to how each call ended"
             ),
         ));
     }

@@ -10,6 +10,7 @@ use quote::{ToTokens, quote};
 use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Meta};
 
 use crate::attr::TimedArgs;
+use crate::marks;
 
 /// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
 const SECONDS_SUFFIX: &str = "_seconds";
@@ -69,9 +70,33 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
     let (inner_attrs, outer_attrs): (Vec<Attribute>, Vec<Attribute>) = attrs
         .into_iter()
         .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
-    let statements = &block.stmts;
-    // `mixed_site` hygiene: the body cannot see or shadow the guard.
+    // `mixed_site` hygiene: the body cannot see or shadow the guard or the classifier.
     let guard = Ident::new("__pushtimer_guard", Span::mixed_site());
+    let classify = Ident::new("__pushtimer_classify", Span::mixed_site());
+    let output = marks::nameable_output(&sig.output);
+    let asynchronous = sig.asyncness.is_some();
+    let (fallible, classifier) = match output {
+        Some(ty) => (
+            quote! {{
+                use ::pushtimer::__private::{OtherType as _, ResultType as _};
+                (&&::pushtimer::__private::TypeProbe::<#ty>::new()).fallible()
+            }},
+            quote! {
+                #[allow(unused_variables)]
+                let #classify = |value: &#ty| -> ::pushtimer::__private::Outcome {
+                    use ::pushtimer::__private::{OtherValue as _, ResultValue as _};
+                    (&&::pushtimer::__private::ValueProbe(value)).outcome()
+                };
+            },
+        ),
+        None => (quote!(false), TokenStream::new()),
+    };
+    let body = marks::mark(
+        *block,
+        &guard,
+        output.is_some().then_some(&classify),
+        marks::returns_unit(&sig.output),
+    );
     Ok(quote! {
         #(#outer_attrs)*
         #docs
@@ -88,10 +113,12 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
                             function: #fn_name,
                             named: #named,
                         },
+                        #asynchronous,
                     );
-                __PUSHTIMER_CALL_SITE.enter()
+                __PUSHTIMER_CALL_SITE.enter(#fallible)
             };
-            #(#statements)*
+            #classifier
+            #body
         }
     })
 }
@@ -144,20 +171,33 @@ fn first_doc_line(attrs: &[Attribute]) -> Option<String> {
 
 /// The rustdoc section appended to the function: which summary it feeds and how to query it.
 fn metric_docs(metric: &str, help: &TokenStream, labels: &[(String, String)]) -> TokenStream {
-    let selector = if labels.is_empty() {
-        String::new()
-    } else {
-        let pairs: Vec<String> = labels
-            .iter()
-            .map(|(key, value)| format!("{key}={value:?}"))
-            .collect();
-        format!("{{{}}}", pairs.join(", "))
-    };
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(key, value)| format!("{key}={value:?}"))
+        .collect();
     let label_sentence = if labels.is_empty() {
         String::from("no constant labels of its own")
     } else {
-        format!("the constant labels `{selector}`")
+        format!("the constant labels `{{{}}}`", pairs.join(", "))
     };
+    // Selectors with the function's labels, and one of its outcomes.
+    let with = |extra: &[&str]| {
+        let all: Vec<String> = pairs
+            .iter()
+            .cloned()
+            .chain(extra.iter().map(|pair| (*pair).to_owned()))
+            .collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("{{{}}}", all.join(", "))
+        }
+    };
+    let (any, ok, error) = (
+        with(&[]),
+        with(&["outcome=\"ok\""]),
+        with(&["outcome=\"error\""]),
+    );
     let lines = [
         String::new(),
         String::from("# Metrics"),
@@ -169,21 +209,29 @@ fn metric_docs(metric: &str, help: &TokenStream, labels: &[(String, String)]) ->
         ),
         String::new(),
         format!("- Series: `{metric}_sum` (total seconds) and `{metric}_count` (number of calls)."),
+        String::from(
+            "- Label `outcome`: `ok`, `error` (returned an `Err`, when the return type is a `Result`), \
+             `panic` (a panic unwound out of the call), `cancelled` (an `async fn` future dropped before it completed).",
+        ),
     ];
     let after_help = [
         String::from(
             "- `PUSHTIMER_NAMESPACE` prefixes the name (`ns_` + name) and `PUSHTIMER_LABELS` adds labels, when set.",
         ),
         String::new(),
-        String::from("PromQL:"),
+        String::from(
+            "PromQL (the gateway holds each group's last push, so these describe the last run):",
+        ),
         String::new(),
         String::from("```text"),
-        String::from("# average seconds per call, per pushing job"),
-        format!("{metric}_sum{selector} / {metric}_count{selector}"),
-        String::from("# calls per job"),
-        format!("sum by (job) ({metric}_count{selector})"),
+        String::from("# average seconds per successful call, per pushing job"),
+        format!("{metric}_sum{ok} / {metric}_count{ok}"),
+        String::from("# calls per job, by outcome"),
+        format!("sum by (job, outcome) ({metric}_count{any})"),
+        String::from("# share of calls that returned an error"),
+        format!("sum by (job) ({metric}_count{error}) / sum by (job) ({metric}_count{any})"),
         String::from("# total seconds per job"),
-        format!("sum by (job) ({metric}_sum{selector})"),
+        format!("sum by (job) ({metric}_sum{any})"),
         String::from("```"),
     ];
     quote! {
@@ -219,12 +267,12 @@ mod tests {
         );
         assert!(
             out.contains(
-                r#"train_seconds_sum{stage=\"fit\"} / train_seconds_count{stage=\"fit\"}"#
+                r#"train_seconds_sum{stage=\"fit\", outcome=\"ok\"} / train_seconds_count{stage=\"fit\", outcome=\"ok\"}"#
             ),
             "{out}"
         );
         assert!(
-            out.contains(r#"sum by (job) (train_seconds_count{stage=\"fit\"})"#),
+            out.contains(r#"sum by (job) (train_seconds_count{stage=\"fit\", outcome=\"error\"}) / sum by (job) (train_seconds_count{stage=\"fit\"})"#),
             "{out}"
         );
         assert!(out.contains(r#""- HELP: \"" , "Trains." , "\"""#), "{out}");

@@ -7,6 +7,7 @@
 
 mod attr;
 mod expand;
+mod marks;
 
 use proc_macro::TokenStream;
 use syn::ItemFn;
@@ -18,7 +19,7 @@ use syn::ItemFn;
 /// fn train() { /* ... */ }
 ///
 /// train();
-/// assert!(pushtimer::render().contains("train_seconds_count{stage=\"fit\"} 1"));
+/// assert!(pushtimer::render().contains("train_seconds_count{outcome=\"ok\",stage=\"fit\"} 1"));
 /// ```
 ///
 /// Arguments (all optional):

@@ -2,12 +2,13 @@
 
 use std::sync::OnceLock;
 
+use crate::call_timer::{CallTimer, OutcomeSeries};
+use crate::outcome::Outcome;
 use crate::registry::Origin;
 use crate::summary::SummaryCore;
-use crate::timer::Timer;
 
-/// One `#[timed]` function, as a `static` inside it: the series is resolved on the first call
-/// and cached, so every later call is one atomic load plus the timer.
+/// One `#[timed]` function, as a `static` inside it: its series (one per outcome) are resolved
+/// on the first call and cached, so every later call is one atomic load plus the timer.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct CallSite {
@@ -15,7 +16,8 @@ pub struct CallSite {
     help: &'static str,
     labels: &'static [(&'static str, &'static str)],
     origin: Origin,
-    series: OnceLock<&'static SummaryCore>,
+    asynchronous: bool,
+    series: OnceLock<&'static OutcomeSeries>,
 }
 
 impl CallSite {
@@ -27,40 +29,60 @@ impl CallSite {
         help: &'static str,
         labels: &'static [(&'static str, &'static str)],
         origin: Origin,
+        asynchronous: bool,
     ) -> Self {
         CallSite {
             name,
             help,
             labels,
             origin,
+            asynchronous,
             series: OnceLock::new(),
         }
     }
 
-    /// Starts timing one call.
+    /// Starts timing one call; `fallible` says whether the function returns a `Result`.
     #[doc(hidden)]
     #[inline]
-    pub fn enter(&'static self) -> Timer {
+    pub fn enter(&'static self, fallible: bool) -> CallTimer {
         match self.series.get() {
-            Some(series) => Timer::start(series),
-            None => Timer::start(self.resolve()),
+            Some(series) => CallTimer::start(series),
+            None => CallTimer::start(self.resolve(fallible)),
         }
     }
 
-    /// The first call (or a few racing first calls): finds the series, caches it, and only
+    /// The first call (or a few racing first calls): finds the series, caches them, and only
     /// then reports what the registry had to say. Nothing is logged while the `OnceLock` is
     /// being set: a logger that itself calls this function must find it resolved, not
     /// re-enter its initialisation.
     #[cold]
-    fn resolve(&'static self) -> &'static SummaryCore {
+    fn resolve(&'static self, fallible: bool) -> &'static OutcomeSeries {
         let runtime = crate::global::runtime();
-        let (series, notes) = runtime.summary(
-            self.name,
-            self.help,
-            self.labels,
-            Some((self as *const CallSite as usize, self.origin)),
-        );
-        let series = *self.series.get_or_init(|| series);
+        let mut notes = Vec::new();
+        let by_outcome = Outcome::ALL.map(|outcome| {
+            let possible = match outcome {
+                Outcome::Ok | Outcome::Panic => true,
+                Outcome::Error => fallible,
+                Outcome::Cancelled => self.asynchronous,
+            };
+            if !possible {
+                // Never recorded into; known to no registry, so never pushed.
+                return SummaryCore::leak(self.name);
+            }
+            let mut labels = self.labels.to_vec();
+            labels.push(("outcome", outcome.label()));
+            let call_site = (self as *const CallSite as usize, self.origin);
+            let (series, more) = runtime.summary(self.name, self.help, &labels, Some(call_site));
+            notes.extend(more);
+            series
+        });
+        let series = *self.series.get_or_init(|| {
+            Box::leak(Box::new(OutcomeSeries {
+                by_outcome,
+                fallible,
+                asynchronous: self.asynchronous,
+            }))
+        });
         crate::diagnostics::emit(notes);
         series
     }

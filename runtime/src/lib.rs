@@ -9,7 +9,7 @@
 //! }
 //!
 //! load_shard(7);
-//! assert!(pushtimer::render().contains("load_shard_seconds_count 1"));
+//! assert!(pushtimer::render().contains("load_shard_seconds_count{outcome=\"ok\"} 1"));
 //! ```
 //!
 //! Run the job with `PUSHGATEWAY_URL=http://pushgateway:9091` and every call's wall-clock time
@@ -46,6 +46,7 @@ extern crate self as pushtimer;
 mod auth;
 mod background;
 mod call_site;
+mod call_timer;
 mod changes;
 mod clock;
 mod config;
@@ -59,6 +60,7 @@ mod grouping;
 mod handle;
 mod http;
 mod names;
+mod outcome;
 mod pusher;
 mod redact;
 mod registry;
@@ -87,7 +89,7 @@ pub use prometheus;
 /// #[pushtimer::timed(name = "train", help = "Wall time of one training run", labels(stage = "fit"))]
 /// fn train(epochs: u32) -> Result<f64, String> {
 ///     if epochs == 0 {
-///         return Err("no epochs".into()); // recorded like any other return
+///         return Err("no epochs".into()); // recorded with outcome="error"
 ///     }
 ///     Ok(0.1)
 /// }
@@ -96,7 +98,8 @@ pub use prometheus;
 /// let _ = train(0);
 /// let text = pushtimer::render();
 /// assert!(text.contains("# HELP train_seconds Wall time of one training run"));
-/// assert!(text.contains("train_seconds_count{stage=\"fit\"} 2"));
+/// assert!(text.contains("train_seconds_count{outcome=\"ok\",stage=\"fit\"} 1"));
+/// assert!(text.contains("train_seconds_count{outcome=\"error\",stage=\"fit\"} 1"));
 /// ```
 ///
 /// # Arguments
@@ -177,6 +180,10 @@ pub mod __private {
     pub use crate::__pushtimer_default_help as default_help;
     pub use crate::background::PushThreadStats;
     pub use crate::call_site::CallSite;
+    pub use crate::call_timer::CallTimer;
+    pub use crate::outcome::{
+        OtherType, OtherValue, Outcome, ResultType, ResultValue, TypeProbe, ValueProbe,
+    };
     pub use crate::registry::Origin;
 
     /// What the push thread did so far; `None` when nothing is pushed. For tests of its cost.

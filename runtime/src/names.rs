@@ -3,9 +3,10 @@
 //! The macro checks what it can at compile time; these checks cover names that only arrive at
 //! run time (the environment, the builder, the hand-observation API).
 
-/// Label names that belong to the Pushgateway's grouping key (`job`, `instance`) or to the
-/// summary itself (`quantile`): a constant label with one of these names is refused.
-pub(crate) const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile"];
+/// Label names that belong to the Pushgateway's grouping key (`job`, `instance`), to the
+/// summary itself (`quantile`) or to a timed call's series (`outcome`): a constant label with
+/// one of these names is refused.
+pub(crate) const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile", "outcome"];
 
 /// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
 pub(crate) const SECONDS_SUFFIX: &str = "_seconds";
@@ -34,7 +35,7 @@ pub(crate) fn constant_label_problem(name: &str) -> Option<&'static str> {
     if !is_valid_label_name(name) {
         Some("a label name must match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`")
     } else if RESERVED_LABELS.contains(&name) {
-        Some("`job`, `instance` and `quantile` are reserved")
+        Some("`job`, `instance`, `quantile` and `outcome` are reserved")
     } else {
         None
     }
@@ -95,7 +96,9 @@ mod tests {
     fn label_names() {
         assert_eq!(constant_label_problem("stage"), None);
         assert_eq!(constant_label_problem("_x1"), None);
-        for bad in ["", "__name", "a:b", "a-b", "job", "instance", "quantile"] {
+        for bad in [
+            "", "__name", "a:b", "a-b", "job", "instance", "quantile", "outcome",
+        ] {
             assert!(constant_label_problem(bad).is_some(), "{bad}");
         }
     }

@@ -63,7 +63,7 @@ fn load() {
     let text = pushtimer::render();
     let sum = text
         .lines()
-        .find_map(|line| line.strip_prefix("fault_job_work_seconds_sum "))
+        .find_map(|line| line.strip_prefix("fault_job_work_seconds_sum{outcome=\"ok\"} "))
         .expect("the timed summary is rendered");
     println!("sum={sum}");
 }

@@ -16,11 +16,15 @@
 //! - `fork`: pushes, then `fork()`s: the child makes a timed call and leaves with
 //!   `std::process::exit(0)` (after a call of a timed function the parent never called); the parent waits for it (at most 30 s), prints
 //!   `child=<exit code>` and returns.
+//! - `outcomes`: a timed `fn` returning `Result` called to return `Ok` twice, `Err` by `?` and
+//!   by `return`, and to panic once (caught); a timed `async fn` completed once and dropped
+//!   unfinished once; a timed `fn` that cannot fail called once. Prints `done`.
 //! - `collisions`: two `#[timed] fn load` in different modules, a timed `promise_train`, and the
 //!   user metrics `promise_train_seconds_count` and `pushtimer_rejected_observations_total` in
 //!   `pushtimer::registry()`; then flushes and prints `flush=...`.
 #![deny(unsafe_code)]
 
+use std::future::Future;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -56,6 +60,7 @@ fn main() {
         "idle" => idle(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10_000)),
         "fork" => fork(),
         "collisions" => collisions(),
+        "outcomes" => outcomes(),
         other => panic!("unknown mode {other:?}"),
     }
 }
@@ -213,4 +218,43 @@ fn collisions() {
         Ok(()) => println!("flush=ok"),
         Err(error) => println!("flush=err:{error}"),
     }
+}
+
+/// Parses a count; fails by `?` or by an early `return`.
+#[pushtimer::timed(name = "promise_job_parse")]
+fn parse(text: &str) -> std::io::Result<u32> {
+    if text.is_empty() {
+        return Err(std::io::Error::other("empty"));
+    }
+    if text == "boom" {
+        panic!("on purpose");
+    }
+    let n: u32 = text.parse().map_err(std::io::Error::other)?;
+    Ok(n)
+}
+
+/// Waits for a value that may never come.
+#[pushtimer::timed(name = "promise_job_wait")]
+async fn wait(ready: bool) -> u32 {
+    if !ready {
+        std::future::pending::<()>().await;
+    }
+    1
+}
+
+fn outcomes() {
+    assert_eq!(parse("1").ok(), Some(1));
+    assert_eq!(parse("2").ok(), Some(2));
+    assert!(parse("x").is_err());
+    assert!(parse("").is_err());
+    assert!(std::panic::catch_unwind(|| parse("boom")).is_err());
+    assert_eq!(pushtimer_tests::block_on(wait(true)), 1);
+    // Polled once, then dropped before it completes.
+    let mut pending = Box::pin(wait(false));
+    let waker = std::task::Waker::noop();
+    let mut context = std::task::Context::from_waker(waker);
+    assert!(pending.as_mut().poll(&mut context).is_pending());
+    drop(pending);
+    work(1);
+    println!("done");
 }

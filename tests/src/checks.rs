@@ -13,6 +13,7 @@ pub fn assert_exit_job_complete(scrape: &Scrape, job: &str, grouping: &[(&str, &
     }
     let mut work = group.clone();
     work.push(("stage", "work"));
+    work.push(("outcome", "ok"));
     assert_eq!(
         scrape.value("exit_job_work_seconds_count", &work),
         Some(5.0),
@@ -25,7 +26,9 @@ pub fn assert_exit_job_complete(scrape: &Scrape, job: &str, grouping: &[(&str, &
         scrape.help["exit_job_work_seconds"],
         "Does one unit of work."
     );
-    assert_eq!(scrape.value("upload_seconds_count", &group), Some(1.0));
+    let mut upload = group.clone();
+    upload.push(("outcome", "ok"));
+    assert_eq!(scrape.value("upload_seconds_count", &upload), Some(1.0));
     assert_eq!(scrape.help["upload_seconds"], "Uploads the result.");
     assert_eq!(
         scrape.value("exit_job_wait_seconds_count", &group),

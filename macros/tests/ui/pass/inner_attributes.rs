@@ -21,6 +21,6 @@ fn main() {
     assert_eq!(lenient(1), 2);
     assert_eq!(documented_inside(), "ok");
     let text = pushtimer::render();
-    assert!(text.contains("lenient_seconds_count 1"), "{text}");
-    assert!(text.contains("documented_inside_seconds_count 1"), "{text}");
+    assert!(text.contains("lenient_seconds_count{outcome=\"ok\"} 1"), "{text}");
+    assert!(text.contains("documented_inside_seconds_count{outcome=\"ok\"} 1"), "{text}");
 }

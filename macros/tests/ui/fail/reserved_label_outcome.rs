@@ -1,0 +1,4 @@
+#[pushtimer::timed(labels(stage = "fit", outcome = "train"))]
+fn train() {}
+
+fn main() {}
