@@ -24,6 +24,7 @@ use crate::http::{Request, Retries};
 use crate::pusher::Pusher;
 use crate::registry::Registry;
 use crate::report::Reporter;
+use crate::run;
 
 /// The most a requester's deadline is shortened for the thread's attempt (see
 /// [`Requests::deadline`]).
@@ -82,18 +83,22 @@ enum Action {
     Last(LastAct),
 }
 
-/// The last act at exit.
+/// The last act at exit: the final push of the job's group (or its deletion), then the
+/// records of the run's end (see `run.rs`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum LastAct {
-    Push { retries: Retries },
-    Delete { retries: Retries },
+struct LastAct {
+    delete: bool,
+    retries: Retries,
+    /// The process's exit code, when known.
+    exit_code: Option<i32>,
 }
 
 impl LastAct {
     fn what(self) -> &'static str {
-        match self {
-            LastAct::Push { .. } => "final push",
-            LastAct::Delete { .. } => "deletion of the group",
+        if self.delete {
+            "deletion of the group"
+        } else {
+            "final push"
         }
     }
 }
@@ -261,12 +266,35 @@ impl BackgroundPusher {
         last: LastAct,
         deadline: Instant,
     ) -> Result<(), PushError> {
-        match last {
-            LastAct::Push { retries } => {
-                self.push(registry, registry.user_families(), deadline, retries)
-            }
-            LastAct::Delete { retries } => self.send(Request::Delete, deadline, retries),
+        let retries = last.retries;
+        let group = if last.delete {
+            self.send(Request::Delete, deadline, retries)
+        } else {
+            self.push(registry, registry.user_families(), deadline, retries)
+        };
+        if let Err(error) = &group
+            && !matches!(error, PushError::Status { .. })
+        {
+            // The gateway did not answer the first request: the records would only wait for
+            // it too.
+            return group;
         }
+        // The records go to groups of their own, so that no later run's push erases them.
+        let (completion, success) = registry.records(last.exit_code);
+        let completed = self.pusher.send_record(
+            run::LAST_COMPLETION,
+            Request::Put(&completion),
+            deadline,
+            retries,
+        );
+        let succeeded = match &success {
+            Some(success) => {
+                self.pusher
+                    .send_record(run::LAST_SUCCESS, Request::Put(success), deadline, retries)
+            }
+            None => Ok(()),
+        };
+        group.and(completed).and(succeeded)
     }
 
     /// Renders and pushes; an empty registry is not pushed.
@@ -336,12 +364,11 @@ impl BackgroundPusher {
     /// one attempt and at most one quick retry: an unreachable gateway must not hold up the
     /// job's exit. A request still under way when the deadline passes is reported here, since
     /// the process ends before the thread could say so.
-    pub(crate) fn finish(&self, registry: &Registry) {
-        let retries = self.retries();
-        let last = if self.delete_on_exit {
-            LastAct::Delete { retries }
-        } else {
-            LastAct::Push { retries }
+    pub(crate) fn finish(&self, registry: &Registry, exit_code: Option<i32>) {
+        let last = LastAct {
+            delete: self.delete_on_exit,
+            retries: self.retries(),
+            exit_code,
         };
         if let Err(PushError::FlushDeadline) = self.request(registry, Some(last)) {
             self.report_final(last, &Err(PushError::Timeout));

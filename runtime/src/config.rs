@@ -12,6 +12,7 @@ use crate::names;
 use crate::pusher::Pusher;
 use crate::redact::redact_url;
 use crate::registry::Naming;
+use crate::run::Run;
 use crate::url::GatewayUrl;
 
 /// Default of [`Config::timeout`]: 5 s.
@@ -66,6 +67,7 @@ pub struct Config {
     delete_on_exit: bool,
     namespace: Option<String>,
     labels: Vec<(String, String)>,
+    expected_interval: Option<Duration>,
     /// Values in the environment that could not be read as they were written.
     env_problems: Vec<String>,
 }
@@ -84,6 +86,8 @@ struct Secure {
 /// What a [`Config`] turns into when it takes effect.
 pub(crate) struct Parts {
     pub(crate) naming: Naming,
+    /// This run, for the job's own gauges.
+    pub(crate) run: Run,
     /// How to push, once the runtime starts.
     pub(crate) pushing: PushSettings,
     /// Everything to warn about, once, when the runtime starts.
@@ -111,6 +115,7 @@ impl Default for Config {
             delete_on_exit: false,
             namespace: None,
             labels: Vec::new(),
+            expected_interval: None,
             env_problems: Vec::new(),
         }
     }
@@ -134,6 +139,7 @@ impl fmt::Debug for Config {
             .field("delete_on_exit", &self.delete_on_exit)
             .field("namespace", &self.namespace)
             .field("labels", &self.labels)
+            .field("expected_interval", &self.expected_interval)
             .finish_non_exhaustive()
     }
 }
@@ -188,6 +194,20 @@ impl Config {
                 let (value, problem) = env::duration_setting(name, &text, bounds, default);
                 *slot = value;
                 problems.extend(problem);
+            }
+        }
+        if let Some(text) = get(env::EXPECTED_INTERVAL) {
+            match env::parse_duration(&text) {
+                Ok(env::ParsedDuration::Value(interval)) => {
+                    config.expected_interval = Some(interval);
+                }
+                Ok(env::ParsedDuration::TooLarge) => {
+                    config.expected_interval = Some(env::EXPECTED_INTERVAL_BOUNDS.max);
+                }
+                Err(reason) => problems.push(format!(
+                    "{}={text:?} is not a duration ({reason}); no expected interval is pushed",
+                    env::EXPECTED_INTERVAL
+                )),
             }
         }
         if let Some(text) = get(env::METHOD) {
@@ -317,6 +337,15 @@ impl Config {
         self
     }
 
+    /// How often the job is expected to succeed, pushed as
+    /// `pushtimer_job_expected_interval_seconds` so that one alert rule serves every job
+    /// (`PUSHTIMER_EXPECTED_INTERVAL`, e.g. `24h`; default: none, not pushed; kept between 1 s
+    /// and 10 years).
+    pub fn expected_interval(mut self, interval: Duration) -> Self {
+        self.expected_interval = Some(interval);
+        self
+    }
+
     /// Checks the values and splits the settings into what the runtime needs; every problem
     /// found is in the returned `problems`. Reads no file: see [`PushSettings::build`].
     pub(crate) fn into_parts(self) -> Parts {
@@ -346,10 +375,18 @@ impl Config {
                 }
             }
         }
+        let expected_interval = self.expected_interval.map(|interval| {
+            let (interval, problem) =
+                env::EXPECTED_INTERVAL_BOUNDS.clamp(env::EXPECTED_INTERVAL, interval);
+            problems.extend(problem);
+            interval
+        });
+        let run = Run::new(labels.clone(), expected_interval);
         let naming = Naming { namespace, labels };
 
         Parts {
             naming,
+            run,
             pushing: PushSettings {
                 gateway: self.gateway,
                 job: self.job,
@@ -517,6 +554,7 @@ mod tests {
             naming,
             pushing,
             mut problems,
+            ..
         } = config.into_parts();
         let (pushing, more) = pushing.build();
         problems.extend(more);

@@ -36,6 +36,8 @@ pub(crate) const BEARER_TOKEN_FILE: &str = "PUSHGATEWAY_BEARER_TOKEN_FILE";
 pub(crate) const NAMESPACE: &str = "PUSHTIMER_NAMESPACE";
 /// `PUSHTIMER_LABELS`: constant labels on every pushtimer series.
 pub(crate) const LABELS: &str = "PUSHTIMER_LABELS";
+/// `PUSHTIMER_EXPECTED_INTERVAL`: how often the job should succeed.
+pub(crate) const EXPECTED_INTERVAL: &str = "PUSHTIMER_EXPECTED_INTERVAL";
 
 /// Default of `PUSHGATEWAY_TIMEOUT`.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -62,6 +64,12 @@ pub(crate) const TIMEOUT_BOUNDS: Bounds = Bounds {
 pub(crate) const PUSH_INTERVAL_BOUNDS: Bounds = Bounds {
     min: Duration::from_millis(10),
     max: Duration::from_secs(24 * 60 * 60),
+};
+
+/// `PUSHTIMER_EXPECTED_INTERVAL`: from a job every second to one every ten years.
+pub(crate) const EXPECTED_INTERVAL_BOUNDS: Bounds = Bounds {
+    min: Duration::from_secs(1),
+    max: Duration::from_secs(10 * 366 * 24 * 60 * 60),
 };
 
 impl Bounds {

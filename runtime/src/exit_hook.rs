@@ -1,34 +1,29 @@
-//! The final push when the process ends.
+//! The final push when the process ends, with the process's exit status where the C library
+//! tells it.
 //!
 //! Rust runs no destructors for statics, so the only hook that sees every way a job ends is
-//! the C library's `atexit`: it runs when `main` returns, on `std::process::exit(n)`, and when a
-//! panic unwinds out of `main` (the runtime turns that into exit code 101 and calls `exit`).
-//! The exit code is not touched. It does not run on `abort`, on `panic = "abort"`, or when the
-//! process is killed by a signal.
+//! the C library's exit handlers: they run when `main` returns, on `std::process::exit(n)`,
+//! and when a panic unwinds out of `main` (the runtime turns that into exit code 101 and calls
+//! `exit`). The exit code is not touched. They do not run on `abort`, on `panic = "abort"`, or
+//! when the process is killed by a signal.
+//!
+//! glibc's `on_exit` hands its handler the status given to `exit` (0 when `main` returned
+//! `()` or `Ok`, 1 for `Err`, 101 for a panic, `n` for `exit(n)`); elsewhere `atexit` knows
+//! no status, and the job must say it with [`crate::set_exit_code`].
 #![allow(unsafe_code)]
 
-use std::os::raw::c_int;
 use std::sync::OnceLock;
 
-// SAFETY: `atexit` is part of every C library Rust's std links on unix and Windows, with
-// exactly this signature.
-unsafe extern "C" {
-    fn atexit(callback: extern "C" fn()) -> c_int;
-}
-
 /// What runs at exit: the final push, handed over by the runtime (so this module needs nothing
-/// of the rest of the crate).
-static HOOK: OnceLock<fn()> = OnceLock::new();
+/// of the rest of the crate). It gets the exit code, when known.
+static HOOK: OnceLock<fn(Option<i32>)> = OnceLock::new();
 
 /// Registers `hook` to run at exit; called once, when the push thread starts.
-pub(crate) fn install(hook: fn()) {
+pub(crate) fn install(hook: fn(Option<i32>)) {
     if HOOK.set(hook).is_err() {
         return;
     }
-    // SAFETY: `on_exit` is a plain `extern "C" fn()` that lives for the whole program and never
-    // unwinds (see below); registering it has no other precondition.
-    let status = unsafe { atexit(on_exit) };
-    if status != 0 {
+    if !platform::register() {
         crate::diagnostics::warn(
             "cannot register the exit hook; call pushtimer::flush() before exiting",
         );
@@ -37,8 +32,51 @@ pub(crate) fn install(hook: fn()) {
 
 /// Runs inside `exit()`. A panic must not unwind into C (that aborts the process and loses the
 /// exit code), so it is caught here.
-extern "C" fn on_exit() {
+fn run(status: Option<i32>) {
     if let Some(hook) = HOOK.get() {
-        let _ = std::panic::catch_unwind(hook);
+        // The parent sees the low 8 bits of the status: `exit(256)` is a success.
+        let code = status.map(|status| status & 0xff);
+        let _ = std::panic::catch_unwind(|| hook(code));
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod platform {
+    use std::os::raw::{c_int, c_void};
+
+    // SAFETY: glibc's `on_exit`, with exactly this signature (stdlib.h).
+    unsafe extern "C" {
+        fn on_exit(callback: extern "C" fn(c_int, *mut c_void), argument: *mut c_void) -> c_int;
+    }
+
+    pub(super) fn register() -> bool {
+        // SAFETY: `with_status` is a plain `extern "C"` function that lives for the whole
+        // program and never unwinds (`run` catches panics); the argument is unused.
+        unsafe { on_exit(with_status, std::ptr::null_mut()) == 0 }
+    }
+
+    extern "C" fn with_status(status: c_int, _: *mut c_void) {
+        super::run(Some(status));
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+mod platform {
+    use std::os::raw::c_int;
+
+    // SAFETY: `atexit` is part of every C library Rust's std links on unix and Windows, with
+    // exactly this signature.
+    unsafe extern "C" {
+        fn atexit(callback: extern "C" fn()) -> c_int;
+    }
+
+    pub(super) fn register() -> bool {
+        // SAFETY: `without_status` is a plain `extern "C" fn()` that lives for the whole
+        // program and never unwinds (`run` catches panics).
+        unsafe { atexit(without_status) == 0 }
+    }
+
+    extern "C" fn without_status() {
+        super::run(None);
     }
 }

@@ -92,7 +92,7 @@ pub(crate) fn flush() -> Result<(), PushError> {
 /// The last act at process exit (the final push, or the group's deletion): only when the
 /// runtime exists, i.e. something was timed or rendered. In a `fork()` child it is skipped at
 /// once, touching no lock: the parent's threads may have held any of them at the fork.
-pub(crate) fn final_push() {
+pub(crate) fn final_push(exit_code: Option<i32>) {
     let Some(runtime) = RUNTIME.get() else {
         return;
     };
@@ -100,9 +100,22 @@ pub(crate) fn final_push() {
         return;
     };
     match runtime.forked() {
-        Ok(()) => pusher.finish(&runtime.registry),
+        Ok(()) => pusher.finish(&runtime.registry, exit_code.or_else(reported_exit_code)),
         Err(forked) => diagnostics::warn_after_fork(&forked.to_string()),
     }
+}
+
+/// The exit code the job reported with [`crate::set_exit_code`], if any.
+static REPORTED_EXIT_CODE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+/// See [`crate::set_exit_code`].
+pub(crate) fn set_exit_code(code: i32) {
+    REPORTED_EXIT_CODE.store(code & 0xff, Ordering::Relaxed);
+}
+
+fn reported_exit_code() -> Option<i32> {
+    let code = REPORTED_EXIT_CODE.load(Ordering::Relaxed);
+    (code >= 0).then_some(code)
 }
 
 /// What the push thread did so far; `None` when nothing is pushed.
@@ -119,7 +132,7 @@ impl Runtime {
     fn new(config: Config) -> Self {
         let parts = config.into_parts();
         Runtime {
-            registry: Registry::new(parts.naming),
+            registry: Registry::new(parts.naming, parts.run),
             pending: Mutex::new(Some((parts.pushing, parts.problems))),
             pushing: OnceLock::new(),
             started: AtomicBool::new(false),

@@ -66,6 +66,7 @@ mod redact;
 mod registry;
 mod report;
 mod retry;
+mod run;
 mod shard;
 mod summary;
 mod timer;
@@ -172,6 +173,26 @@ pub fn flush() -> Result<(), PushError> {
 /// ```
 pub fn registry() -> &'static prometheus::Registry {
     global::runtime().registry.user()
+}
+
+/// Tells pushtimer the process's exit code, for `pushtimer_job_exit_code` and
+/// `pushtimer_job_last_success_timestamp_seconds`, where the platform cannot tell it.
+///
+/// On Linux with glibc the C library hands the real exit status to pushtimer's exit hook, and
+/// this call is not needed (the real status wins). Elsewhere (musl, macOS, Windows) the exit
+/// code is unknown without it: the run's completion is still recorded, but no exit code and no
+/// success, since an unknown ending is never reported as a success. Call it just before the
+/// job ends:
+///
+/// ```
+/// let code = 0; // ... the job's work decides its exit code
+/// pushtimer::set_exit_code(code);
+/// # if code != 0 {
+/// std::process::exit(code);
+/// # }
+/// ```
+pub fn set_exit_code(code: i32) {
+    global::set_exit_code(code);
 }
 
 #[doc(hidden)]

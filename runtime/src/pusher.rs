@@ -195,10 +195,33 @@ impl Pusher {
         deadline: std::time::Instant,
         retries: Retries,
     ) -> Result<(), PushError> {
+        self.send_to(self.url(), request, deadline, retries)
+    }
+
+    /// [`send`](Self::send) to the group below this one that holds the record `record` of
+    /// the job's runs (see `run.rs`).
+    pub(crate) fn send_record(
+        &self,
+        record: &str,
+        request: Request<'_>,
+        deadline: std::time::Instant,
+        retries: Retries,
+    ) -> Result<(), PushError> {
+        let url = self.url() + &grouping::segment(crate::run::RECORD_LABEL, record);
+        self.send_to(url, request, deadline, retries)
+    }
+
+    fn send_to(
+        &self,
+        url: String,
+        request: Request<'_>,
+        deadline: std::time::Instant,
+        retries: Retries,
+    ) -> Result<(), PushError> {
         let agent = self
             .agent
             .get_or_init(|| http::agent(self.timeout, &self.tls));
-        http::send(agent, &self.url(), &self.auth, request, deadline, retries)
+        http::send(agent, &url, &self.auth, request, deadline, retries)
     }
 }
 

@@ -16,6 +16,7 @@ use prometheus::{Encoder, TextEncoder};
 
 use crate::changes;
 use crate::diagnostics::Note;
+use crate::run::{self, Run};
 use crate::summary::SummaryCore;
 
 /// The name prefix and constant labels every series gets (`PUSHTIMER_NAMESPACE`,
@@ -88,14 +89,16 @@ impl Families {
 pub(crate) struct Registry {
     user: prometheus::Registry,
     naming: Naming,
+    run: Run,
     families: Mutex<Families>,
 }
 
 impl Registry {
-    pub(crate) fn new(naming: Naming) -> Self {
+    pub(crate) fn new(naming: Naming, run: Run) -> Self {
         Registry {
             user: prometheus::Registry::new(),
             naming,
+            run,
             families: Mutex::default(),
         }
     }
@@ -223,7 +226,9 @@ impl Registry {
         let mut notes = Vec::new();
         let (mut all, ours) = {
             let mut families = self.lock_families();
-            let (all, ours) = own_families(&families.by_name);
+            let (mut all, mut ours) = own_families(&families.by_name);
+            all.extend(self.run.families());
+            ours.extend(run::NAMES.iter().map(|name| (*name).to_owned()));
             for family in &user {
                 let clash = sample_names(family).into_iter().find(|n| ours.contains(n));
                 if let Some(clash) = clash {
@@ -244,13 +249,17 @@ impl Registry {
                 .filter(|family| !sample_names(family).iter().any(|n| ours.contains(n))),
         );
         all.sort_by(|a, b| a.name().cmp(b.name()));
-        let mut buffer = Vec::new();
-        if let Err(error) = TextEncoder::new().encode(&all, &mut buffer) {
-            notes.push(Note::warn(format!("cannot encode the metrics: {error}")));
-        }
-        let text = String::from_utf8(buffer)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        let (text, problem) = encode(&all);
+        notes.extend(problem);
         (text, notes)
+    }
+
+    /// The records of this run's end (see `run.rs`): its completion, and, for exit code 0,
+    /// its success. Each is the whole content of its own group.
+    pub(crate) fn records(&self, exit_code: Option<i32>) -> (String, Option<String>) {
+        let completion = encode(&self.run.completion(exit_code)).0;
+        let success = (exit_code == Some(0)).then(|| encode(&self.run.success()).0);
+        (completion, success)
     }
 
     /// [`render_with`](Self::render_with) the user's metrics as they are now.
@@ -263,6 +272,18 @@ impl Registry {
         // so a poisoned lock is safe to keep using.
         self.families.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The text exposition of `families`, and the problem if one could not be encoded.
+fn encode(families: &[MetricFamily]) -> (String, Option<Note>) {
+    let mut buffer = Vec::new();
+    let problem = TextEncoder::new()
+        .encode(families, &mut buffer)
+        .err()
+        .map(|error| Note::warn(format!("cannot encode the metrics: {error}")));
+    let text = String::from_utf8(buffer)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    (text, problem)
 }
 
 /// Our families as protobuf, and every sample name they produce.
@@ -367,13 +388,17 @@ mod tests {
     use std::time::Duration;
 
     fn registry(namespace: Option<&str>, labels: &[(&str, &str)]) -> Registry {
-        Registry::new(Naming {
-            namespace: namespace.map(str::to_owned),
-            labels: labels
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        })
+        let labels: Vec<(String, String)> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Registry::new(
+            Naming {
+                namespace: namespace.map(str::to_owned),
+                labels: labels.clone(),
+            },
+            Run::new(labels, None),
+        )
     }
 
     fn series(

@@ -20,7 +20,7 @@ async fn upload(bytes: usize) -> usize {
     black_box(bytes)
 }
 
-fn main() {
+fn main() -> Result<(), String> {
     pushtimer_tests::init_stderr_logger();
     let args: Vec<String> = std::env::args().collect();
     let how = args.get(1).map(String::as_str).unwrap_or("return");
@@ -41,6 +41,8 @@ fn main() {
 
     match how {
         "return" => {}
+        "err" => return Err("the job failed on purpose".into()),
+        "exit0" => std::process::exit(0),
         "exit3" => std::process::exit(3),
         "panic" => panic!("the job failed on purpose"),
         "flush" => match pushtimer::flush() {
@@ -49,4 +51,5 @@ fn main() {
         },
         other => panic!("unknown ending {other:?}"),
     }
+    Ok(())
 }

@@ -19,6 +19,8 @@
 //! - `outcomes`: a timed `fn` returning `Result` called to return `Ok` twice, `Err` by `?` and
 //!   by `return`, and to panic once (caught); a timed `async fn` completed once and dropped
 //!   unfinished once; a timed `fn` that cannot fail called once. Prints `done`.
+//! - `until <stop-file> <exit-code>`: calls a timed function every few milliseconds until the
+//!   file exists, then exits with the code.
 //! - `collisions`: two `#[timed] fn load` in different modules, a timed `promise_train`, and the
 //!   user metrics `promise_train_seconds_count` and `pushtimer_rejected_observations_total` in
 //!   `pushtimer::registry()`; then flushes and prints `flush=...`.
@@ -61,6 +63,17 @@ fn main() {
         "fork" => fork(),
         "collisions" => collisions(),
         "outcomes" => outcomes(),
+        "until" => {
+            let stop = args.get(2).expect("until <stop-file> <exit-code>");
+            let code: i32 = args.get(3).and_then(|c| c.parse().ok()).unwrap_or(0);
+            let mut calls = 0;
+            while !std::path::Path::new(stop).exists() {
+                work(calls);
+                calls += 1;
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            std::process::exit(code);
+        }
         other => panic!("unknown mode {other:?}"),
     }
 }

@@ -1,0 +1,192 @@
+//! The job itself: when this run started, how long it has run, and, at its end, when it
+//! completed, with which exit code, and whether it succeeded.
+//!
+//! The run's own gauges (start, duration, expected interval) go with every push of the job's
+//! group. The end of a run is recorded in two groups of its own, below the job's group, so
+//! that no push of a later run can erase them (a `PUT` replaces a whole group):
+//!
+//! - `.../pushtimer_record/last_completion`: `pushtimer_job_last_completion_timestamp_seconds`
+//!   and `pushtimer_job_exit_code`, pushed at the end of every run;
+//! - `.../pushtimer_record/last_success`: `pushtimer_job_last_success_timestamp_seconds`,
+//!   pushed only at the end of a run whose exit code is 0.
+//!
+//! Names are not prefixed by `PUSHTIMER_NAMESPACE` (so one set of alert rules serves every
+//! job); the constant labels of `PUSHTIMER_LABELS` apply (so alerts carry e.g. `team`).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use prometheus::proto::{Gauge, LabelPair, Metric, MetricFamily, MetricType};
+
+/// The grouping label of the records' groups.
+pub(crate) const RECORD_LABEL: &str = "pushtimer_record";
+/// The group holding the last completion and exit code.
+pub(crate) const LAST_COMPLETION: &str = "last_completion";
+/// The group holding the last success.
+pub(crate) const LAST_SUCCESS: &str = "last_success";
+
+const START: &str = "pushtimer_job_start_timestamp_seconds";
+const DURATION: &str = "pushtimer_job_duration_seconds";
+const EXPECTED_INTERVAL: &str = "pushtimer_job_expected_interval_seconds";
+const COMPLETION: &str = "pushtimer_job_last_completion_timestamp_seconds";
+const SUCCESS: &str = "pushtimer_job_last_success_timestamp_seconds";
+const EXIT_CODE: &str = "pushtimer_job_exit_code";
+
+/// Every metric name this module produces (a user metric with one of them is left out).
+pub(crate) const NAMES: [&str; 6] = [
+    START,
+    DURATION,
+    EXPECTED_INTERVAL,
+    COMPLETION,
+    SUCCESS,
+    EXIT_CODE,
+];
+
+/// This run.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    /// Unix time the process started.
+    start: f64,
+    expected_interval: Option<Duration>,
+    labels: Vec<(String, String)>,
+}
+
+impl Run {
+    /// This process's run; `labels` are the constant labels of every series.
+    pub(crate) fn new(labels: Vec<(String, String)>, expected_interval: Option<Duration>) -> Run {
+        Run {
+            start: process_start().unwrap_or_else(now),
+            expected_interval,
+            labels,
+        }
+    }
+
+    /// Start, duration so far and the expected interval: pushed with the job's group.
+    pub(crate) fn families(&self) -> Vec<MetricFamily> {
+        let mut families = vec![
+            self.gauge(
+                START,
+                "Unix time the current (or last) run of this job started.",
+                self.start,
+            ),
+            self.gauge(
+                DURATION,
+                "Seconds the current run has taken so far; the whole run once it has ended.",
+                (now() - self.start).max(0.0),
+            ),
+        ];
+        if let Some(interval) = self.expected_interval {
+            families.push(self.gauge(
+                EXPECTED_INTERVAL,
+                "How often this job is expected to succeed, in seconds (PUSHTIMER_EXPECTED_INTERVAL).",
+                interval.as_secs_f64(),
+            ));
+        }
+        families
+    }
+
+    /// The record of the run's end: its time, and its exit code when it is known.
+    pub(crate) fn completion(&self, exit_code: Option<i32>) -> Vec<MetricFamily> {
+        let mut families = vec![self.gauge(
+            COMPLETION,
+            "Unix time the last run of this job ended, whatever its outcome.",
+            now(),
+        )];
+        if let Some(code) = exit_code {
+            families.push(self.gauge(
+                EXIT_CODE,
+                "Exit status of the last run: 0 for success, the n of exit(n), 1 when main returned Err, 101 for a panic.",
+                f64::from(code),
+            ));
+        }
+        families
+    }
+
+    /// The record of a successful end.
+    pub(crate) fn success(&self) -> Vec<MetricFamily> {
+        vec![self.gauge(
+            SUCCESS,
+            "Unix time the last successful run (exit code 0) of this job ended.",
+            now(),
+        )]
+    }
+
+    fn gauge(&self, name: &str, help: &str, value: f64) -> MetricFamily {
+        let mut gauge = Gauge::default();
+        gauge.set_value(value);
+        let mut metric = Metric::default();
+        metric.set_label(
+            self.labels
+                .iter()
+                .map(|(name, value)| {
+                    let mut pair = LabelPair::default();
+                    pair.set_name(name.clone());
+                    pair.set_value(value.clone());
+                    pair
+                })
+                .collect(),
+        );
+        metric.set_gauge(gauge);
+        let mut family = MetricFamily::default();
+        family.set_name(name.to_owned());
+        family.set_help(help.to_owned());
+        family.set_field_type(MetricType::GAUGE);
+        family.set_metric(vec![metric]);
+        family
+    }
+}
+
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |since| since.as_secs_f64())
+}
+
+/// When this process started, in Unix time: on Linux from `/proc` (the process's start in
+/// clock ticks since boot, and the boot time as now less the uptime, both to the hundredth of
+/// a second); elsewhere `None`, and the run counts from pushtimer's start instead.
+fn process_start() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let uptime = std::fs::read_to_string("/proc/uptime").ok()?;
+    parse_process_start(&stat, &uptime, now())
+}
+
+/// `/proc/self/stat`'s 22nd field (after the command name, which may hold spaces and
+/// parentheses, so counted from the last `)`), in ticks of `USER_HZ` (100 on Linux, whatever
+/// the kernel's own tick rate) after boot; the boot was `/proc/uptime`'s first number of
+/// seconds before `now`.
+fn parse_process_start(stat: &str, uptime: &str, now: f64) -> Option<f64> {
+    const USER_HZ: f64 = 100.0;
+    let after_name = stat.get(stat.rfind(')')? + 1..)?;
+    // Field 3 (the state) is the first after the name: field 22 is the 20th.
+    let ticks: u64 = after_name.split_whitespace().nth(19)?.parse().ok()?;
+    let up: f64 = uptime.split_whitespace().next()?.parse().ok()?;
+    let start = now - up + ticks as f64 / USER_HZ;
+    (start.is_finite() && start <= now).then_some(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_process_start_is_read_past_an_awkward_command_name() {
+        let stat = "4242 (my (odd) job) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 12345 1000 10";
+        let uptime = "200.00 390.12\n";
+        let start = parse_process_start(stat, uptime, 1_700_000_200.0);
+        assert!(
+            start.is_some_and(|s| (s - 1_700_000_123.45).abs() < 1e-6),
+            "{start:?}"
+        );
+        assert_eq!(parse_process_start("garbage", uptime, 1e9), None);
+    }
+
+    #[test]
+    fn this_process_started_before_now() {
+        let run = Run::new(Vec::new(), None);
+        assert!(
+            run.start <= now() && run.start > now() - 3600.0,
+            "{}",
+            run.start
+        );
+    }
+}
