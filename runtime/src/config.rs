@@ -68,6 +68,7 @@ pub struct Config {
     namespace: Option<String>,
     labels: Vec<(String, String)>,
     expected_interval: Option<Duration>,
+    signals: bool,
     /// Values in the environment that could not be read as they were written.
     env_problems: Vec<String>,
 }
@@ -100,6 +101,8 @@ pub(crate) struct PushPlan {
     pub(crate) interval: Duration,
     pub(crate) method: PushMethod,
     pub(crate) delete_on_exit: bool,
+    /// Take SIGTERM and SIGINT for a final push.
+    pub(crate) signals: bool,
 }
 
 impl Default for Config {
@@ -116,6 +119,7 @@ impl Default for Config {
             namespace: None,
             labels: Vec::new(),
             expected_interval: None,
+            signals: true,
             env_problems: Vec::new(),
         }
     }
@@ -140,6 +144,7 @@ impl fmt::Debug for Config {
             .field("namespace", &self.namespace)
             .field("labels", &self.labels)
             .field("expected_interval", &self.expected_interval)
+            .field("signals", &self.signals)
             .finish_non_exhaustive()
     }
 }
@@ -207,6 +212,15 @@ impl Config {
                 Err(reason) => problems.push(format!(
                     "{}={text:?} is not a duration ({reason}); no expected interval is pushed",
                     env::EXPECTED_INTERVAL
+                )),
+            }
+        }
+        if let Some(text) = get(env::SIGNALS) {
+            match env::parse_bool(&text) {
+                Some(flag) => config.signals = flag,
+                None => problems.push(format!(
+                    "{}={text:?} is neither on nor off; using on",
+                    env::SIGNALS
                 )),
             }
         }
@@ -346,6 +360,15 @@ impl Config {
         self
     }
 
+    /// On SIGTERM or SIGINT, make the final push (exit code 128 + N) and then end by that
+    /// signal, as the process would have without pushtimer (`PUSHTIMER_SIGNALS`; default:
+    /// on). Only a signal whose disposition is still the default when pushtimer starts is
+    /// taken: an ignored signal stays ignored, and one the application handles stays its own.
+    pub fn signals(mut self, on: bool) -> Self {
+        self.signals = on;
+        self
+    }
+
     /// Checks the values and splits the settings into what the runtime needs; every problem
     /// found is in the returned `problems`. Reads no file: see [`PushSettings::build`].
     pub(crate) fn into_parts(self) -> Parts {
@@ -394,6 +417,7 @@ impl Config {
                 interval,
                 method: self.method,
                 delete_on_exit: self.delete_on_exit,
+                signals: self.signals,
                 grouping: self.grouping,
                 secure: self.secure,
             },
@@ -412,6 +436,7 @@ pub(crate) struct PushSettings {
     interval: Duration,
     method: PushMethod,
     delete_on_exit: bool,
+    signals: bool,
     grouping: Vec<(String, String)>,
     secure: Secure,
 }
@@ -435,6 +460,7 @@ impl PushSettings {
                     interval: self.interval,
                     method: self.method,
                     delete_on_exit: self.delete_on_exit,
+                    signals: self.signals,
                 })
             }
         };

@@ -36,6 +36,8 @@ pub(crate) const BEARER_TOKEN_FILE: &str = "PUSHGATEWAY_BEARER_TOKEN_FILE";
 pub(crate) const NAMESPACE: &str = "PUSHTIMER_NAMESPACE";
 /// `PUSHTIMER_LABELS`: constant labels on every pushtimer series.
 pub(crate) const LABELS: &str = "PUSHTIMER_LABELS";
+/// `PUSHTIMER_SIGNALS`: a final push on SIGTERM and SIGINT (`on`, the default, or `off`).
+pub(crate) const SIGNALS: &str = "PUSHTIMER_SIGNALS";
 /// `PUSHTIMER_EXPECTED_INTERVAL`: how often the job should succeed.
 pub(crate) const EXPECTED_INTERVAL: &str = "PUSHTIMER_EXPECTED_INTERVAL";
 

@@ -105,6 +105,21 @@ pub(crate) fn final_push(exit_code: Option<i32>) {
     }
 }
 
+/// A SIGTERM or SIGINT arrived (see `signals.rs`; called on its thread, not in the handler).
+/// Alone, pushtimer makes the final push and ends the process by the signal; with a handler of
+/// the application on top, it pushes what it has and leaves the shutdown to the application.
+fn on_signal(signal: i32, alone: bool) {
+    if alone {
+        final_push(Some(128_i32.saturating_add(signal)));
+        crate::signals::die(signal);
+    } else if let Some(runtime) = RUNTIME.get()
+        && runtime.forked().is_ok()
+        && let Some(Ok(pusher)) = runtime.pushing.get()
+    {
+        let _ = pusher.flush(&runtime.registry);
+    }
+}
+
 /// The exit code the job reported with [`crate::set_exit_code`], if any.
 static REPORTED_EXIT_CODE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
@@ -195,12 +210,16 @@ impl Runtime {
         STARTING.with(|starting| starting.set(true));
         let (pushing, more) = settings.build();
         problems.extend(more);
+        let take_signals = pushing.as_ref().is_ok_and(|plan| plan.signals);
         let pushing = self
             .pushing
             .get_or_init(|| pushing.map(BackgroundPusher::new));
         if let Ok(pusher) = pushing {
             pusher.spawn(&self.registry);
             crate::exit_hook::install(final_push);
+            if take_signals && let Err(error) = crate::signals::install(on_signal) {
+                problems.push(format!("no final push on SIGTERM or SIGINT: {error}"));
+            }
         }
         STARTING.with(|starting| starting.set(false));
         for problem in problems {

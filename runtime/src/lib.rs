@@ -68,6 +68,23 @@ mod report;
 mod retry;
 mod run;
 mod shard;
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+))]
+mod signals;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd"
+)))]
+#[path = "signals_unsupported.rs"]
+mod signals;
 mod summary;
 mod timer;
 mod tls;

@@ -21,6 +21,9 @@
 //!   unfinished once; a timed `fn` that cannot fail called once. Prints `done`.
 //! - `until <stop-file> <exit-code>`: calls a timed function every few milliseconds until the
 //!   file exists, then exits with the code.
+//! - `handles-signal before|after <stop-file>`: registers its own SIGTERM and SIGINT handler
+//!   (signal-hook) before or after its first timed call, then works until a signal or the
+//!   file; prints `graceful` and returns (exit code 0).
 //! - `collisions`: two `#[timed] fn load` in different modules, a timed `promise_train`, and the
 //!   user metrics `promise_train_seconds_count` and `pushtimer_rejected_observations_total` in
 //!   `pushtimer::registry()`; then flushes and prints `flush=...`.
@@ -69,10 +72,20 @@ fn main() {
             let mut calls = 0;
             while !std::path::Path::new(stop).exists() {
                 work(calls);
+                if calls == 0 {
+                    eprintln!("running");
+                }
                 calls += 1;
                 std::thread::sleep(Duration::from_millis(5));
             }
             std::process::exit(code);
+        }
+        "handles-signal" => {
+            let order = args.get(2).map(String::as_str).unwrap_or("before");
+            let stop = args
+                .get(3)
+                .expect("handles-signal before|after <stop-file>");
+            handles_signal(order, stop);
         }
         other => panic!("unknown mode {other:?}"),
     }
@@ -231,6 +244,29 @@ fn collisions() {
         Ok(()) => println!("flush=ok"),
         Err(error) => println!("flush=err:{error}"),
     }
+}
+
+fn handles_signal(order: &str, stop: &str) {
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let register = || {
+        for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+            signal_hook::flag::register(signal, std::sync::Arc::clone(&asked))
+                .expect("register the job's own handler");
+        }
+    };
+    if order == "before" {
+        register();
+    }
+    work(0);
+    if order == "after" {
+        register();
+    }
+    eprintln!("running");
+    while !asked.load(std::sync::atomic::Ordering::SeqCst) && !std::path::Path::new(stop).exists() {
+        work(1);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    println!("graceful");
 }
 
 /// Parses a count; fails by `?` or by an early `return`.

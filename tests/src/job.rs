@@ -136,6 +136,20 @@ pub struct RunningJob {
 }
 
 impl RunningJob {
+    /// The job's process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends the job a signal by name (`TERM`, `INT`, `KILL`) with `kill(1)`.
+    pub fn signal(&self, name: &str) {
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{name}"), self.pid().to_string()])
+            .status()
+            .expect("kill(1) runs");
+        assert!(sent.success(), "kill -{name} failed");
+    }
+
     /// Waits until the job's stderr contains `needle`, at most `within`; false if it did not.
     pub fn wait_for_stderr(&self, needle: &str, within: Duration) -> bool {
         let started = Instant::now();
