@@ -63,10 +63,12 @@ differences are in what happens around those reads.
 - **pushtimer** (`#[timed]`): the series is resolved on the first call and cached in a
   `static` at the call site; after that a call is one atomic load of that cache, two
   time-stamp-counter reads and one multiply-shift to nanoseconds, a thread-local read of the
-  thread's shard number, and two relaxed `fetch_add`s (count
+  thread's shard number, two relaxed `fetch_add`s (count
   and integer nanoseconds) on that shard (one shard per CPU, each alone on its cache lines, so
-  threads do not bounce a shared line). No lock, no hashing, no `Arc` clone, no allocation, no
-  float arithmetic; no quantiles or buckets are computed (a summary of count and sum).
+  threads do not bounce a shared line) into the series of the call's outcome (a byte in the
+  guard, set where the function returns; for a `Result`, an `is_err()`), and one store to the
+  shard's "changed" flag. No lock, no hashing, no `Arc` clone, no allocation, no float
+  arithmetic; no quantiles or buckets are computed (a summary of count and sum).
 - **prometheus `Histogram::start_timer`**: clones the histogram's `Arc` into the timer (an
   atomic increment, and a decrement at drop), converts the duration to `f64` seconds, searches
   the bucket bounds linearly, then does four atomic read-modify-writes (hot/cold shard counter,

@@ -12,21 +12,46 @@ use pushtimer_tests::{Gateway, RunningJob, Scrape, spawn_job, tls::TempDir};
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
 
 /// Starts `promise_job args` against `gateway` as `job`, pushing only at its end (the push
-/// interval is an hour), and waits until it runs.
+/// interval is an hour, unless `extra` says otherwise), and waits until it runs.
 fn start(gateway: &Gateway, job: &str, args: &[&str], extra: &[(&str, &str)]) -> RunningJob {
+    start_program(PROMISE_JOB, gateway, job, args, extra)
+}
+
+/// [`start`] for any program that ends up running `promise_job`.
+fn start_program(
+    program: &str,
+    gateway: &Gateway,
+    job: &str,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> RunningJob {
     let url = gateway.url();
     let mut env = vec![
         ("PUSHGATEWAY_URL", url.as_str()),
         ("PUSHGATEWAY_JOB", job),
         ("PUSHGATEWAY_PUSH_INTERVAL", "1h"),
     ];
+    // Later values win.
     env.extend_from_slice(extra);
-    let running = spawn_job(PROMISE_JOB, args, &env);
+    let running = spawn_job(program, args, &env);
     assert!(
         running.wait_for_stderr("running", Duration::from_secs(30)),
         "the job did not start"
     );
     running
+}
+
+/// Starts a job that works until it is stopped by a signal (its stop file never appears).
+fn start_working(gateway: &Gateway, job: &str, extra: &[(&str, &str)]) -> (TempDir, RunningJob) {
+    let dir = TempDir::new("signals");
+    let never = dir.path().join("never");
+    let running = start(
+        gateway,
+        job,
+        &["until", never.to_str().unwrap(), "0"],
+        extra,
+    );
+    (dir, running)
 }
 
 fn record(scrape: &Scrape, name: &str, job: &str, record: &str) -> Option<f64> {
@@ -51,9 +76,7 @@ fn a_termination_signal_pushes_then_ends_the_job_by_that_signal() {
     };
     for (name, number) in [("TERM", 15), ("INT", 2)] {
         let job = format!("signal_{name}");
-        let dir = TempDir::new("signals");
-        let stop = dir.path().join("never");
-        let running = start(&gateway, &job, &["until", stop.to_str().unwrap(), "0"], &[]);
+        let (_dir, running) = start_working(&gateway, &job, &[]);
         running.signal(name);
         let run = running.wait();
         assert_eq!(run.status.signal(), Some(number), "{run:#?}");
@@ -115,22 +138,18 @@ fn an_ignored_signal_stays_ignored() {
     let stop = dir.path().join("never");
     // A shell that ignores SIGINT hands that to the job it runs, as `nohup` and background jobs
     // of non-interactive shells do.
-    let url = gateway.url();
-    let running = spawn_job(
+    let running = start_program(
         "sh",
+        &gateway,
+        "ignored",
         &[
             "-c",
             "trap '' INT; exec \"$0\" until \"$1\" 0",
             PROMISE_JOB,
             stop.to_str().unwrap(),
         ],
-        &[
-            ("PUSHGATEWAY_URL", url.as_str()),
-            ("PUSHGATEWAY_JOB", "ignored"),
-            ("PUSHGATEWAY_PUSH_INTERVAL", "1h"),
-        ],
+        &[],
     );
-    assert!(running.wait_for_stderr("running", Duration::from_secs(30)));
     // An ignored signal is discarded when sent; the SIGTERM after it is what ends the job.
     running.signal("INT");
     running.signal("TERM");
@@ -144,14 +163,7 @@ fn signals_off_leaves_the_default() {
     let Some(gateway) = Gateway::start("signals_off") else {
         return;
     };
-    let dir = TempDir::new("signals");
-    let stop = dir.path().join("never");
-    let running = start(
-        &gateway,
-        "signals_off",
-        &["until", stop.to_str().unwrap(), "0"],
-        &[("PUSHTIMER_SIGNALS", "off")],
-    );
+    let (_dir, running) = start_working(&gateway, "signals_off", &[("PUSHTIMER_SIGNALS", "off")]);
     running.signal("TERM");
     let run = running.wait();
     assert_eq!(run.status.signal(), Some(15), "{run:#?}");
@@ -165,44 +177,29 @@ fn a_killed_run_shows_it_started_and_never_completed() {
     let Some(gateway) = Gateway::start("sigkill") else {
         return;
     };
-    let dir = TempDir::new("signals");
-    let stop = dir.path().join("never");
-    let url = gateway.url();
-    let running = spawn_job(
-        PROMISE_JOB,
-        &["until", stop.to_str().unwrap(), "0"],
-        &[
-            ("PUSHGATEWAY_URL", url.as_str()),
-            ("PUSHGATEWAY_JOB", "killed"),
-            ("PUSHGATEWAY_PUSH_INTERVAL", "10ms"),
-        ],
-    );
-    // Its periodic pushes carry the start and the duration so far.
-    let scrape = gateway.scrape_until(Duration::from_secs(30), |scrape| {
-        scrape
-            .value("pushtimer_job_duration_seconds", &[("job", "killed")])
-            .is_some()
-    });
-    assert!(
+    let (_dir, running) =
+        start_working(&gateway, "killed", &[("PUSHGATEWAY_PUSH_INTERVAL", "10ms")]);
+    let started = |scrape: &Scrape| {
         scrape
             .value(
                 "pushtimer_job_start_timestamp_seconds",
-                &[("job", "killed")]
+                &[("job", "killed")],
             )
             .is_some()
-    );
+    };
+    // Its periodic pushes carry the start and the duration so far.
+    let scrape = gateway.scrape_until(Duration::from_secs(30), |scrape| {
+        started(scrape)
+            && scrape
+                .value("pushtimer_job_duration_seconds", &[("job", "killed")])
+                .is_some()
+    });
+    assert!(started(&scrape));
     running.signal("KILL");
     let run = running.wait();
     assert_eq!(run.status.signal(), Some(9), "{run:#?}");
     let scrape = gateway.scrape();
-    assert!(
-        scrape
-            .value(
-                "pushtimer_job_start_timestamp_seconds",
-                &[("job", "killed")]
-            )
-            .is_some()
-    );
+    assert!(started(&scrape), "its start stays, from its last push");
     assert_eq!(
         exit_code(&scrape, "killed"),
         None,

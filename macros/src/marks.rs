@@ -63,20 +63,36 @@ pub(crate) fn mark(
     for stmt in &mut stmts {
         marker.visit_stmt_mut(stmt);
     }
-    let mut fell_off_the_end = unit;
-    if let Some(Stmt::Expr(tail, None)) = stmts.last_mut() {
-        fell_off_the_end = false;
-        if !diverges(tail) {
-            let value = std::mem::replace(tail, parse_quote!(()));
-            *tail = marker.done(value);
+    let tail = match stmts.last() {
+        Some(Stmt::Expr(tail, None)) if !diverges(tail) => {
+            let tail = tail.clone();
+            stmts.pop();
+            Some(tail)
         }
-    }
-    let end = fell_off_the_end.then(|| {
-        quote! {
+        _ => None,
+    };
+    let end = match tail {
+        // The last expression's value goes through the guard by way of a local, so that a
+        // last expression that never returns (`loop {}`, `process::exit(1)`) leaves only
+        // statements behind it, whose "unreachable" warning can be allowed (an expression's
+        // cannot, on stable Rust).
+        Some(tail) => {
+            let value = Ident::new("__pushtimer_value", proc_macro2::Span::mixed_site());
+            let done = marker.done(parse_quote!(#value));
+            quote! {
+                #[allow(unreachable_code)]
+                let #value = #tail;
+                #[allow(unreachable_code)]
+                let #value = #done;
+                #value
+            }
+        }
+        None if unit && !matches!(stmts.last(), Some(Stmt::Expr(_, None))) => quote! {
             #[allow(unreachable_code)]
             #guard.done_ok(());
-        }
-    });
+        },
+        None => TokenStream::new(),
+    };
     quote! { #(#stmts)* #end }
 }
 
@@ -89,7 +105,6 @@ fn diverges(expr: &Expr) -> bool {
                 .iter()
                 .any(|name| segment.ident == name)
         }),
-        Expr::Loop(_) => true,
         _ => false,
     }
 }

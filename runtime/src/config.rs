@@ -215,15 +215,6 @@ impl Config {
                 )),
             }
         }
-        if let Some(text) = get(env::SIGNALS) {
-            match env::parse_bool(&text) {
-                Some(flag) => config.signals = flag,
-                None => problems.push(format!(
-                    "{}={text:?} is neither on nor off; using on",
-                    env::SIGNALS
-                )),
-            }
-        }
         if let Some(text) = get(env::METHOD) {
             match text.trim().to_ascii_lowercase().as_str() {
                 "put" => config.method = PushMethod::Put,
@@ -234,13 +225,19 @@ impl Config {
                 )),
             }
         }
-        if let Some(text) = get(env::DELETE_ON_EXIT) {
-            match env::parse_bool(&text) {
-                Some(flag) => config.delete_on_exit = flag,
-                None => problems.push(format!(
-                    "{}={text:?} is neither true nor false; using false",
-                    env::DELETE_ON_EXIT
-                )),
+        for (name, slot) in [
+            (env::SIGNALS, &mut config.signals),
+            (env::DELETE_ON_EXIT, &mut config.delete_on_exit),
+        ] {
+            if let Some(text) = get(name) {
+                match env::parse_bool(&text) {
+                    Some(flag) => *slot = flag,
+                    None => problems.push(format!(
+                        "{name}={text:?} is neither on nor off (true/false, 1/0, yes/no); \
+                         using {}",
+                        if *slot { "on" } else { "off" }
+                    )),
+                }
             }
         }
         for (name, slot) in [

@@ -54,6 +54,29 @@ fn forever() -> ! {
 }
 
 #[pushtimer::timed]
+fn loop_break(n: u32) -> Result<u32, String> {
+    let mut i = 0;
+    loop {
+        i += 1;
+        if i == n {
+            break Ok(i);
+        }
+    }
+}
+
+#[pushtimer::timed]
+fn spins() -> u32 {
+    loop {
+        std::thread::park();
+    }
+}
+
+#[pushtimer::timed]
+fn exits() -> u32 {
+    std::process::exit(1)
+}
+
+#[pushtimer::timed]
 fn unit_with_early_return(flag: bool) {
     if flag {
         return;
@@ -107,6 +130,8 @@ fn main() {
     assert_eq!(generic_output::<u8>(), 0);
     assert!(std::panic::catch_unwind(|| not_yet(1)).is_err());
     let _ = forever as fn() -> !;
+    let _ = (spins as fn() -> u32, exits as fn() -> u32);
+    assert_eq!(loop_break(3), Ok(3));
     unit_with_early_return(true);
     unit_with_early_return(false);
     assert!(question_in_a_macro("x").is_err());
@@ -126,6 +151,7 @@ fn main() {
         ("unit_with_early_return_seconds_count{outcome=\"ok\"}", 2),
         ("question_in_a_macro_seconds_count{outcome=\"error\"}", 1),
         ("nested_fn_seconds_count{outcome=\"ok\"}", 1),
+        ("loop_break_seconds_count{outcome=\"ok\"}", 1),
         ("impl_iterator_seconds_count{outcome=\"ok\"}", 1),
         ("borrowed_seconds_count{outcome=\"error\"}", 1),
     ] {
