@@ -26,6 +26,7 @@ OVERHEAD = [
     ("floor", "two `Instant::now()` + one relaxed `fetch_add` into a static `AtomicU64`"),
     ("pushtimer", '`#[pushtimer::timed(name = "bench_pushtimer")]`'),
     ("pushtimer_result", '`#[pushtimer::timed]` on a function returning `Result` (outcome from the value)'),
+    ("pushtimer_histogram", '`#[pushtimer::timed(histogram)]` (default buckets: a binary search and one more `fetch_add`)'),
     ("prometheus_histogram_timer", "`prometheus` `Histogram::start_timer()` + drop (default buckets)"),
     ("prometheus_histogram_vec", '`prometheus` `HistogramVec::with_label_values(&["x"]).observe(secs)`'),
     ("metrics_histogram", '`metrics::histogram!("bench_metrics").record(secs)`, `metrics-exporter-prometheus` recorder'),
@@ -41,6 +42,8 @@ PUSH_ACTIVITY = [
 PUSH_PATH = [
     ("render_10000_series", "`pushtimer::render()` of 10,000 summary series"),
     ("push_10000_series", "`Pusher::push` of that text (gzip + HTTP PUT) to a loopback sink answering 200"),
+    ("render_10000_series_and_10000_histograms", "`pushtimer::render()` of those and 10,000 histogram series (default buckets: 21 each)"),
+    ("push_10000_series_and_10000_histograms", "`Pusher::push` of that text to the same sink"),
 ]
 # Crates whose versions are reported (from Cargo.lock).
 CRATES = [

@@ -295,3 +295,77 @@ fn borrows_in_the_body_behave_as_without_the_attribute() {
     let values = vec![3, 4];
     assert_eq!(first(&values), Some(&3));
 }
+
+#[pushtimer::timed(name = "attr_histogram", buckets(0.5, 10, 3600))]
+fn bucketed(sleep_ms: u64) -> Result<(), ()> {
+    std::thread::sleep(std::time::Duration::from_millis(sleep_ms));
+    if sleep_ms == 0 { Err(()) } else { Ok(()) }
+}
+
+#[pushtimer::timed(histogram)]
+fn attr_default_buckets() {}
+
+#[test]
+fn a_histogram_counts_each_call_in_its_bucket_per_outcome() {
+    bucketed(1).unwrap();
+    bucketed(1).unwrap();
+    assert!(bucketed(0).is_err());
+    attr_default_buckets();
+    let text = pushtimer::render();
+    let scrape = Scrape::parse(&text);
+    assert_eq!(scrape.types["attr_histogram_seconds"], "histogram");
+    let bucket = |le: &str, outcome: &str| {
+        scrape.value(
+            "attr_histogram_seconds_bucket",
+            &[("le", le), ("outcome", outcome)],
+        )
+    };
+    // Calls of a millisecond or so: all in the first bucket, and in every one above it.
+    for le in ["0.5", "10", "3600", "+Inf"] {
+        assert_eq!(bucket(le, "ok"), Some(2.0), "le={le}: {text}");
+        assert_eq!(bucket(le, "error"), Some(1.0), "le={le}: {text}");
+    }
+    assert_eq!(count("attr_histogram_seconds", &[]), Some(2.0));
+    // The default buckets: 20 bounds and +Inf.
+    let defaults = scrape.find("attr_default_buckets_seconds_bucket", &[("outcome", "ok")]);
+    assert_eq!(
+        defaults.len(),
+        pushtimer::DEFAULT_BUCKETS.len() + 1,
+        "{text}"
+    );
+    assert!(defaults.iter().all(|sample| sample.value == 1.0), "{text}");
+}
+
+#[test]
+fn hand_histograms_count_exactly_per_bucket() {
+    let histogram = pushtimer::Histogram::builder("attr_hand_histogram")
+        .buckets(&[0.1, 1.0])
+        .label("stage", "upload")
+        .register()
+        .expect("valid");
+    for seconds in [0.05, 0.1, 0.5, 1.0, 2.0, 0.0] {
+        histogram.observe(seconds).expect("valid");
+    }
+    assert!(histogram.observe(-1.0).is_err());
+    let scrape = Scrape::parse(&pushtimer::render());
+    let bucket = |le: &str| {
+        scrape.value(
+            "attr_hand_histogram_seconds_bucket",
+            &[("le", le), ("stage", "upload")],
+        )
+    };
+    // `le` is inclusive: 0.1 is in the 0.1 bucket, 1.0 in the 1 bucket.
+    assert_eq!(bucket("0.1"), Some(3.0));
+    assert_eq!(bucket("1"), Some(5.0));
+    assert_eq!(bucket("+Inf"), Some(6.0));
+    assert_eq!(
+        scrape.value("attr_hand_histogram_seconds_sum", &[("stage", "upload")]),
+        Some(3.65)
+    );
+    for bad in [&[1.0, 0.5][..], &[0.0], &[f64::NAN]] {
+        let refused = pushtimer::Histogram::builder("attr_bad_buckets")
+            .buckets(bad)
+            .register();
+        assert!(refused.is_err(), "{bad:?}");
+    }
+}

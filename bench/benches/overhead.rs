@@ -45,6 +45,13 @@ fn with_pushtimer(x: u64) -> u64 {
     body(x)
 }
 
+/// A timed function feeding a histogram with the default buckets.
+#[pushtimer::timed(name = "bench_pushtimer_histogram", histogram)]
+#[inline(never)]
+fn with_pushtimer_histogram(x: u64) -> u64 {
+    body(x)
+}
+
 /// A timed function returning a `Result`: the call's outcome (`ok` or `error`) is read from the
 /// value it returns.
 #[pushtimer::timed(name = "bench_pushtimer_result")]
@@ -188,6 +195,17 @@ fn check_every_timer_records(metered: &Metered) {
         .and_then(|count| count.trim().parse::<f64>().ok());
     assert_eq!(count, Some(1.0), "pushtimer recorded the Result call");
 
+    with_pushtimer_histogram(1);
+    let count = pushtimer::render()
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix(
+                "bench_pushtimer_histogram_seconds_bucket{le=\"+Inf\",outcome=\"ok\"} ",
+            )
+        })
+        .and_then(|count| count.trim().parse::<f64>().ok());
+    assert_eq!(count, Some(1.0), "pushtimer recorded the histogram call");
+
     with_prometheus_timer(1);
     assert_eq!(prometheus_histogram().get_sample_count(), 1);
 
@@ -241,6 +259,9 @@ fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("overhead");
     group.bench_function("floor", |b| b.iter(|| floor(black_box(7))));
     group.bench_function("pushtimer", |b| b.iter(|| with_pushtimer(black_box(7))));
+    group.bench_function("pushtimer_histogram", |b| {
+        b.iter(|| with_pushtimer_histogram(black_box(7)))
+    });
     group.bench_function("pushtimer_result", |b| {
         b.iter(|| with_pushtimer_result(black_box(7)))
     });

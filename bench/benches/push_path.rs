@@ -153,6 +153,34 @@ fn push_path(c: &mut Criterion) {
     group.bench_function("push_10000_series", |b| {
         b.iter(|| pusher.push(&exposition).expect("push to the loopback sink"))
     });
+
+    // 10,000 histogram series (default buckets) more: what rendering them adds.
+    for i in 0..SERIES {
+        let histogram = pushtimer::Histogram::builder("bench_histogram")
+            .label("i", &i.to_string())
+            .register()
+            .expect("register a histogram");
+        histogram.observe_duration(Duration::from_micros(1 + i as u64));
+    }
+    let with_histograms = pushtimer::render();
+    assert_eq!(
+        with_histograms
+            .lines()
+            .filter(|line| line.starts_with("bench_histogram_seconds_count{"))
+            .count(),
+        SERIES,
+        "every histogram series is rendered"
+    );
+    group.bench_function("render_10000_series_and_10000_histograms", |b| {
+        b.iter(pushtimer::render)
+    });
+    group.bench_function("push_10000_series_and_10000_histograms", |b| {
+        b.iter(|| {
+            pusher
+                .push(&with_histograms)
+                .expect("push to the loopback sink")
+        })
+    });
     group.finish();
 
     let requests = REQUESTS.load(Ordering::Relaxed);

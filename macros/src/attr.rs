@@ -5,6 +5,8 @@
 
 use proc_macro2::Span;
 use syn::meta::ParseNestedMeta;
+use syn::parse::Parse;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr};
 
 /// Label names the Pushgateway, Prometheus or pushtimer own: a constant label with one of these
@@ -23,6 +25,24 @@ pub(crate) struct TimedArgs {
     pub(crate) labels: Vec<(Ident, LitStr)>,
     /// Where `labels(...)` was written, to report a duplicate.
     labels_seen: bool,
+    /// `histogram` or `buckets(...)`: a histogram instead of a summary.
+    pub(crate) histogram: Option<Histogram>,
+}
+
+/// How a timed function's histogram gets its buckets.
+pub(crate) enum Histogram {
+    /// `histogram`: `pushtimer::DEFAULT_BUCKETS`.
+    Default(Span),
+    /// `buckets(0.01, 0.1, 1.0)`: checked bounds, in seconds.
+    Bounds(Span, Vec<f64>),
+}
+
+impl Histogram {
+    fn span(&self) -> Span {
+        match self {
+            Histogram::Default(span) | Histogram::Bounds(span, _) => *span,
+        }
+    }
 }
 
 impl TimedArgs {
@@ -49,12 +69,38 @@ impl TimedArgs {
                 ));
             }
             meta.parse_nested_meta(|label| self.parse_label(label))?;
+        } else if meta.path.is_ident("histogram") {
+            self.reject_second_histogram(&meta)?;
+            if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                return Err(meta.error(
+                    "`histogram` takes no value; for buckets of your own write buckets(0.01, 0.1, 1.0)",
+                ));
+            }
+            self.histogram = Some(Histogram::Default(meta.path.span()));
+        } else if meta.path.is_ident("buckets") {
+            self.reject_second_histogram(&meta)?;
+            let span = meta.path.span();
+            let bounds = parse_buckets(&meta)?;
+            self.histogram = Some(Histogram::Bounds(span, bounds));
         } else {
             return Err(meta.error(
-                "unknown argument of #[timed]; expected `name = \"...\"`, `help = \"...\"` or `labels(key = \"value\", ...)`",
+                "unknown argument of #[timed]; expected `name = \"...\"`, `help = \"...\"`, `labels(key = \"value\", ...)`, `histogram` or `buckets(...)`",
             ));
         }
         Ok(())
+    }
+
+    fn reject_second_histogram(&self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+        match &self.histogram {
+            Some(earlier) => {
+                let mut error = meta.error(
+                    "a timed function has one histogram: write either `histogram` (default buckets) or `buckets(...)`, once",
+                );
+                error.combine(syn::Error::new(earlier.span(), "first given here"));
+                Err(error)
+            }
+            None => Ok(()),
+        }
     }
 
     fn parse_label(&mut self, meta: ParseNestedMeta<'_>) -> syn::Result<()> {
@@ -76,6 +122,50 @@ impl TimedArgs {
         self.labels.push((key, value));
         Ok(())
     }
+}
+
+/// `buckets(0.01, 0.1, 1)`: numbers, in seconds, finite, above zero, strictly increasing; each
+/// error points at the offending bound.
+fn parse_buckets(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<f64>> {
+    if !meta.input.peek(syn::token::Paren) {
+        return Err(meta
+            .error("`buckets` takes the bucket bounds in seconds, e.g. buckets(0.01, 0.1, 1.0)"));
+    }
+    let content;
+    syn::parenthesized!(content in meta.input);
+    let literals = content.parse_terminated(Lit::parse, syn::Token![,])?;
+    if literals.is_empty() {
+        return Err(meta.error("`buckets` needs at least one bound, e.g. buckets(0.01, 0.1, 1.0)"));
+    }
+    let mut bounds: Vec<f64> = Vec::with_capacity(literals.len());
+    for literal in &literals {
+        let bound = match literal {
+            Lit::Float(float) => float.base10_parse::<f64>()?,
+            Lit::Int(int) => int.base10_parse::<f64>()?,
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "a bucket bound is a number of seconds, e.g. 0.5",
+                ));
+            }
+        };
+        if !bound.is_finite() || bound <= 0.0 {
+            return Err(syn::Error::new_spanned(
+                literal,
+                "a bucket bound must be finite and above zero (`+Inf` is added by itself)",
+            ));
+        }
+        if let Some(previous) = bounds.last()
+            && bound <= *previous
+        {
+            return Err(syn::Error::new_spanned(
+                literal,
+                format!("bucket bounds must be strictly increasing: {bound} follows {previous}"),
+            ));
+        }
+        bounds.push(bound);
+    }
+    Ok(bounds)
 }
 
 fn reject_duplicate(meta: &ParseNestedMeta<'_>, seen: bool, what: &str) -> syn::Result<()> {

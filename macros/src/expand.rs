@@ -9,7 +9,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Meta};
 
-use crate::attr::TimedArgs;
+use crate::attr::{Histogram, TimedArgs};
 use crate::marks;
 
 /// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
@@ -57,9 +57,19 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
     let label_tokens = label_pairs
         .iter()
         .map(|(key, value)| quote!((#key, #value)));
-    let docs = metric_docs(&metric, &help, &label_pairs);
+    let docs = metric_docs(&metric, &help, &label_pairs, args.histogram.is_some());
 
     let named = args.name.is_some();
+    let buckets = match &args.histogram {
+        None => quote!(&[]),
+        Some(Histogram::Default(_)) => quote!(::pushtimer::DEFAULT_BUCKETS),
+        Some(Histogram::Bounds(_, bounds)) => {
+            let bounds = bounds
+                .iter()
+                .map(|bound| proc_macro2::Literal::f64_suffixed(*bound));
+            quote!(&[#(#bounds),*])
+        }
+    };
     let ItemFn {
         attrs,
         vis,
@@ -114,6 +124,7 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
                             named: #named,
                         },
                         #asynchronous,
+                        #buckets,
                     );
                 __PUSHTIMER_CALL_SITE.enter(#fallible)
             };
@@ -170,7 +181,13 @@ fn first_doc_line(attrs: &[Attribute]) -> Option<String> {
 }
 
 /// The rustdoc section appended to the function: which summary it feeds and how to query it.
-fn metric_docs(metric: &str, help: &TokenStream, labels: &[(String, String)]) -> TokenStream {
+fn metric_docs(
+    metric: &str,
+    help: &TokenStream,
+    labels: &[(String, String)],
+    histogram: bool,
+) -> TokenStream {
+    let kind = if histogram { "histogram" } else { "summary" };
     let pairs: Vec<String> = labels
         .iter()
         .map(|(key, value)| format!("{key}={value:?}"))
@@ -204,11 +221,20 @@ fn metric_docs(metric: &str, help: &TokenStream, labels: &[(String, String)]) ->
         String::new(),
         format!(
             "Every call is timed by [pushtimer](https://docs.rs/pushtimer): its wall-clock duration, in seconds, \
-             is added to the Prometheus summary **`{metric}`**, with {label_sentence}, and pushed to the \
+             is added to the Prometheus {kind} **`{metric}`**, with {label_sentence}, and pushed to the \
              Pushgateway named by `PUSHGATEWAY_URL`."
         ),
         String::new(),
-        format!("- Series: `{metric}_sum` (total seconds) and `{metric}_count` (number of calls)."),
+        if histogram {
+            format!(
+                "- Series: `{metric}_bucket{{le=\"...\"}}` (calls at or below each bound, in seconds), \
+                 `{metric}_sum` (total seconds) and `{metric}_count` (number of calls)."
+            )
+        } else {
+            format!(
+                "- Series: `{metric}_sum` (total seconds) and `{metric}_count` (number of calls)."
+            )
+        },
         String::from(
             "- Label `outcome`: `ok`, `error` (returned an `Err`, when the return type is a `Result`), \
              `panic` (a panic unwound out of the call), `cancelled` (an `async fn` future dropped before it completed).",
@@ -232,8 +258,18 @@ fn metric_docs(metric: &str, help: &TokenStream, labels: &[(String, String)]) ->
         format!("sum by (job) ({metric}_count{error}) / sum by (job) ({metric}_count{any})"),
         String::from("# total seconds per job"),
         format!("sum by (job) ({metric}_sum{any})"),
-        String::from("```"),
     ];
+    let quantile = histogram.then(|| {
+        [
+            String::from("# 99th percentile of a call, over the last run of every job"),
+            format!("histogram_quantile(0.99, sum by (le) ({metric}_bucket{any}))"),
+        ]
+    });
+    let after_help: Vec<String> = after_help
+        .into_iter()
+        .chain(quantile.into_iter().flatten())
+        .chain([String::from("```")])
+        .collect();
     quote! {
         #(#[doc = #lines])*
         #[doc = ::core::concat!("- HELP: \"", #help, "\"")]

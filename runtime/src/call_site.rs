@@ -17,6 +17,8 @@ pub struct CallSite {
     labels: &'static [(&'static str, &'static str)],
     origin: Origin,
     asynchronous: bool,
+    /// A histogram's bucket bounds (seconds, checked by the macro); empty for a summary.
+    buckets: &'static [f64],
     series: OnceLock<&'static OutcomeSeries>,
 }
 
@@ -30,6 +32,7 @@ impl CallSite {
         labels: &'static [(&'static str, &'static str)],
         origin: Origin,
         asynchronous: bool,
+        buckets: &'static [f64],
     ) -> Self {
         CallSite {
             name,
@@ -37,6 +40,7 @@ impl CallSite {
             labels,
             origin,
             asynchronous,
+            buckets,
             series: OnceLock::new(),
         }
     }
@@ -67,12 +71,13 @@ impl CallSite {
             };
             if !possible {
                 // Never recorded into; known to no registry, so never pushed.
-                return SummaryCore::leak(self.name);
+                return SummaryCore::leak(self.name, self.buckets);
             }
             let mut labels = self.labels.to_vec();
             labels.push(("outcome", outcome.label()));
             let call_site = (self as *const CallSite as usize, self.origin);
-            let (series, more) = runtime.summary(self.name, self.help, &labels, Some(call_site));
+            let (series, more) =
+                runtime.summary(self.name, self.help, &labels, self.buckets, Some(call_site));
             notes.extend(more);
             series
         });

@@ -163,11 +163,14 @@ impl Runtime {
         name: &str,
         help: &str,
         labels: &[(&str, &str)],
+        buckets: &[f64],
         call_site: Option<CallSiteId>,
     ) -> (&'static SummaryCore, Vec<Note>) {
         match self.forked() {
-            Ok(()) => self.registry.summary(name, help, labels, call_site),
-            Err(_) => (SummaryCore::leak(name), Vec::new()),
+            Ok(()) => self
+                .registry
+                .summary(name, help, labels, buckets, call_site),
+            Err(_) => (SummaryCore::leak(name, buckets), Vec::new()),
         }
     }
 

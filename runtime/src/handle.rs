@@ -109,8 +109,20 @@ impl SummaryBuilder {
     /// Finds or creates the series in the global registry.
     ///
     /// Fails when the name is not a valid metric name or a label name is invalid or reserved
-    /// (`job`, `instance`, `quantile`, `__*`).
+    /// (`job`, `instance`, `quantile`, `outcome`, `__*`).
     pub fn register(self) -> Result<Summary, InvalidName> {
+        self.register_with_buckets(&[])
+    }
+
+    /// [`register`](Self::register), as a histogram with these bucket bounds when there are
+    /// any (checked here).
+    fn register_with_buckets(self, buckets: &[f64]) -> Result<Summary, InvalidName> {
+        if let Some(reason) = names::buckets_problem(buckets) {
+            return Err(InvalidName {
+                name: self.name,
+                reason,
+            });
+        }
         if !names::is_valid_metric_name(&self.name) {
             return Err(InvalidName {
                 name: self.name,
@@ -135,8 +147,98 @@ impl SummaryBuilder {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let (core, notes) = crate::global::runtime().summary(&name, &help, &labels, None);
+        let (core, notes) = crate::global::runtime().summary(&name, &help, &labels, buckets, None);
         crate::diagnostics::emit(notes);
         Ok(Summary { core })
+    }
+}
+
+/// A histogram of durations in the global registry, for observing by hand: the exact number of
+/// observations at or below each bucket bound (`_bucket{le="..."}`), which Prometheus can merge
+/// across jobs (`histogram_quantile`). `#[timed(histogram)]` makes the same for a function.
+///
+/// ```
+/// let upload = pushtimer::Histogram::builder("shard_upload")
+///     .buckets(&[0.1, 1.0, 10.0])
+///     .register()?;
+/// upload.observe(0.25)?;
+/// upload.observe(3.0)?;
+/// let text = pushtimer::render();
+/// assert!(text.contains("shard_upload_seconds_bucket{le=\"1\"} 1"));
+/// assert!(text.contains("shard_upload_seconds_bucket{le=\"+Inf\"} 2"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Histogram {
+    summary: Summary,
+}
+
+impl Histogram {
+    /// Starts describing a histogram named `name` (`_seconds` is appended unless present),
+    /// with [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS) unless [`buckets`](HistogramBuilder::buckets)
+    /// says otherwise.
+    pub fn builder(name: &str) -> HistogramBuilder {
+        HistogramBuilder {
+            summary: Summary::builder(name),
+            buckets: crate::DEFAULT_BUCKETS.to_vec(),
+        }
+    }
+
+    /// Records one duration given in seconds; refuses (and counts) what
+    /// [`Summary::observe`] refuses.
+    pub fn observe(&self, seconds: f64) -> Result<(), InvalidObservation> {
+        self.summary.observe(seconds)
+    }
+
+    /// Records one duration.
+    pub fn observe_duration(&self, duration: Duration) {
+        self.summary.observe_duration(duration);
+    }
+
+    /// Starts a [`Timer`] that records into this histogram when dropped.
+    pub fn start_timer(&self) -> Timer {
+        self.summary.start_timer()
+    }
+
+    /// How many observations this histogram refused so far.
+    pub fn rejected(&self) -> u64 {
+        self.summary.rejected()
+    }
+}
+
+/// Describes a [`Histogram`]; made by [`Histogram::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "call .register() to get the Histogram"]
+pub struct HistogramBuilder {
+    summary: SummaryBuilder,
+    buckets: Vec<f64>,
+}
+
+impl HistogramBuilder {
+    /// The bucket upper bounds, in seconds: finite, above zero, strictly increasing (`+Inf` is
+    /// added by itself). Default: [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS).
+    pub fn buckets(mut self, bounds: &[f64]) -> Self {
+        self.buckets = bounds.to_vec();
+        self
+    }
+
+    /// The HELP text (see [`SummaryBuilder::help`]).
+    pub fn help(mut self, help: &str) -> Self {
+        self.summary = self.summary.help(help);
+        self
+    }
+
+    /// Adds a constant label (see [`SummaryBuilder::label`]).
+    pub fn label(mut self, name: &str, value: &str) -> Self {
+        self.summary = self.summary.label(name, value);
+        self
+    }
+
+    /// Finds or creates the series in the global registry. Fails like
+    /// [`SummaryBuilder::register`], and when the buckets are not finite, above zero and
+    /// strictly increasing.
+    pub fn register(self) -> Result<Histogram, InvalidName> {
+        let summary = self.summary.register_with_buckets(&self.buckets)?;
+        Ok(Histogram { summary })
     }
 }

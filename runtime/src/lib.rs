@@ -93,7 +93,15 @@ mod url;
 pub use config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
 pub use error::{InvalidName, InvalidObservation, PushError};
 pub use global::AlreadyInstalled;
-pub use handle::{Summary, SummaryBuilder};
+pub use handle::{Histogram, HistogramBuilder, Summary, SummaryBuilder};
+
+/// The bucket bounds of `#[timed(histogram)]` and [`Histogram::builder`], in seconds: from
+/// 5 ms to 4 hours, about three per decade, for batch stages that take milliseconds to hours
+/// (`+Inf` is added by itself). Each bucket costs 8 bytes per shard of a series.
+pub const DEFAULT_BUCKETS: &[f64] = &[
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+    1800.0, 3600.0, 7200.0, 14400.0,
+];
 pub use pusher::Pusher;
 pub use timer::Timer;
 

@@ -69,6 +69,17 @@ pub(crate) fn default_help(subject: &str) -> String {
     format!(crate::__pushtimer_default_help!("{}"), subject)
 }
 
+/// Why a histogram's bucket bounds are refused, or `None` when they are fine (no bounds make
+/// a summary).
+pub(crate) fn buckets_problem(bounds: &[f64]) -> Option<&'static str> {
+    let finite_and_positive = bounds.iter().all(|b| b.is_finite() && *b > 0.0);
+    let increasing = bounds
+        .windows(2)
+        .all(|pair| matches!(pair, [a, b] if a < b));
+    (!(finite_and_positive && increasing))
+        .then_some("bucket bounds must be finite, above zero and strictly increasing")
+}
+
 /// `name` with the `_seconds` suffix, not doubled.
 pub(crate) fn seconds_name(name: &str) -> String {
     if name.ends_with(SECONDS_SUFFIX) {
@@ -113,6 +124,22 @@ mod tests {
             crate::__pushtimer_default_help!("one call of `", "m", "::f`"),
             "Wall-clock time of one call of `m::f`, in seconds."
         );
+    }
+
+    #[test]
+    fn bucket_bounds() {
+        assert_eq!(buckets_problem(&[]), None);
+        assert_eq!(buckets_problem(&[0.1, 1.0]), None);
+        for bad in [
+            &[1.0, 1.0][..],
+            &[1.0, 0.5],
+            &[0.0],
+            &[-1.0],
+            &[f64::NAN],
+            &[f64::INFINITY],
+        ] {
+            assert!(buckets_problem(bad).is_some(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -11,7 +11,9 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use prometheus::proto::{Counter, LabelPair, Metric, MetricFamily, MetricType, Summary};
+use prometheus::proto::{
+    Bucket, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType, Summary,
+};
 use prometheus::{Encoder, TextEncoder};
 
 use crate::changes;
@@ -59,6 +61,8 @@ const REJECTED_HELP: &str =
 struct Family {
     help: String,
     label_names: Vec<String>,
+    /// A histogram's bucket bounds (seconds); empty for a summary.
+    buckets: Vec<f64>,
     series: Vec<(Vec<String>, &'static SummaryCore)>,
     index: HashMap<Vec<String>, usize>,
     /// The first `#[timed]` call site that fed this family.
@@ -117,6 +121,7 @@ impl Registry {
         name: &str,
         help: &str,
         labels: &[(&str, &str)],
+        buckets: &[f64],
         call_site: Option<CallSiteId>,
     ) -> (&'static SummaryCore, Vec<Note>) {
         let full_name = match &self.naming.namespace {
@@ -144,9 +149,29 @@ impl Registry {
                 family.label_names.clone(),
                 family.help.clone(),
                 family.first_call_site,
+                family.buckets.clone(),
             )
         });
-        if let Some((family_labels, family_help, first_call_site)) = existing {
+        if let Some((family_labels, family_help, first_call_site, family_buckets)) = existing {
+            if family_buckets != buckets {
+                let shape = |buckets: &[f64]| {
+                    if buckets.is_empty() {
+                        String::from("a summary")
+                    } else {
+                        format!("a histogram with buckets {buckets:?}")
+                    }
+                };
+                let (here, elsewhere) = (shape(buckets), shape(&family_buckets));
+                families.once(&mut notes, format!("shape {full_name} {here}"), || {
+                    format!(
+                        "{full_name} is {here} here and {elsewhere} elsewhere; the series made \
+                         here is not exported (give the two a different name)"
+                    )
+                });
+                let core = SummaryCore::leak(&full_name, buckets);
+                families.unexported.insert(key, core);
+                return (core, notes);
+            }
             if family_labels != label_names {
                 families.once(
                     &mut notes,
@@ -159,7 +184,7 @@ impl Registry {
                         )
                     },
                 );
-                let core = SummaryCore::leak(&full_name);
+                let core = SummaryCore::leak(&full_name, buckets);
                 families.unexported.insert(key, core);
                 return (core, notes);
             }
@@ -193,6 +218,7 @@ impl Registry {
             .or_insert_with(|| Family {
                 help: help.to_owned(),
                 label_names,
+                buckets: buckets.to_vec(),
                 series: Vec::new(),
                 index: HashMap::new(),
                 first_call_site: None,
@@ -205,7 +231,7 @@ impl Registry {
         {
             return (core, notes);
         }
-        let core = SummaryCore::leak(&full_name);
+        let core = SummaryCore::leak(&full_name, buckets);
         family
             .index
             .insert(label_values.clone(), family.series.len());
@@ -295,12 +321,33 @@ fn own_families(by_name: &BTreeMap<String, Family>) -> (Vec<MetricFamily>, HashS
         let mut metrics = Vec::with_capacity(family.series.len());
         for (values, core) in &family.series {
             let (count, sum) = core.snapshot();
-            let mut summary = Summary::default();
-            summary.set_sample_count(count);
-            summary.set_sample_sum(sum);
             let mut metric = Metric::default();
             metric.set_label(label_pairs(&family.label_names, values));
-            metric.set_summary(summary);
+            match core.buckets() {
+                Some((buckets, all)) => {
+                    let mut histogram = Histogram::default();
+                    histogram.set_sample_count(all);
+                    histogram.set_sample_sum(sum);
+                    histogram.set_bucket(
+                        buckets
+                            .into_iter()
+                            .map(|(bound, cumulative)| {
+                                let mut bucket = Bucket::default();
+                                bucket.set_upper_bound(bound);
+                                bucket.set_cumulative_count(cumulative);
+                                bucket
+                            })
+                            .collect(),
+                    );
+                    metric.set_histogram(histogram);
+                }
+                None => {
+                    let mut summary = Summary::default();
+                    summary.set_sample_count(count);
+                    summary.set_sample_sum(sum);
+                    metric.set_summary(summary);
+                }
+            }
             metrics.push(metric);
             if core.rejected() > 0 {
                 rejected.push((core.name().to_owned(), core.rejected()));
@@ -309,7 +356,13 @@ fn own_families(by_name: &BTreeMap<String, Family>) -> (Vec<MetricFamily>, HashS
         if metrics.is_empty() {
             continue;
         }
-        all.push(family_of(name, &family.help, MetricType::SUMMARY, metrics));
+        let kind = if family.buckets.is_empty() {
+            MetricType::SUMMARY
+        } else {
+            names.insert(format!("{name}_bucket"));
+            MetricType::HISTOGRAM
+        };
+        all.push(family_of(name, &family.help, kind, metrics));
         names.extend([name.clone(), format!("{name}_sum"), format!("{name}_count")]);
     }
     names.insert(REJECTED_COUNTER.to_owned());
@@ -407,7 +460,7 @@ mod tests {
         help: &str,
         labels: &[(&str, &str)],
     ) -> &'static SummaryCore {
-        r.summary(name, help, labels, None).0
+        r.summary(name, help, labels, &[], None).0
     }
 
     fn text(r: &Registry) -> String {
@@ -466,11 +519,11 @@ mod tests {
     fn conflicting_label_names_are_reported_once_and_not_exported() {
         let r = registry(None, &[]);
         let a = series(&r, "x_seconds", "h", &[("a", "1")]);
-        let (b, notes) = r.summary("x_seconds", "h", &[("b", "1")], None);
+        let (b, notes) = r.summary("x_seconds", "h", &[("b", "1")], &[], None);
         assert!(!std::ptr::eq(a, b));
         assert_eq!(notes.len(), 1, "{notes:?}");
         // The unexported series is handed out again, not made anew, and not reported again.
-        let (again, notes) = r.summary("x_seconds", "h", &[("b", "1")], None);
+        let (again, notes) = r.summary("x_seconds", "h", &[("b", "1")], &[], None);
         assert!(std::ptr::eq(b, again));
         assert!(notes.is_empty());
         b.observe(Duration::from_secs(1));
@@ -481,7 +534,7 @@ mod tests {
     fn differing_help_keeps_the_first_and_shares_data() {
         let r = registry(None, &[]);
         let a = series(&r, "x_seconds", "first", &[]);
-        let (b, notes) = r.summary("x_seconds", "second", &[], None);
+        let (b, notes) = r.summary("x_seconds", "second", &[], &[], None);
         assert!(std::ptr::eq(a, b));
         assert_eq!(notes.len(), 1);
         a.observe(Duration::from_secs(1));
@@ -492,23 +545,41 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_and_a_histogram_of_one_name_conflict() {
+        let r = registry(None, &[]);
+        let (summary, notes) = r.summary("x_seconds", "h", &[], &[], None);
+        assert!(notes.is_empty());
+        let (histogram, notes) = r.summary("x_seconds", "h", &[], &[1.0], None);
+        assert!(!std::ptr::eq(summary, histogram));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].text.contains("a histogram with buckets [1.0]"),
+            "{notes:?}"
+        );
+        histogram.observe(std::time::Duration::from_secs(1));
+        let text = text(&r);
+        assert!(text.contains("# TYPE x_seconds summary"), "{text}");
+        assert!(!text.contains("x_seconds_bucket"), "{text}");
+    }
+
+    #[test]
     fn namesakes_without_explicit_names_are_reported_once() {
         let r = registry(None, &[]);
-        let (_, notes) = r.summary("load_seconds", "h", &[], site(1, "etl::read", false));
+        let (_, notes) = r.summary("load_seconds", "h", &[], &[], site(1, "etl::read", false));
         assert!(notes.is_empty());
         // The same call site again (a generic function's other instantiation): silent.
-        let (_, notes) = r.summary("load_seconds", "h", &[], site(1, "etl::read", false));
+        let (_, notes) = r.summary("load_seconds", "h", &[], &[], site(1, "etl::read", false));
         assert!(notes.is_empty());
-        let (_, notes) = r.summary("load_seconds", "h", &[], site(2, "etl::write", false));
+        let (_, notes) = r.summary("load_seconds", "h", &[], &[], site(2, "etl::write", false));
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].text.contains("`etl::read::load`"), "{notes:?}");
         assert!(notes[0].text.contains("`etl::write::load`"), "{notes:?}");
-        let (_, notes) = r.summary("load_seconds", "h", &[], site(2, "etl::write", false));
+        let (_, notes) = r.summary("load_seconds", "h", &[], &[], site(2, "etl::write", false));
         assert!(notes.is_empty());
         // Equal explicit names share silently.
         let r = registry(None, &[]);
-        r.summary("x_seconds", "h", &[], site(1, "a", true));
-        let (_, notes) = r.summary("x_seconds", "h", &[], site(2, "b", true));
+        r.summary("x_seconds", "h", &[], &[], site(1, "a", true));
+        let (_, notes) = r.summary("x_seconds", "h", &[], &[], site(2, "b", true));
         assert!(notes.is_empty());
     }
 

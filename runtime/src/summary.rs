@@ -1,4 +1,5 @@
-//! The summary metric: a call count and an exact sum of durations, without quantiles.
+//! The series behind a summary or a histogram: a call count and an exact sum of durations
+//! and, for a histogram, an exact count per bucket.
 //!
 //! The sum is kept as integer nanoseconds, so recording is a `fetch_add` and the total is
 //! exact however many calls are added; it is converted to seconds only when rendered. It
@@ -27,6 +28,8 @@ pub(crate) struct SummaryCore {
     shards: Box<[Shard]>,
     /// Some shard's sum passed 2^64 ns: the sum is reported as saturated from then on.
     saturated: AtomicBool,
+    /// A histogram's bucket upper bounds, in nanoseconds, ascending; empty for a summary.
+    bounds: Box<[u64]>,
     /// Hand observations refused (negative, NaN, infinite, too large). The one count of them:
     /// `Summary::rejected` and `pushtimer_rejected_observations_total` both read it.
     rejected: AtomicU64,
@@ -34,24 +37,48 @@ pub(crate) struct SummaryCore {
 
 /// One thread group's part of a series, alone on its cache lines (128 bytes: the adjacent-line
 /// prefetcher of x86 pulls pairs of 64-byte lines).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 #[repr(align(128))]
 struct Shard {
     count: AtomicU64,
     sum_nanos: AtomicU64,
+    /// A histogram's observations per bucket (not cumulative), the last one above every bound.
+    buckets: Box<[AtomicU64]>,
+}
+
+impl Shard {
+    fn new(buckets: usize) -> Shard {
+        Shard {
+            count: AtomicU64::new(0),
+            sum_nanos: AtomicU64::new(0),
+            buckets: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
 }
 
 impl SummaryCore {
-    /// A series, leaked: series are never removed from the global registry.
-    pub(crate) fn leak(name: &str) -> &'static SummaryCore {
-        Box::leak(Box::new(SummaryCore::new(name)))
+    /// A series, leaked (series are never removed from the global registry): a histogram's
+    /// with these bucket upper bounds (seconds, ascending, checked by the caller), a summary's
+    /// without.
+    pub(crate) fn leak(name: &str, bounds: &[f64]) -> &'static SummaryCore {
+        Box::leak(Box::new(SummaryCore::new(name, bounds)))
     }
 
-    fn new(name: &str) -> SummaryCore {
+    fn new(name: &str, bounds: &[f64]) -> SummaryCore {
+        let bounds: Box<[u64]> = bounds
+            .iter()
+            .map(|&seconds| seconds_to_nanos(seconds))
+            .collect();
+        let buckets = if bounds.is_empty() {
+            0
+        } else {
+            bounds.len() + 1
+        };
         SummaryCore {
             name: name.into(),
-            shards: (0..shard_count()).map(|_| Shard::default()).collect(),
+            shards: (0..shard_count()).map(|_| Shard::new(buckets)).collect(),
             saturated: AtomicBool::new(false),
+            bounds,
             rejected: AtomicU64::new(0),
         }
     }
@@ -77,6 +104,13 @@ impl SummaryCore {
                 self.saturated.store(true, Ordering::Relaxed);
             }
             shard.count.fetch_add(1, Ordering::Relaxed);
+            if !self.bounds.is_empty() {
+                // The first bucket whose upper bound is at least the observation (`le`).
+                let bucket = self.bounds.partition_point(|&bound| bound < nanos);
+                if let Some(count) = shard.buckets.get(bucket) {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
         changes::mark(index);
     }
@@ -95,6 +129,29 @@ impl SummaryCore {
         self.rejected.load(Ordering::Relaxed)
     }
 
+    /// A histogram's cumulative count per bucket bound (seconds), all shards added up, and
+    /// the count of every observation (`+Inf`, the sum of the buckets, so that the two agree
+    /// even while threads observe); `None` for a summary.
+    pub(crate) fn buckets(&self) -> Option<(Vec<(f64, u64)>, u64)> {
+        if self.bounds.is_empty() {
+            return None;
+        }
+        let mut per_bucket = vec![0u64; self.bounds.len() + 1];
+        for shard in self.shards.iter() {
+            for (total, count) in per_bucket.iter_mut().zip(shard.buckets.iter()) {
+                *total = total.wrapping_add(count.load(Ordering::Relaxed));
+            }
+        }
+        let mut cumulative = 0u64;
+        let mut buckets = Vec::with_capacity(self.bounds.len());
+        for (bound, count) in self.bounds.iter().zip(&per_bucket) {
+            cumulative = cumulative.wrapping_add(*count);
+            buckets.push((nanos_to_seconds(*bound), cumulative));
+        }
+        let all = cumulative.wrapping_add(per_bucket.last().copied().unwrap_or(0));
+        Some((buckets, all))
+    }
+
     /// `(count, sum in seconds)`, all shards added up.
     pub(crate) fn snapshot(&self) -> (u64, f64) {
         let (count, sum_nanos) = self.shards.iter().fold((0u64, 0u64), |(c, s), shard| {
@@ -111,6 +168,13 @@ impl SummaryCore {
         (count, nanos_to_seconds(sum_nanos))
     }
 }
+/// Whole nanoseconds from (finite, non-negative) seconds, rounded: 0.1 s is 100,000,000 ns.
+fn seconds_to_nanos(seconds: f64) -> u64 {
+    Duration::try_from_secs_f64((seconds * 1e9).round() / 1e9).map_or(u64::MAX, |duration| {
+        u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+    })
+}
+
 /// Seconds from nanoseconds. Whole seconds and the fraction are converted apart, so sums
 /// beyond 2^53 ns (104 days) keep nanosecond-level precision as far as an f64 allows.
 fn nanos_to_seconds(nanos: u64) -> f64 {
@@ -125,7 +189,7 @@ mod tests {
 
     #[test]
     fn sum_is_exact_in_nanoseconds() {
-        let core = SummaryCore::new("x");
+        let core = SummaryCore::new("x", &[]);
         for _ in 0..1000 {
             core.observe(Duration::from_nanos(1_000_001));
         }
@@ -137,11 +201,11 @@ mod tests {
     #[test]
     fn the_sum_saturates_instead_of_wrapping() {
         let most = nanos_to_seconds(u64::MAX);
-        let core = SummaryCore::new("x");
+        let core = SummaryCore::new("x", &[]);
         core.observe(Duration::MAX);
         core.observe(Duration::from_secs(1));
         assert_eq!(core.snapshot(), (2, most));
-        let core = SummaryCore::new("x");
+        let core = SummaryCore::new("x", &[]);
         core.observe(Duration::from_secs(10_000_000_000));
         assert_eq!(core.snapshot(), (1, 1e10));
         core.observe(Duration::from_secs(10_000_000_000));
@@ -151,8 +215,21 @@ mod tests {
     }
 
     #[test]
+    fn histogram_buckets_are_exact_and_cumulative() {
+        let core = SummaryCore::new("x", &[0.001, 0.1, 1.0]);
+        for millis in [0, 1, 2, 100, 101, 1000, 5000] {
+            core.observe(Duration::from_millis(millis));
+        }
+        let (buckets, all) = core.buckets().unwrap();
+        assert_eq!(buckets, vec![(0.001, 2), (0.1, 4), (1.0, 6)]);
+        assert_eq!(all, 7);
+        assert_eq!(core.snapshot().0, 7);
+        assert_eq!(SummaryCore::new("y", &[]).buckets(), None);
+    }
+
+    #[test]
     fn shards_are_a_power_of_two_and_on_their_own_cache_lines() {
-        let core = SummaryCore::new("x");
+        let core = SummaryCore::new("x", &[]);
         assert!(core.shards.len().is_power_of_two());
         assert!(core.shards.len() <= crate::shard::MAX_SHARDS);
         assert_eq!(std::mem::align_of::<Shard>(), 128);
@@ -160,7 +237,7 @@ mod tests {
 
     #[test]
     fn observations_from_many_threads_add_up_exactly() {
-        let core = SummaryCore::new("x");
+        let core = SummaryCore::new("x", &[]);
         std::thread::scope(|scope| {
             for _ in 0..8 {
                 scope.spawn(|| {

@@ -24,6 +24,8 @@
 //! - `handles-signal before|after <stop-file>`: registers its own SIGTERM and SIGINT handler
 //!   (signal-hook) before or after its first timed call, then works until a signal or the
 //!   file; prints `graceful` and returns (exit code 0).
+//! - `histograms`: observes 0.05, 0.1, 0.5, 1 and 2 s into a hand histogram with buckets 0.1
+//!   and 1, and calls a timed function with buckets (one error), then returns.
 //! - `collisions`: two `#[timed] fn load` in different modules, a timed `promise_train`, and the
 //!   user metrics `promise_train_seconds_count` and `pushtimer_rejected_observations_total` in
 //!   `pushtimer::registry()`; then flushes and prints `flush=...`.
@@ -66,6 +68,7 @@ fn main() {
         "fork" => fork(),
         "collisions" => collisions(),
         "outcomes" => outcomes(),
+        "histograms" => histograms(),
         "until" => {
             let stop = args.get(2).expect("until <stop-file> <exit-code>");
             let code: i32 = args.get(3).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -305,5 +308,27 @@ fn outcomes() {
     assert!(pending.as_mut().poll(&mut context).is_pending());
     drop(pending);
     work(1);
+    println!("done");
+}
+
+/// Decodes one record; fails for an empty one.
+#[pushtimer::timed(name = "promise_job_decode", buckets(0.5, 60))]
+fn decode(record: &str) -> Result<usize, String> {
+    if record.is_empty() {
+        return Err("empty record".into());
+    }
+    Ok(record.len())
+}
+
+fn histograms() {
+    let upload = pushtimer::Histogram::builder("promise_job_upload")
+        .buckets(&[0.1, 1.0])
+        .register()
+        .expect("valid histogram");
+    for seconds in [0.05, 0.1, 0.5, 1.0, 2.0] {
+        upload.observe(seconds).expect("a valid duration");
+    }
+    assert_eq!(decode("abc"), Ok(3));
+    assert!(decode("").is_err());
     println!("done");
 }

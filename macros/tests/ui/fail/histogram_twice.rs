@@ -1,0 +1,4 @@
+#[pushtimer::timed(histogram, buckets(0.1, 1.0))]
+fn upload() {}
+
+fn main() {}

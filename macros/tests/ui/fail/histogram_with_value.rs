@@ -1,0 +1,4 @@
+#[pushtimer::timed(histogram = "yes")]
+fn upload() {}
+
+fn main() {}

@@ -1,0 +1,56 @@
+//! Histograms (`#[timed(buckets(...))]`, `pushtimer::Histogram`) through a real child job and a
+//! real Pushgateway: the gateway takes them as histograms, with exact, cumulative buckets per
+//! outcome.
+#![forbid(unsafe_code)]
+
+use pushtimer_tests::{Gateway, run_job};
+
+const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
+
+#[test]
+fn the_gateway_holds_exact_cumulative_buckets() {
+    let Some(gateway) = Gateway::start("histograms") else {
+        return;
+    };
+    let run = run_job(
+        PROMISE_JOB,
+        &["histograms"],
+        &[
+            ("PUSHGATEWAY_URL", &gateway.url()),
+            ("PUSHGATEWAY_JOB", "histograms"),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    let scrape = gateway.scrape();
+    assert_eq!(scrape.types["promise_job_upload_seconds"], "histogram");
+    assert_eq!(scrape.types["promise_job_decode_seconds"], "histogram");
+    let upload = |le: &str| {
+        scrape.value(
+            "promise_job_upload_seconds_bucket",
+            &[("job", "histograms"), ("le", le)],
+        )
+    };
+    assert_eq!(upload("0.1"), Some(2.0));
+    assert_eq!(upload("1"), Some(4.0));
+    assert_eq!(upload("+Inf"), Some(5.0));
+    assert_eq!(
+        scrape.value("promise_job_upload_seconds_count", &[("job", "histograms")]),
+        Some(5.0)
+    );
+    assert_eq!(
+        scrape.value("promise_job_upload_seconds_sum", &[("job", "histograms")]),
+        Some(3.65)
+    );
+    for (outcome, calls) in [("ok", 1.0), ("error", 1.0), ("panic", 0.0)] {
+        for le in ["0.5", "60", "+Inf"] {
+            assert_eq!(
+                scrape.value(
+                    "promise_job_decode_seconds_bucket",
+                    &[("job", "histograms"), ("le", le), ("outcome", outcome)]
+                ),
+                Some(calls),
+                "{outcome} le={le}"
+            );
+        }
+    }
+}
