@@ -28,8 +28,12 @@ use syn::ItemFn;
 /// - `help = "..."`: the HELP text. Default: the first line of the doc comment, else a sentence
 ///   naming the function.
 /// - `labels(key = "value", ...)`: constant labels on this function's series. Names must match
-///   `[a-zA-Z_][a-zA-Z0-9_]*`, must not start with `__` and must not be `job`, `instance` or
-///   `quantile`.
+///   `[a-zA-Z_][a-zA-Z0-9_]*`, must not start with `__` and must not be `job`, `instance`,
+///   `quantile` or `outcome`.
+/// - `histogram`: a histogram with `pushtimer::DEFAULT_BUCKETS` instead of a summary.
+/// - `buckets(0.01, 0.1, 1)`: a histogram with these bucket bounds, in seconds.
+///
+/// Every call is counted under the label `outcome` (`ok`, `error`, `panic`, `cancelled`).
 ///
 /// See the `pushtimer` crate for what is recorded, when it is pushed and how to configure it.
 #[proc_macro_attribute]

@@ -135,8 +135,16 @@ pub use prometheus;
 /// - `help = "..."`: the HELP text. Default: the first line of the doc comment; without one, a
 ///   sentence naming the function.
 /// - `labels(key = "value", ...)`: constant labels on this function's series. Names must match
-///   `[a-zA-Z_][a-zA-Z0-9_]*`, must not start with `__`, and must not be `job`, `instance` or
-///   `quantile`.
+///   `[a-zA-Z_][a-zA-Z0-9_]*`, must not start with `__`, and must not be `job`, `instance`,
+///   `quantile` or `outcome`.
+/// - `histogram`: a Prometheus histogram instead of a summary, with [`DEFAULT_BUCKETS`].
+/// - `buckets(0.01, 0.1, 1)`: a histogram with these bucket bounds, in seconds (finite, above
+///   zero, strictly increasing; `+Inf` is added).
+///
+/// # Outcome
+/// Every call is counted under the label `outcome`: `ok`, `error` (the function returned an
+/// `Err`, recognised by its type under any alias), `panic` (a panic unwound out of it) or
+/// `cancelled` (an `async fn` future dropped before it completed).
 ///
 /// Functions with the same name and labels share one series. It works on free functions,
 /// `async fn`, methods with any receiver, trait impl functions, generic functions (all
