@@ -200,7 +200,7 @@ fn check_every_timer_records(metered: &Metered) {
         .lines()
         .find_map(|line| {
             line.strip_prefix(
-                "bench_pushtimer_histogram_seconds_bucket{le=\"+Inf\",outcome=\"ok\"} ",
+                "bench_pushtimer_histogram_seconds_bucket{outcome=\"ok\",le=\"+Inf\"} ",
             )
         })
         .and_then(|count| count.trim().parse::<f64>().ok());
