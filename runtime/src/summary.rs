@@ -40,6 +40,7 @@ pub(crate) struct SummaryCore {
 #[derive(Debug)]
 #[repr(align(128))]
 struct Shard {
+    /// Observations of a summary (a histogram counts in its buckets only).
     count: AtomicU64,
     sum_nanos: AtomicU64,
     /// A histogram's observations per bucket (not cumulative), the last one above every bound.
@@ -103,10 +104,17 @@ impl SummaryCore {
             if before.checked_add(nanos).is_none() {
                 self.saturated.store(true, Ordering::Relaxed);
             }
-            shard.count.fetch_add(1, Ordering::Relaxed);
-            if !self.bounds.is_empty() {
-                // The first bucket whose upper bound is at least the observation (`le`).
-                let bucket = self.bounds.partition_point(|&bound| bound < nanos);
+            if self.bounds.is_empty() {
+                shard.count.fetch_add(1, Ordering::Relaxed);
+            } else {
+                // A histogram counts in its buckets only (the count is their sum): the first
+                // bucket whose upper bound is at least the observation (`le`), i.e. the number
+                // of bounds below it, counted without branches (the compiler vectorises it).
+                let bucket: usize = self
+                    .bounds
+                    .iter()
+                    .map(|&bound| usize::from(bound < nanos))
+                    .sum();
                 if let Some(count) = shard.buckets.get(bucket) {
                     count.fetch_add(1, Ordering::Relaxed);
                 }
@@ -155,8 +163,15 @@ impl SummaryCore {
     /// `(count, sum in seconds)`, all shards added up.
     pub(crate) fn snapshot(&self) -> (u64, f64) {
         let (count, sum_nanos) = self.shards.iter().fold((0u64, 0u64), |(c, s), shard| {
+            let count = if self.bounds.is_empty() {
+                shard.count.load(Ordering::Relaxed)
+            } else {
+                shard.buckets.iter().fold(0u64, |all, bucket| {
+                    all.wrapping_add(bucket.load(Ordering::Relaxed))
+                })
+            };
             (
-                c.wrapping_add(shard.count.load(Ordering::Relaxed)),
+                c.wrapping_add(count),
                 s.saturating_add(shard.sum_nanos.load(Ordering::Relaxed)),
             )
         });
