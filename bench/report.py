@@ -26,7 +26,7 @@ OVERHEAD = [
     ("floor", "two `Instant::now()` + one relaxed `fetch_add` into a static `AtomicU64`"),
     ("pushtimer", '`#[pushtimer::timed(name = "bench_pushtimer")]`'),
     ("pushtimer_result", '`#[pushtimer::timed]` on a function returning `Result` (outcome from the value)'),
-    ("pushtimer_histogram", '`#[pushtimer::timed(histogram)]` (default buckets: a branch-free count of the bounds below, its bucket's `fetch_add` instead of the count's)'),
+    ("pushtimer_histogram", "`#[pushtimer::timed(histogram)]` (default buckets: a branch-free count of the bounds below, then that bucket's `fetch_add` instead of the count's)"),
     ("prometheus_histogram_timer", "`prometheus` `Histogram::start_timer()` + drop (default buckets)"),
     ("prometheus_histogram_vec", '`prometheus` `HistogramVec::with_label_values(&["x"]).observe(secs)`'),
     ("metrics_histogram", '`metrics::histogram!("bench_metrics").record(secs)`, `metrics-exporter-prometheus` recorder'),
