@@ -28,8 +28,11 @@ const SHARDS: usize = 4;
 /// Rows per upload request.
 const UPLOAD_CHUNK: usize = 4;
 
-fn main() {
+fn main() -> Result<(), String> {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    // `--fail`: tonight's export is corrupt, and the job fails (exit code 1), as a real one
+    // would; pushtimer records that run's failure.
+    let failing = std::env::args().any(|arg| arg == "--fail");
 
     // The scheduler queued the job a while ago; we only get a worker slot now. That wait is
     // not a function call, so it is measured by hand.
@@ -47,7 +50,10 @@ fn main() {
 
     let mut features = Vec::new();
     for i in 0..SHARDS {
-        let shard = load_shard(i);
+        let mut shard = load_shard(i);
+        if failing {
+            shard.lines.push(String::from("corrupt"));
+        }
         match transform(&shard) {
             Ok(rows) => features.extend(rows),
             Err(error) => println!("skipped: {error}"),
@@ -59,6 +65,10 @@ fn main() {
 
     report(&pushtimer::render());
     push();
+    if features.is_empty() {
+        return Err(String::from("no shard could be transformed"));
+    }
+    Ok(())
 }
 
 /// Loads one shard of the nightly export from object storage.
@@ -227,17 +237,18 @@ fn push() {
     }
 }
 
-/// `PUSHGATEWAY_URL` without any `user:password@` part, fit for printing.
+/// `PUSHGATEWAY_URL` without any `user:password@` part, fit for printing: pushtimer reads
+/// everything up to the *last* `@` as credentials (passwords hold `/`, `#`, `?` unencoded), so
+/// this cuts there too.
 fn gateway_for_display() -> String {
     let url = std::env::var("PUSHGATEWAY_URL").unwrap_or_default();
     let url = url.trim();
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-        None => url.to_owned(),
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    if scheme.is_empty() {
+        host.to_owned()
+    } else {
+        format!("{scheme}://{host}")
     }
 }
 

@@ -20,6 +20,7 @@ mod fake;
 mod gateway;
 mod http;
 mod job;
+mod prometheus;
 mod scrape;
 pub mod tls;
 
@@ -34,4 +35,5 @@ pub use http::{http_get, http_request};
 pub use job::{
     JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, spawn_job,
 };
+pub use prometheus::{Point, Prometheus};
 pub use scrape::{Sample, Scrape};

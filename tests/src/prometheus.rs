@@ -1,0 +1,196 @@
+//! A real Prometheus (Debian's `prometheus`, 2.42): a child process on a free loopback port
+//! that scrapes a [`Gateway`] every second with `honor_labels: true`, evaluates the given rule
+//! files every second, keeps its data in a throw-away directory, and is killed on drop.
+//!
+//! Missing binary: [`Prometheus::start`] returns `None` after saying the test was skipped, or
+//! fails the test when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1` (as in CI).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::gateway::READY_WITHIN;
+use crate::tls::TempDir;
+use crate::{Gateway, free_port, http_get};
+
+/// One element of an instant vector: its labels and its value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// The series' labels, `__name__` included when the query keeps it.
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Its value.
+    pub value: f64,
+}
+
+/// A Prometheus child process scraping one gateway. Killed on drop.
+pub struct Prometheus {
+    child: Child,
+    port: u16,
+    _dir: TempDir,
+}
+
+impl Prometheus {
+    /// Starts Prometheus scraping `gateway` with `rule_files` loaded, and waits until it is
+    /// ready; `None` (after saying so) when the binary is not installed.
+    pub fn start(test: &str, gateway: &Gateway, rule_files: &[&Path]) -> Option<Prometheus> {
+        let binary = binary_or_skip(test)?;
+        let dir = TempDir::new(&format!("prometheus_{test}"));
+        let rules: Vec<String> = rule_files
+            .iter()
+            .map(|path| format!("  - {:?}\n", path.display().to_string()))
+            .collect();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             rule_files:\n{}\
+             scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    \
+             static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
+            rules.concat(),
+            gateway.port()
+        );
+        let config_path = dir.write("prometheus.yml", config);
+        let port = free_port();
+        let child = Command::new(&binary)
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .arg("--log.level=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let mut prometheus = Prometheus {
+            child,
+            port,
+            _dir: dir,
+        };
+        prometheus.wait_ready();
+        Some(prometheus)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&mut self) {
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("Prometheus exited before it was ready: {status}");
+            }
+            if http_get(&format!("{}/-/ready", self.url())).is_some_and(|(code, _)| code == 200) {
+                return;
+            }
+            assert!(
+                started.elapsed() < READY_WITHIN,
+                "Prometheus was not ready within {READY_WITHIN:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The instant vector `promql` evaluates to now; panics when Prometheus refuses the query
+    /// (a syntax error, say) or answers something else than a vector or a scalar.
+    pub fn query(&self, promql: &str) -> Vec<Point> {
+        let mut url = format!("{}/api/v1/query?query=", self.url());
+        for byte in promql.bytes() {
+            if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+                url.push(char::from(byte));
+            } else {
+                url.push_str(&format!("%{byte:02X}"));
+            }
+        }
+        let (code, body) = http_get(&url).unwrap_or_else(|| panic!("cannot query {promql}"));
+        assert_eq!(code, 200, "{promql}: HTTP {code}: {body}");
+        let answer: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{promql}: {e}: {body}"));
+        assert_eq!(answer["status"], "success", "{promql}: {body}");
+        let value_of = |pair: &serde_json::Value| -> f64 {
+            pair[1]
+                .as_str()
+                .and_then(|text| text.parse().ok())
+                .unwrap_or_else(|| panic!("{promql}: not a sample: {pair}"))
+        };
+        match answer["data"]["resultType"].as_str() {
+            Some("vector") => answer["data"]["result"]
+                .as_array()
+                .map(|points| {
+                    points
+                        .iter()
+                        .map(|point| Point {
+                            labels: point["metric"]
+                                .as_object()
+                                .map(|labels| {
+                                    labels
+                                        .iter()
+                                        .map(|(k, v)| {
+                                            (k.clone(), v.as_str().unwrap_or("").to_owned())
+                                        })
+                                        .collect()
+                                })
+                                .unwrap_or_default(),
+                            value: value_of(&point["value"]),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Some("scalar") => vec![Point {
+                labels: Default::default(),
+                value: value_of(&answer["data"]["result"]),
+            }],
+            other => panic!("{promql}: unexpected result type {other:?}: {body}"),
+        }
+    }
+
+    /// Queries until `ready` holds for the answer, at most `within`; returns that answer.
+    pub fn query_until(
+        &self,
+        promql: &str,
+        within: Duration,
+        ready: impl Fn(&[Point]) -> bool,
+    ) -> Vec<Point> {
+        let started = Instant::now();
+        loop {
+            let points = self.query(promql);
+            if ready(&points) || started.elapsed() > within {
+                return points;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Prometheus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn binary_or_skip(test: &str) -> Option<PathBuf> {
+    let binary = std::env::var_os("PROMETHEUS_BIN")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let path = std::env::var_os("PATH")?;
+            std::env::split_paths(&path)
+                .chain([PathBuf::from("/usr/bin")])
+                .map(|dir| dir.join("prometheus"))
+                .find(|candidate| candidate.is_file())
+        });
+    if binary.is_none() {
+        if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
+            panic!(
+                "{test}: prometheus is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it"
+            );
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED {test}: the prometheus binary is not installed (apt-get install prometheus)"
+        );
+    }
+    binary
+}
