@@ -246,3 +246,28 @@ fn group_requests(fake: &FakeGateway) -> Vec<pushtimer_tests::RecordedRequest> {
         .filter(|request| !request.path.contains("/pushtimer_record/"))
         .collect()
 }
+
+/// The pods of an Indexed Job (`JOB_COMPLETION_INDEX` set by Kubernetes) push to a group each,
+/// so parallel pods of one job do not overwrite each other; `PUSHGATEWAY_GROUPING` overrides.
+#[test]
+fn indexed_job_pods_push_to_one_group_each() {
+    let Some(gateway) = Gateway::start("indexed_job_pods") else {
+        return;
+    };
+    for index in ["0", "1"] {
+        let run = pushtimer_tests::run_job(
+            JOB,
+            &["return", "5"],
+            &[
+                ("PUSHGATEWAY_URL", &gateway.url()),
+                ("PUSHGATEWAY_JOB", "indexed"),
+                ("JOB_COMPLETION_INDEX", index),
+            ],
+        );
+        assert_clean(&run);
+    }
+    let scrape = gateway.scrape();
+    for index in ["0", "1"] {
+        assert_exit_job_complete(&scrape, "indexed", &[("completion_index", index)]);
+    }
+}

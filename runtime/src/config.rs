@@ -250,6 +250,18 @@ impl Config {
                 problems.extend(pair_problems);
             }
         }
+        // The pods of an Indexed Job push to one group each: the index is bounded by the
+        // Job's completions and stays the same when a pod is retried (a pod name would leave
+        // a dead group behind per pod, forever). PUSHGATEWAY_GROUPING, when set, decides.
+        if get(env::GROUPING).is_none()
+            && let Some(index) = get(env::JOB_COMPLETION_INDEX)
+        {
+            env::set_pair(
+                &mut config.grouping,
+                env::COMPLETION_INDEX_LABEL,
+                index.trim(),
+            );
+        }
         config.env_problems = problems;
         config
     }
@@ -702,6 +714,18 @@ mod tests {
             plan(pushing).pusher.url(),
             "http://h:9091/metrics/job/j/instance/worker-3/shard@base64/YS9i"
         );
+    }
+
+    #[test]
+    fn an_indexed_job_pod_groups_by_its_completion_index_unless_told_otherwise() {
+        let config = from(&[(env::JOB_COMPLETION_INDEX, "3")]);
+        assert_eq!(
+            config.grouping,
+            vec![("completion_index".to_owned(), "3".to_owned())]
+        );
+        let config = from(&[(env::JOB_COMPLETION_INDEX, "3"), (env::GROUPING, "shard=a")]);
+        assert_eq!(config.grouping, vec![("shard".to_owned(), "a".to_owned())]);
+        assert!(from(&[]).grouping.is_empty());
     }
 
     #[test]

@@ -36,6 +36,12 @@ pub(crate) const BEARER_TOKEN_FILE: &str = "PUSHGATEWAY_BEARER_TOKEN_FILE";
 pub(crate) const NAMESPACE: &str = "PUSHTIMER_NAMESPACE";
 /// `PUSHTIMER_LABELS`: constant labels on every pushtimer series.
 pub(crate) const LABELS: &str = "PUSHTIMER_LABELS";
+/// `JOB_COMPLETION_INDEX`: set by Kubernetes in the pods of an Indexed Job (and used as the
+/// node rank by torchrun): without `PUSHGATEWAY_GROUPING`, it becomes the grouping label
+/// [`COMPLETION_INDEX_LABEL`], so parallel pods of one job do not overwrite each other.
+pub(crate) const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
+/// The grouping label `JOB_COMPLETION_INDEX` becomes.
+pub(crate) const COMPLETION_INDEX_LABEL: &str = "completion_index";
 /// `PUSHTIMER_SIGNALS`: a final push on SIGTERM and SIGINT (`on`, the default, or `off`).
 pub(crate) const SIGNALS: &str = "PUSHTIMER_SIGNALS";
 /// `PUSHTIMER_EXPECTED_INTERVAL`: how often the job should succeed.

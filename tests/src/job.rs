@@ -66,6 +66,7 @@ pub fn spawn_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> RunningJo
     for (name, _) in std::env::vars() {
         if name.starts_with("PUSHGATEWAY_")
             || name.starts_with("PUSHTIMER_")
+            || name == "JOB_COMPLETION_INDEX"
             || name.to_ascii_lowercase().ends_with("_proxy")
         {
             command.env_remove(name);
