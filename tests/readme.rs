@@ -4,36 +4,8 @@
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
 
-fn repository() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate is inside the repository")
-        .to_owned()
-}
-
-/// Every `"PUSHGATEWAY_…"` / `"PUSHTIMER_…"` string literal in the runtime's sources.
-fn variables_in_code() -> BTreeSet<String> {
-    let mut found = BTreeSet::new();
-    let sources = repository().join("runtime/src");
-    for entry in std::fs::read_dir(&sources).expect("runtime/src") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).expect("readable source");
-        for piece in text.split('"').skip(1).step_by(2) {
-            let is_variable = (piece.starts_with("PUSHGATEWAY_")
-                || piece.starts_with("PUSHTIMER_"))
-                && piece.bytes().all(|b| b.is_ascii_uppercase() || b == b'_');
-            if is_variable {
-                found.insert(piece.to_owned());
-            }
-        }
-    }
-    found
-}
+use pushtimer_tests::{is_pushtimer_variable, repository, runtime_variables};
 
 /// The variables named in the first column of a Markdown table in `text`.
 fn table_variables(text: &str) -> BTreeSet<String> {
@@ -41,13 +13,13 @@ fn table_variables(text: &str) -> BTreeSet<String> {
         .filter_map(|line| line.strip_prefix("| `"))
         .filter_map(|rest| rest.split_once('`'))
         .map(|(name, _)| name.to_owned())
-        .filter(|name| name.starts_with("PUSHGATEWAY_") || name.starts_with("PUSHTIMER_"))
+        .filter(|name| is_pushtimer_variable(name))
         .collect()
 }
 
 #[test]
 fn every_variable_the_code_reads_is_in_the_readme_table_and_no_other() {
-    let code = variables_in_code();
+    let code = runtime_variables();
     assert!(code.len() >= 15, "the scan found too little: {code:?}");
     let readme = std::fs::read_to_string(repository().join("README.md")).expect("README.md");
     let table = table_variables(&readme);

@@ -22,6 +22,7 @@ mod http;
 mod job;
 mod prometheus;
 mod scrape;
+mod sources;
 pub mod tls;
 
 pub use checks::{
@@ -37,3 +38,4 @@ pub use job::{
 };
 pub use prometheus::{Point, Prometheus};
 pub use scrape::{Sample, Scrape};
+pub use sources::{is_pushtimer_variable, repository, runtime_variables};
