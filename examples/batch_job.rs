@@ -73,8 +73,9 @@ fn main() -> Result<(), String> {
 
 /// Loads one shard of the nightly export from object storage.
 ///
-/// Called once per shard; every call lands in the same series.
-#[pushtimer::timed(name = "etl_load_shard", labels(stage = "load"))]
+/// Called once per shard; every call lands in the same series, a histogram (the slowest
+/// shard matters more than the average one).
+#[pushtimer::timed(name = "etl_load_shard", labels(stage = "load"), histogram)]
 fn load_shard(i: usize) -> Shard {
     sleep(Duration::from_millis(35));
     let mut lines: Vec<String> = (0..5)
@@ -185,12 +186,16 @@ struct Stats {
     sum: f64,
 }
 
-/// The summary series of a text exposition (format 0.0.4), keyed by metric name and labels.
+/// The count and sum of each summary and histogram series of a text exposition (format
+/// 0.0.4), keyed by metric name and labels.
 fn summaries(exposition: &str) -> BTreeMap<(String, String), Stats> {
     let summary_names: Vec<&str> = exposition
         .lines()
         .filter_map(|line| line.strip_prefix("# TYPE "))
-        .filter_map(|rest| rest.strip_suffix(" summary"))
+        .filter_map(|rest| {
+            rest.strip_suffix(" summary")
+                .or_else(|| rest.strip_suffix(" histogram"))
+        })
         .collect();
     let mut series: BTreeMap<(String, String), Stats> = BTreeMap::new();
     for line in exposition.lines().filter(|line| !line.starts_with('#')) {

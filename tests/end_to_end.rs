@@ -1,7 +1,8 @@
 //! End to end, against real servers: the README's example batch job pushes to a real
 //! Pushgateway, a real Prometheus scrapes it (`honor_labels: true`) and evaluates the shipped
 //! alert rules; what Prometheus answers matches what the job printed, and `PushtimerJobFailed`
-//! fires for the failing run and not for the successful one.
+//! fires for the failing run and not for the successful one; and every query of the shipped
+//! Grafana dashboard (`deploy/grafana/`) runs and returns data.
 #![forbid(unsafe_code)]
 
 use std::path::Path;
@@ -20,6 +21,7 @@ fn run_example(gateway: &Gateway, job: &str, args: &[&str]) -> JobRun {
         &[
             ("PUSHGATEWAY_URL", &gateway.url()),
             ("PUSHGATEWAY_JOB", job),
+            ("PUSHTIMER_EXPECTED_INTERVAL", "24h"),
         ],
     )
 }
@@ -119,4 +121,41 @@ fn the_example_job_answers_in_prometheus_and_its_failure_alerts() {
         };
         assert_eq!(point.value, expected, "{point:#?}");
     }
+
+    check_dashboard(&prometheus);
+}
+
+/// Every panel of the dashboard has a datasource and a query, and every query, with the
+/// dashboard's variables as "All" (`$job` = `.+`), runs and returns data.
+fn check_dashboard(prometheus: &Prometheus) {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/grafana/pushtimer-batch-jobs.json");
+    let text = std::fs::read_to_string(&path).expect("the dashboard");
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard parses");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    assert!(!panels.is_empty());
+    let mut queries = 0;
+    for panel in panels {
+        let title = panel["title"].as_str().unwrap_or("?");
+        assert!(
+            panel["datasource"]["uid"].is_string(),
+            "{title}: no datasource"
+        );
+        let targets = panel["targets"].as_array().filter(|t| !t.is_empty());
+        let targets = targets.unwrap_or_else(|| panic!("{title}: no target"));
+        for target in targets {
+            assert!(
+                target["datasource"]["uid"].is_string(),
+                "{title}: a target without datasource"
+            );
+            let expr = target["expr"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{title}: no expr"));
+            let expr = expr.replace("$job", ".+");
+            let points = prometheus.query_until(&expr, WITHIN, |points| !points.is_empty());
+            assert!(!points.is_empty(), "{title}: no data for {expr}");
+            queries += 1;
+        }
+    }
+    assert!(queries >= panels.len());
 }
