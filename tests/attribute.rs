@@ -369,3 +369,43 @@ fn hand_histograms_count_exactly_per_bucket() {
         assert!(refused.is_err(), "{bad:?}");
     }
 }
+
+#[pushtimer::timed(name = "attr_quantiles", quantiles(0.5, 0.99))]
+fn step(millis: u64) {
+    std::thread::sleep(std::time::Duration::from_millis(millis));
+}
+
+#[test]
+fn quantiles_cover_the_whole_run_within_one_percent() {
+    let hand = pushtimer::Summary::builder("attr_hand_quantiles")
+        .quantiles(&[0.5, 0.9])
+        .register()
+        .expect("valid");
+    for seconds in 1..=100 {
+        hand.observe(f64::from(seconds) / 100.0).expect("valid");
+    }
+    step(2);
+    let scrape = Scrape::parse(&pushtimer::render());
+    let quantile = |name: &str, q: &str, extra: &[(&str, &str)]| {
+        let mut labels = vec![("quantile", q)];
+        labels.extend_from_slice(extra);
+        scrape.value(name, &labels)
+    };
+    // The 50th and 90th of 0.01, 0.02, ..., 1.00 s are 0.50 and 0.90 s.
+    let median = quantile("attr_hand_quantiles_seconds", "0.5", &[]).expect("median");
+    assert!((median - 0.5).abs() <= 0.005, "{median}");
+    let p90 = quantile("attr_hand_quantiles_seconds", "0.9", &[]).expect("p90");
+    assert!((p90 - 0.9).abs() <= 0.009, "{p90}");
+    // One call of about 2 ms: every quantile is that call.
+    let sum = sum("attr_quantiles_seconds", "ok");
+    for q in ["0.5", "0.99"] {
+        let value = quantile("attr_quantiles_seconds", q, &[("outcome", "ok")]).expect("q");
+        assert!((value - sum).abs() <= sum * 0.01, "{q}: {value} vs {sum}");
+    }
+    for bad in [&[0.0][..], &[1.0], &[0.9, 0.5], &[f64::NAN]] {
+        let refused = pushtimer::Summary::builder("attr_bad_quantiles")
+            .quantiles(bad)
+            .register();
+        assert!(refused.is_err(), "{bad:?}");
+    }
+}

@@ -54,3 +54,41 @@ fn the_gateway_holds_exact_cumulative_buckets() {
         }
     }
 }
+
+/// `PUSHTIMER_QUANTILES` gives every timed function whole-run quantiles, which the gateway
+/// takes as a summary's `{quantile="..."}` series, per outcome.
+#[test]
+fn quantiles_from_the_environment_reach_the_gateway() {
+    let Some(gateway) = Gateway::start("env_quantiles") else {
+        return;
+    };
+    let run = run_job(
+        PROMISE_JOB,
+        &["short"],
+        &[
+            ("PUSHGATEWAY_URL", &gateway.url()),
+            ("PUSHGATEWAY_JOB", "quantiles"),
+            ("PUSHTIMER_QUANTILES", "0.5, 0.99"),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    let scrape = gateway.scrape();
+    let labels = |q| [("job", "quantiles"), ("outcome", "ok"), ("quantile", q)];
+    let sum = scrape
+        .value(
+            "promise_job_work_seconds_sum",
+            &[("job", "quantiles"), ("outcome", "ok")],
+        )
+        .expect("the call's sum");
+    for q in ["0.5", "0.99"] {
+        let value = scrape
+            .value("promise_job_work_seconds", &labels(q))
+            .unwrap_or_else(|| panic!("no quantile {q}: {scrape:#?}"));
+        // One call: every quantile is that call (to 1%, or the 1 µs floor of the sketch).
+        assert!(
+            (value - sum).abs() <= (sum * 0.01).max(1.1e-6),
+            "{q}: {value} vs {sum}"
+        );
+    }
+    assert_eq!(scrape.types["promise_job_work_seconds"], "summary");
+}

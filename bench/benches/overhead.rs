@@ -45,6 +45,13 @@ fn with_pushtimer(x: u64) -> u64 {
     body(x)
 }
 
+/// A timed function with whole-run quantiles.
+#[pushtimer::timed(name = "bench_pushtimer_quantiles", quantiles(0.5, 0.9, 0.99))]
+#[inline(never)]
+fn with_pushtimer_quantiles(x: u64) -> u64 {
+    body(x)
+}
+
 /// A timed function feeding a histogram with the default buckets.
 #[pushtimer::timed(name = "bench_pushtimer_histogram", histogram)]
 #[inline(never)]
@@ -195,6 +202,13 @@ fn check_every_timer_records(metered: &Metered) {
         .and_then(|count| count.trim().parse::<f64>().ok());
     assert_eq!(count, Some(1.0), "pushtimer recorded the Result call");
 
+    with_pushtimer_quantiles(1);
+    assert!(
+        pushtimer::render()
+            .contains("bench_pushtimer_quantiles_seconds{outcome=\"ok\",quantile=\"0.99\"}"),
+        "pushtimer recorded the call's quantiles"
+    );
+
     with_pushtimer_histogram(1);
     let count = pushtimer::render()
         .lines()
@@ -259,6 +273,9 @@ fn overhead(c: &mut Criterion) {
     let mut group = c.benchmark_group("overhead");
     group.bench_function("floor", |b| b.iter(|| floor(black_box(7))));
     group.bench_function("pushtimer", |b| b.iter(|| with_pushtimer(black_box(7))));
+    group.bench_function("pushtimer_quantiles", |b| {
+        b.iter(|| with_pushtimer_quantiles(black_box(7)))
+    });
     group.bench_function("pushtimer_histogram", |b| {
         b.iter(|| with_pushtimer_histogram(black_box(7)))
     });

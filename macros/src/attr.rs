@@ -27,6 +27,8 @@ pub(crate) struct TimedArgs {
     labels_seen: bool,
     /// `histogram` or `buckets(...)`: a histogram instead of a summary.
     pub(crate) histogram: Option<Histogram>,
+    /// `quantiles(0.5, 0.99)`: the summary's whole-run quantiles, checked.
+    pub(crate) quantiles: Option<(Span, Vec<f64>)>,
 }
 
 /// How a timed function's histogram gets its buckets.
@@ -69,8 +71,17 @@ impl TimedArgs {
                 ));
             }
             meta.parse_nested_meta(|label| self.parse_label(label))?;
+        } else if meta.path.is_ident("quantiles") {
+            if self.quantiles.is_some() {
+                return Err(meta.error("duplicate argument `quantiles`"));
+            }
+            self.reject_quantiles_with_histogram(&meta, meta.path.span())?;
+            let span = meta.path.span();
+            let quantiles = parse_numbers(&meta, Numbers::Quantiles)?;
+            self.quantiles = Some((span, quantiles));
         } else if meta.path.is_ident("histogram") {
             self.reject_second_histogram(&meta)?;
+            self.reject_quantiles_with_histogram(&meta, meta.path.span())?;
             if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
                 return Err(meta.error(
                     "`histogram` takes no value; for buckets of your own write buckets(0.01, 0.1, 1.0)",
@@ -79,12 +90,13 @@ impl TimedArgs {
             self.histogram = Some(Histogram::Default(meta.path.span()));
         } else if meta.path.is_ident("buckets") {
             self.reject_second_histogram(&meta)?;
+            self.reject_quantiles_with_histogram(&meta, meta.path.span())?;
             let span = meta.path.span();
-            let bounds = parse_buckets(&meta)?;
+            let bounds = parse_numbers(&meta, Numbers::Buckets)?;
             self.histogram = Some(Histogram::Bounds(span, bounds));
         } else {
             return Err(meta.error(
-                "unknown argument of #[timed]; expected `name = \"...\"`, `help = \"...\"`, `labels(key = \"value\", ...)`, `histogram` or `buckets(...)`",
+                "unknown argument of #[timed]; expected `name = \"...\"`, `help = \"...\"`, `labels(key = \"value\", ...)`, `quantiles(...)`, `histogram` or `buckets(...)`",
             ));
         }
         Ok(())
@@ -97,6 +109,30 @@ impl TimedArgs {
                     "a timed function has one histogram: write either `histogram` (default buckets) or `buckets(...)`, once",
                 );
                 error.combine(syn::Error::new(earlier.span(), "first given here"));
+                Err(error)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Quantiles belong to a summary: with `histogram` or `buckets`, the later of the two is
+    /// the error.
+    fn reject_quantiles_with_histogram(
+        &self,
+        meta: &ParseNestedMeta<'_>,
+        _here: Span,
+    ) -> syn::Result<()> {
+        let earlier = match (&self.quantiles, &self.histogram) {
+            (Some((span, _)), None) if !meta.path.is_ident("quantiles") => Some(*span),
+            (None, Some(histogram)) if meta.path.is_ident("quantiles") => Some(histogram.span()),
+            _ => None,
+        };
+        match earlier {
+            Some(span) => {
+                let mut error = meta.error(
+                    "`quantiles` are a summary's and cannot be combined with `histogram` or `buckets`; a histogram's quantiles come from histogram_quantile() in PromQL",
+                );
+                error.combine(syn::Error::new(span, "the other one is here"));
                 Err(error)
             }
             None => Ok(()),
@@ -124,18 +160,36 @@ impl TimedArgs {
     }
 }
 
-/// `buckets(0.01, 0.1, 1)`: numbers, in seconds, finite, above zero, strictly increasing; each
-/// error points at the offending bound.
-fn parse_buckets(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<f64>> {
+/// What a list of numbers is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Numbers {
+    /// `buckets(0.01, 0.1, 1)`: seconds, finite, above zero.
+    Buckets,
+    /// `quantiles(0.5, 0.99)`: between 0 and 1, both excluded.
+    Quantiles,
+}
+
+/// `buckets(0.01, 0.1, 1)` or `quantiles(0.5, 0.99)`: numbers, strictly increasing, each in
+/// its range; each error points at the offending number.
+fn parse_numbers(meta: &ParseNestedMeta<'_>, kind: Numbers) -> syn::Result<Vec<f64>> {
+    let (what, example) = match kind {
+        Numbers::Buckets => (
+            "`buckets` takes the bucket bounds in seconds",
+            "buckets(0.01, 0.1, 1.0)",
+        ),
+        Numbers::Quantiles => (
+            "`quantiles` takes the quantiles to push",
+            "quantiles(0.5, 0.9, 0.99)",
+        ),
+    };
     if !meta.input.peek(syn::token::Paren) {
-        return Err(meta
-            .error("`buckets` takes the bucket bounds in seconds, e.g. buckets(0.01, 0.1, 1.0)"));
+        return Err(meta.error(format!("{what}, e.g. {example}")));
     }
     let content;
     syn::parenthesized!(content in meta.input);
     let literals = content.parse_terminated(Lit::parse, syn::Token![,])?;
     if literals.is_empty() {
-        return Err(meta.error("`buckets` needs at least one bound, e.g. buckets(0.01, 0.1, 1.0)"));
+        return Err(meta.error(format!("{what}: at least one, e.g. {example}")));
     }
     let mut bounds: Vec<f64> = Vec::with_capacity(literals.len());
     for literal in &literals {
@@ -143,24 +197,36 @@ fn parse_buckets(meta: &ParseNestedMeta<'_>) -> syn::Result<Vec<f64>> {
             Lit::Float(float) => float.base10_parse::<f64>()?,
             Lit::Int(int) => int.base10_parse::<f64>()?,
             other => {
-                return Err(syn::Error::new_spanned(
-                    other,
-                    "a bucket bound is a number of seconds, e.g. 0.5",
-                ));
+                let message = match kind {
+                    Numbers::Buckets => "a bucket bound is a number of seconds, e.g. 0.5",
+                    Numbers::Quantiles => "a quantile is a number between 0 and 1, e.g. 0.99",
+                };
+                return Err(syn::Error::new_spanned(other, message));
             }
         };
-        if !bound.is_finite() || bound <= 0.0 {
-            return Err(syn::Error::new_spanned(
-                literal,
+        let (in_range, message) = match kind {
+            Numbers::Buckets => (
+                bound.is_finite() && bound > 0.0,
                 "a bucket bound must be finite and above zero (`+Inf` is added by itself)",
-            ));
+            ),
+            Numbers::Quantiles => (
+                bound > 0.0 && bound < 1.0,
+                "a quantile must be between 0 and 1, both excluded (0.5 is the median)",
+            ),
+        };
+        if !in_range {
+            return Err(syn::Error::new_spanned(literal, message));
         }
         if let Some(previous) = bounds.last()
             && bound <= *previous
         {
+            let what = match kind {
+                Numbers::Buckets => "bucket bounds",
+                Numbers::Quantiles => "quantiles",
+            };
             return Err(syn::Error::new_spanned(
                 literal,
-                format!("bucket bounds must be strictly increasing: {bound} follows {previous}"),
+                format!("{what} must be strictly increasing: {bound} follows {previous}"),
             ));
         }
         bounds.push(bound);

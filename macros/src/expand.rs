@@ -60,6 +60,15 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
     let docs = metric_docs(&metric, &help, &label_pairs, args.histogram.is_some());
 
     let named = args.name.is_some();
+    let quantiles = match &args.quantiles {
+        None => quote!(&[]),
+        Some((_, quantiles)) => {
+            let quantiles = quantiles
+                .iter()
+                .map(|q| proc_macro2::Literal::f64_suffixed(*q));
+            quote!(&[#(#quantiles),*])
+        }
+    };
     let buckets = match &args.histogram {
         None => quote!(&[]),
         Some(Histogram::Default(_)) => quote!(::pushtimer::DEFAULT_BUCKETS),
@@ -125,6 +134,7 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
                         },
                         #asynchronous,
                         #buckets,
+                        #quantiles,
                     );
                 __PUSHTIMER_CALL_SITE.enter(#fallible)
             };

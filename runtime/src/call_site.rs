@@ -19,6 +19,8 @@ pub struct CallSite {
     asynchronous: bool,
     /// A histogram's bucket bounds (seconds, checked by the macro); empty for a summary.
     buckets: &'static [f64],
+    /// A summary's quantiles (checked by the macro); empty for none.
+    quantiles: &'static [f64],
     series: OnceLock<&'static OutcomeSeries>,
 }
 
@@ -33,6 +35,7 @@ impl CallSite {
         origin: Origin,
         asynchronous: bool,
         buckets: &'static [f64],
+        quantiles: &'static [f64],
     ) -> Self {
         CallSite {
             name,
@@ -41,6 +44,7 @@ impl CallSite {
             origin,
             asynchronous,
             buckets,
+            quantiles,
             series: OnceLock::new(),
         }
     }
@@ -71,13 +75,19 @@ impl CallSite {
             };
             if !possible {
                 // Never recorded into; known to no registry, so never pushed.
-                return SummaryCore::leak(self.name, self.buckets);
+                return SummaryCore::leak(self.name, self.buckets, self.quantiles);
             }
             let mut labels = self.labels.to_vec();
             labels.push(("outcome", outcome.label()));
             let call_site = (self as *const CallSite as usize, self.origin);
-            let (series, more) =
-                runtime.summary(self.name, self.help, &labels, self.buckets, Some(call_site));
+            let (series, more) = runtime.summary(
+                self.name,
+                self.help,
+                &labels,
+                self.buckets,
+                self.quantiles,
+                Some(call_site),
+            );
             notes.extend(more);
             series
         });

@@ -54,7 +54,7 @@ pub enum PushMethod {
 /// bad label is dropped) or, for durations, moved into bounds. A file that cannot be used (CA,
 /// client certificate or key, token) turns pushing off, with one warning naming the variable
 /// and the path. `Debug` never shows passwords.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq)]
 #[must_use = "a Config does nothing until .install() is called"]
 pub struct Config {
     gateway: Option<String>,
@@ -69,6 +69,7 @@ pub struct Config {
     labels: Vec<(String, String)>,
     expected_interval: Option<Duration>,
     signals: bool,
+    quantiles: Vec<f64>,
     /// Values in the environment that could not be read as they were written.
     env_problems: Vec<String>,
 }
@@ -120,6 +121,7 @@ impl Default for Config {
             labels: Vec::new(),
             expected_interval: None,
             signals: true,
+            quantiles: Vec::new(),
             env_problems: Vec::new(),
         }
     }
@@ -145,6 +147,7 @@ impl fmt::Debug for Config {
             .field("labels", &self.labels)
             .field("expected_interval", &self.expected_interval)
             .field("signals", &self.signals)
+            .field("quantiles", &self.quantiles)
             .finish_non_exhaustive()
     }
 }
@@ -212,6 +215,20 @@ impl Config {
                 Err(reason) => problems.push(format!(
                     "{}={text:?} is not a duration ({reason}); no expected interval is pushed",
                     env::EXPECTED_INTERVAL
+                )),
+            }
+        }
+        if let Some(text) = get(env::QUANTILES) {
+            let parsed: Result<Vec<f64>, _> =
+                text.split(',').map(|q| q.trim().parse::<f64>()).collect();
+            match parsed {
+                Ok(quantiles) if names::quantiles_problem(&quantiles).is_none() => {
+                    config.quantiles = quantiles;
+                }
+                _ => problems.push(format!(
+                    "{}={text:?} is not a list of increasing quantiles between 0 and 1 \
+                     (e.g. 0.5,0.9,0.99); no quantiles are added",
+                    env::QUANTILES
                 )),
             }
         }
@@ -369,6 +386,14 @@ impl Config {
         self
     }
 
+    /// Quantiles over the whole run for every timed function's summary that has none of its
+    /// own (`PUSHTIMER_QUANTILES=0.5,0.9,0.99`; default: none). Each in (0, 1), increasing;
+    /// others are refused with a warning. Histograms are not affected.
+    pub fn quantiles(mut self, quantiles: &[f64]) -> Self {
+        self.quantiles = quantiles.to_vec();
+        self
+    }
+
     /// On SIGTERM or SIGINT, make the final push (exit code 128 + N) and then end by that
     /// signal, as the process would have without pushtimer (`PUSHTIMER_SIGNALS`; default:
     /// on). Only a signal whose disposition is still the default when pushtimer starts is
@@ -414,7 +439,21 @@ impl Config {
             interval
         });
         let run = Run::new(labels.clone(), expected_interval);
-        let naming = Naming { namespace, labels };
+        let quantiles = match names::quantiles_problem(&self.quantiles) {
+            None => self.quantiles,
+            Some(reason) => {
+                problems.push(format!(
+                    "{}: {reason}; no quantiles are added",
+                    env::QUANTILES
+                ));
+                Vec::new()
+            }
+        };
+        let naming = Naming {
+            namespace,
+            labels,
+            quantiles,
+        };
 
         Parts {
             naming,
@@ -726,6 +765,19 @@ mod tests {
         let config = from(&[(env::JOB_COMPLETION_INDEX, "3"), (env::GROUPING, "shard=a")]);
         assert_eq!(config.grouping, vec![("shard".to_owned(), "a".to_owned())]);
         assert!(from(&[]).grouping.is_empty());
+    }
+
+    #[test]
+    fn quantiles_from_the_environment_are_checked() {
+        let (naming, _, problems) = built(from(&[(env::QUANTILES, "0.5, 0.99")]));
+        assert_eq!(naming.quantiles, vec![0.5, 0.99]);
+        assert!(problems.is_empty(), "{problems:?}");
+        for bad in ["0.5,1", "banana", "0.9,0.5", "0"] {
+            let (naming, _, problems) = built(from(&[(env::QUANTILES, bad)]));
+            assert!(naming.quantiles.is_empty(), "{bad}");
+            assert_eq!(problems.len(), 1, "{bad}: {problems:?}");
+            assert!(problems[0].contains("PUSHTIMER_QUANTILES"), "{problems:?}");
+        }
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub(crate) const LABELS: &str = "PUSHTIMER_LABELS";
 pub(crate) const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
 /// The grouping label `JOB_COMPLETION_INDEX` becomes.
 pub(crate) const COMPLETION_INDEX_LABEL: &str = "completion_index";
+/// `PUSHTIMER_QUANTILES`: quantiles for every timed function's summary, `0.5,0.9,0.99`.
+pub(crate) const QUANTILES: &str = "PUSHTIMER_QUANTILES";
 /// `PUSHTIMER_SIGNALS`: a final push on SIGTERM and SIGINT (`on`, the default, or `off`).
 pub(crate) const SIGNALS: &str = "PUSHTIMER_SIGNALS";
 /// `PUSHTIMER_EXPECTED_INTERVAL`: how often the job should succeed.

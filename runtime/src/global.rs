@@ -164,13 +164,14 @@ impl Runtime {
         help: &str,
         labels: &[(&str, &str)],
         buckets: &[f64],
+        quantiles: &[f64],
         call_site: Option<CallSiteId>,
     ) -> (&'static SummaryCore, Vec<Note>) {
         match self.forked() {
             Ok(()) => self
                 .registry
-                .summary(name, help, labels, buckets, call_site),
-            Err(_) => (SummaryCore::leak(name, buckets), Vec::new()),
+                .summary(name, help, labels, buckets, quantiles, call_site),
+            Err(_) => (SummaryCore::leak(name, buckets, quantiles), Vec::new()),
         }
     }
 

@@ -39,6 +39,7 @@ impl Summary {
             name: name.to_owned(),
             help: None,
             labels: Vec::new(),
+            quantiles: Vec::new(),
         }
     }
 
@@ -90,6 +91,7 @@ pub struct SummaryBuilder {
     name: String,
     help: Option<String>,
     labels: Vec<(String, String)>,
+    quantiles: Vec<f64>,
 }
 
 impl SummaryBuilder {
@@ -106,6 +108,14 @@ impl SummaryBuilder {
         self
     }
 
+    /// Quantiles over the whole run, each in (0, 1), strictly increasing, e.g.
+    /// `&[0.5, 0.9, 0.99]`: pushed as `{quantile="0.99"}` series, each within 1% of the true
+    /// value for durations from 1 µs to 1 day. Default: none.
+    pub fn quantiles(mut self, quantiles: &[f64]) -> Self {
+        self.quantiles = quantiles.to_vec();
+        self
+    }
+
     /// Finds or creates the series in the global registry.
     ///
     /// Fails when the name is not a valid metric name or a label name is invalid or reserved
@@ -117,7 +127,9 @@ impl SummaryBuilder {
     /// [`register`](Self::register), as a histogram with these bucket bounds when there are
     /// any (checked here).
     fn register_with_buckets(self, buckets: &[f64]) -> Result<Summary, InvalidName> {
-        if let Some(reason) = names::buckets_problem(buckets) {
+        let problem =
+            names::buckets_problem(buckets).or_else(|| names::quantiles_problem(&self.quantiles));
+        if let Some(reason) = problem {
             return Err(InvalidName {
                 name: self.name,
                 reason,
@@ -147,7 +159,8 @@ impl SummaryBuilder {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let (core, notes) = crate::global::runtime().summary(&name, &help, &labels, buckets, None);
+        let (core, notes) =
+            crate::global::runtime().summary(&name, &help, &labels, buckets, &self.quantiles, None);
         crate::diagnostics::emit(notes);
         Ok(Summary { core })
     }

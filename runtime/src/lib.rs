@@ -85,6 +85,7 @@ mod signals;
 )))]
 #[path = "signals_unsupported.rs"]
 mod signals;
+mod sketch;
 mod summary;
 mod timer;
 mod tls;

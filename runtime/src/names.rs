@@ -80,6 +80,16 @@ pub(crate) fn buckets_problem(bounds: &[f64]) -> Option<&'static str> {
         .then_some("bucket bounds must be finite, above zero and strictly increasing")
 }
 
+/// Why a summary's quantiles are refused, or `None` when they are fine (none at all is fine).
+pub(crate) fn quantiles_problem(quantiles: &[f64]) -> Option<&'static str> {
+    let inside = quantiles.iter().all(|q| *q > 0.0 && *q < 1.0);
+    let increasing = quantiles
+        .windows(2)
+        .all(|pair| matches!(pair, [a, b] if a < b));
+    (!(inside && increasing))
+        .then_some("quantiles must be between 0 and 1 (both excluded) and strictly increasing")
+}
+
 /// `name` with the `_seconds` suffix, not doubled.
 pub(crate) fn seconds_name(name: &str) -> String {
     if name.ends_with(SECONDS_SUFFIX) {

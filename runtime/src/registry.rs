@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use prometheus::proto::{
-    Bucket, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType, Summary,
+    Bucket, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile, Summary,
 };
 use prometheus::{Encoder, TextEncoder};
 
@@ -23,10 +23,12 @@ use crate::summary::SummaryCore;
 
 /// The name prefix and constant labels every series gets (`PUSHTIMER_NAMESPACE`,
 /// `PUSHTIMER_LABELS`), already validated.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Naming {
     pub(crate) namespace: Option<String>,
     pub(crate) labels: Vec<(String, String)>,
+    /// `PUSHTIMER_QUANTILES`: the quantiles of every timed function's summary.
+    pub(crate) quantiles: Vec<f64>,
 }
 
 /// Where a `#[timed]` function is, for the warning about two functions that share a series by
@@ -63,6 +65,8 @@ struct Family {
     label_names: Vec<String>,
     /// A histogram's bucket bounds (seconds); empty for a summary.
     buckets: Vec<f64>,
+    /// A summary's quantiles; empty for none.
+    quantiles: Vec<f64>,
     series: Vec<(Vec<String>, &'static SummaryCore)>,
     index: HashMap<Vec<String>, usize>,
     /// The first `#[timed]` call site that fed this family.
@@ -122,8 +126,15 @@ impl Registry {
         help: &str,
         labels: &[(&str, &str)],
         buckets: &[f64],
+        quantiles: &[f64],
         call_site: Option<CallSiteId>,
     ) -> (&'static SummaryCore, Vec<Note>) {
+        // PUSHTIMER_QUANTILES: every timed function's summary that has none of its own.
+        let quantiles = if quantiles.is_empty() && buckets.is_empty() && call_site.is_some() {
+            self.naming.quantiles.as_slice()
+        } else {
+            quantiles
+        };
         let full_name = match &self.naming.namespace {
             Some(namespace) => format!("{namespace}_{name}"),
             None => name.to_owned(),
@@ -150,25 +161,34 @@ impl Registry {
                 family.help.clone(),
                 family.first_call_site,
                 family.buckets.clone(),
+                family.quantiles.clone(),
             )
         });
-        if let Some((family_labels, family_help, first_call_site, family_buckets)) = existing {
-            if family_buckets != buckets {
-                let shape = |buckets: &[f64]| {
-                    if buckets.is_empty() {
-                        String::from("a summary")
-                    } else {
-                        format!("a histogram with buckets {buckets:?}")
-                    }
+        if let Some((
+            family_labels,
+            family_help,
+            first_call_site,
+            family_buckets,
+            family_quantiles,
+        )) = existing
+        {
+            if family_buckets != buckets || family_quantiles != quantiles {
+                let shape = |buckets: &[f64], quantiles: &[f64]| match (buckets, quantiles) {
+                    ([], []) => String::from("a summary"),
+                    ([], quantiles) => format!("a summary with quantiles {quantiles:?}"),
+                    (buckets, _) => format!("a histogram with buckets {buckets:?}"),
                 };
-                let (here, elsewhere) = (shape(buckets), shape(&family_buckets));
+                let (here, elsewhere) = (
+                    shape(buckets, quantiles),
+                    shape(&family_buckets, &family_quantiles),
+                );
                 families.once(&mut notes, format!("shape {full_name} {here}"), || {
                     format!(
                         "{full_name} is {here} here and {elsewhere} elsewhere; the series made \
                          here is not exported (give the two a different name)"
                     )
                 });
-                let core = SummaryCore::leak(&full_name, buckets);
+                let core = SummaryCore::leak(&full_name, buckets, quantiles);
                 families.unexported.insert(key, core);
                 return (core, notes);
             }
@@ -184,7 +204,7 @@ impl Registry {
                         )
                     },
                 );
-                let core = SummaryCore::leak(&full_name, buckets);
+                let core = SummaryCore::leak(&full_name, buckets, quantiles);
                 families.unexported.insert(key, core);
                 return (core, notes);
             }
@@ -219,6 +239,7 @@ impl Registry {
                 help: help.to_owned(),
                 label_names,
                 buckets: buckets.to_vec(),
+                quantiles: quantiles.to_vec(),
                 series: Vec::new(),
                 index: HashMap::new(),
                 first_call_site: None,
@@ -231,7 +252,7 @@ impl Registry {
         {
             return (core, notes);
         }
-        let core = SummaryCore::leak(&full_name, buckets);
+        let core = SummaryCore::leak(&full_name, buckets, quantiles);
         family
             .index
             .insert(label_values.clone(), family.series.len());
@@ -345,6 +366,19 @@ fn own_families(by_name: &BTreeMap<String, Family>) -> (Vec<MetricFamily>, HashS
                     let mut summary = Summary::default();
                     summary.set_sample_count(count);
                     summary.set_sample_sum(sum);
+                    if let Some(values) = core.quantile_values() {
+                        summary.set_quantile(
+                            values
+                                .into_iter()
+                                .map(|(q, value)| {
+                                    let mut quantile = Quantile::default();
+                                    quantile.set_quantile(q);
+                                    quantile.set_value(value);
+                                    quantile
+                                })
+                                .collect(),
+                        );
+                    }
                     metric.set_summary(summary);
                 }
             }
@@ -449,6 +483,7 @@ mod tests {
             Naming {
                 namespace: namespace.map(str::to_owned),
                 labels: labels.clone(),
+                quantiles: Vec::new(),
             },
             Run::new(labels, None),
         )
@@ -460,7 +495,7 @@ mod tests {
         help: &str,
         labels: &[(&str, &str)],
     ) -> &'static SummaryCore {
-        r.summary(name, help, labels, &[], None).0
+        r.summary(name, help, labels, &[], &[], None).0
     }
 
     fn text(r: &Registry) -> String {
@@ -519,11 +554,11 @@ mod tests {
     fn conflicting_label_names_are_reported_once_and_not_exported() {
         let r = registry(None, &[]);
         let a = series(&r, "x_seconds", "h", &[("a", "1")]);
-        let (b, notes) = r.summary("x_seconds", "h", &[("b", "1")], &[], None);
+        let (b, notes) = r.summary("x_seconds", "h", &[("b", "1")], &[], &[], None);
         assert!(!std::ptr::eq(a, b));
         assert_eq!(notes.len(), 1, "{notes:?}");
         // The unexported series is handed out again, not made anew, and not reported again.
-        let (again, notes) = r.summary("x_seconds", "h", &[("b", "1")], &[], None);
+        let (again, notes) = r.summary("x_seconds", "h", &[("b", "1")], &[], &[], None);
         assert!(std::ptr::eq(b, again));
         assert!(notes.is_empty());
         b.observe(Duration::from_secs(1));
@@ -534,7 +569,7 @@ mod tests {
     fn differing_help_keeps_the_first_and_shares_data() {
         let r = registry(None, &[]);
         let a = series(&r, "x_seconds", "first", &[]);
-        let (b, notes) = r.summary("x_seconds", "second", &[], &[], None);
+        let (b, notes) = r.summary("x_seconds", "second", &[], &[], &[], None);
         assert!(std::ptr::eq(a, b));
         assert_eq!(notes.len(), 1);
         a.observe(Duration::from_secs(1));
@@ -547,9 +582,9 @@ mod tests {
     #[test]
     fn a_summary_and_a_histogram_of_one_name_conflict() {
         let r = registry(None, &[]);
-        let (summary, notes) = r.summary("x_seconds", "h", &[], &[], None);
+        let (summary, notes) = r.summary("x_seconds", "h", &[], &[], &[], None);
         assert!(notes.is_empty());
-        let (histogram, notes) = r.summary("x_seconds", "h", &[], &[1.0], None);
+        let (histogram, notes) = r.summary("x_seconds", "h", &[], &[1.0], &[], None);
         assert!(!std::ptr::eq(summary, histogram));
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(
@@ -565,21 +600,49 @@ mod tests {
     #[test]
     fn namesakes_without_explicit_names_are_reported_once() {
         let r = registry(None, &[]);
-        let (_, notes) = r.summary("load_seconds", "h", &[], &[], site(1, "etl::read", false));
+        let (_, notes) = r.summary(
+            "load_seconds",
+            "h",
+            &[],
+            &[],
+            &[],
+            site(1, "etl::read", false),
+        );
         assert!(notes.is_empty());
         // The same call site again (a generic function's other instantiation): silent.
-        let (_, notes) = r.summary("load_seconds", "h", &[], &[], site(1, "etl::read", false));
+        let (_, notes) = r.summary(
+            "load_seconds",
+            "h",
+            &[],
+            &[],
+            &[],
+            site(1, "etl::read", false),
+        );
         assert!(notes.is_empty());
-        let (_, notes) = r.summary("load_seconds", "h", &[], &[], site(2, "etl::write", false));
+        let (_, notes) = r.summary(
+            "load_seconds",
+            "h",
+            &[],
+            &[],
+            &[],
+            site(2, "etl::write", false),
+        );
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].text.contains("`etl::read::load`"), "{notes:?}");
         assert!(notes[0].text.contains("`etl::write::load`"), "{notes:?}");
-        let (_, notes) = r.summary("load_seconds", "h", &[], &[], site(2, "etl::write", false));
+        let (_, notes) = r.summary(
+            "load_seconds",
+            "h",
+            &[],
+            &[],
+            &[],
+            site(2, "etl::write", false),
+        );
         assert!(notes.is_empty());
         // Equal explicit names share silently.
         let r = registry(None, &[]);
-        r.summary("x_seconds", "h", &[], &[], site(1, "a", true));
-        let (_, notes) = r.summary("x_seconds", "h", &[], &[], site(2, "b", true));
+        r.summary("x_seconds", "h", &[], &[], &[], site(1, "a", true));
+        let (_, notes) = r.summary("x_seconds", "h", &[], &[], &[], site(2, "b", true));
         assert!(notes.is_empty());
     }
 

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::changes;
 use crate::shard::{shard_count, thread_shard};
+use crate::sketch::{self, ShardSketch};
 
 /// The live state of one series. Lives for the whole process (`&'static`), so a call site can
 /// hold on to it without reference counting.
@@ -30,6 +31,8 @@ pub(crate) struct SummaryCore {
     saturated: AtomicBool,
     /// A histogram's bucket upper bounds, in nanoseconds, ascending; empty for a summary.
     bounds: Box<[u64]>,
+    /// A summary's quantiles (each in (0, 1)); empty for none.
+    quantiles: Box<[f64]>,
     /// Hand observations refused (negative, NaN, infinite, too large). The one count of them:
     /// `Summary::rejected` and `pushtimer_rejected_observations_total` both read it.
     rejected: AtomicU64,
@@ -45,6 +48,8 @@ struct Shard {
     sum_nanos: AtomicU64,
     /// A histogram's observations per bucket (not cumulative), the last one above every bound.
     buckets: Box<[AtomicU64]>,
+    /// A summary's quantile sketch, allocated when a thread of this shard first observes.
+    sketch: ShardSketch,
 }
 
 impl Shard {
@@ -53,6 +58,7 @@ impl Shard {
             count: AtomicU64::new(0),
             sum_nanos: AtomicU64::new(0),
             buckets: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
+            sketch: ShardSketch::default(),
         }
     }
 }
@@ -60,12 +66,12 @@ impl Shard {
 impl SummaryCore {
     /// A series, leaked (series are never removed from the global registry): a histogram's
     /// with these bucket upper bounds (seconds, ascending, checked by the caller), a summary's
-    /// without.
-    pub(crate) fn leak(name: &str, bounds: &[f64]) -> &'static SummaryCore {
-        Box::leak(Box::new(SummaryCore::new(name, bounds)))
+    /// without, with these quantiles (checked by the caller; ignored for a histogram).
+    pub(crate) fn leak(name: &str, bounds: &[f64], quantiles: &[f64]) -> &'static SummaryCore {
+        Box::leak(Box::new(SummaryCore::new(name, bounds, quantiles)))
     }
 
-    fn new(name: &str, bounds: &[f64]) -> SummaryCore {
+    fn new(name: &str, bounds: &[f64], quantiles: &[f64]) -> SummaryCore {
         let bounds: Box<[u64]> = bounds
             .iter()
             .map(|&seconds| seconds_to_nanos(seconds))
@@ -79,6 +85,11 @@ impl SummaryCore {
             name: name.into(),
             shards: (0..shard_count()).map(|_| Shard::new(buckets)).collect(),
             saturated: AtomicBool::new(false),
+            quantiles: if bounds.is_empty() {
+                quantiles.into()
+            } else {
+                Box::default()
+            },
             bounds,
             rejected: AtomicU64::new(0),
         }
@@ -106,6 +117,9 @@ impl SummaryCore {
             }
             if self.bounds.is_empty() {
                 shard.count.fetch_add(1, Ordering::Relaxed);
+                if !self.quantiles.is_empty() {
+                    shard.sketch.record(nanos);
+                }
             } else {
                 // A histogram counts in its buckets only (the count is their sum): the first
                 // bucket whose upper bound is at least the observation (`le`), i.e. the number
@@ -160,6 +174,20 @@ impl SummaryCore {
         Some((buckets, all))
     }
 
+    /// A summary's quantiles and their estimates in seconds, all shards added up; `None`
+    /// without quantiles.
+    pub(crate) fn quantile_values(&self) -> Option<Vec<(f64, f64)>> {
+        if self.quantiles.is_empty() {
+            return None;
+        }
+        let mut counts = vec![0u64; sketch::BUCKETS];
+        for shard in self.shards.iter() {
+            shard.sketch.add_to(&mut counts);
+        }
+        let estimates = sketch::quantiles(&counts, &self.quantiles);
+        Some(self.quantiles.iter().copied().zip(estimates).collect())
+    }
+
     /// `(count, sum in seconds)`, all shards added up.
     pub(crate) fn snapshot(&self) -> (u64, f64) {
         let (count, sum_nanos) = self.shards.iter().fold((0u64, 0u64), |(c, s), shard| {
@@ -204,7 +232,7 @@ mod tests {
 
     #[test]
     fn sum_is_exact_in_nanoseconds() {
-        let core = SummaryCore::new("x", &[]);
+        let core = SummaryCore::new("x", &[], &[]);
         for _ in 0..1000 {
             core.observe(Duration::from_nanos(1_000_001));
         }
@@ -216,11 +244,11 @@ mod tests {
     #[test]
     fn the_sum_saturates_instead_of_wrapping() {
         let most = nanos_to_seconds(u64::MAX);
-        let core = SummaryCore::new("x", &[]);
+        let core = SummaryCore::new("x", &[], &[]);
         core.observe(Duration::MAX);
         core.observe(Duration::from_secs(1));
         assert_eq!(core.snapshot(), (2, most));
-        let core = SummaryCore::new("x", &[]);
+        let core = SummaryCore::new("x", &[], &[]);
         core.observe(Duration::from_secs(10_000_000_000));
         assert_eq!(core.snapshot(), (1, 1e10));
         core.observe(Duration::from_secs(10_000_000_000));
@@ -231,7 +259,7 @@ mod tests {
 
     #[test]
     fn histogram_buckets_are_exact_and_cumulative() {
-        let core = SummaryCore::new("x", &[0.001, 0.1, 1.0]);
+        let core = SummaryCore::new("x", &[0.001, 0.1, 1.0], &[]);
         for millis in [0, 1, 2, 100, 101, 1000, 5000] {
             core.observe(Duration::from_millis(millis));
         }
@@ -239,12 +267,12 @@ mod tests {
         assert_eq!(buckets, vec![(0.001, 2), (0.1, 4), (1.0, 6)]);
         assert_eq!(all, 7);
         assert_eq!(core.snapshot().0, 7);
-        assert_eq!(SummaryCore::new("y", &[]).buckets(), None);
+        assert_eq!(SummaryCore::new("y", &[], &[]).buckets(), None);
     }
 
     #[test]
     fn shards_are_a_power_of_two_and_on_their_own_cache_lines() {
-        let core = SummaryCore::new("x", &[]);
+        let core = SummaryCore::new("x", &[], &[]);
         assert!(core.shards.len().is_power_of_two());
         assert!(core.shards.len() <= crate::shard::MAX_SHARDS);
         assert_eq!(std::mem::align_of::<Shard>(), 128);
@@ -252,7 +280,7 @@ mod tests {
 
     #[test]
     fn observations_from_many_threads_add_up_exactly() {
-        let core = SummaryCore::new("x", &[]);
+        let core = SummaryCore::new("x", &[], &[]);
         std::thread::scope(|scope| {
             for _ in 0..8 {
                 scope.spawn(|| {

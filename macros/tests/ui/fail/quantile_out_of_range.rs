@@ -1,0 +1,4 @@
+#[pushtimer::timed(quantiles(0.5, 1.0))]
+fn step() {}
+
+fn main() {}

@@ -1,0 +1,182 @@
+//! Whole-run quantiles of a summary, to within 1% of the true value.
+//!
+//! Durations are counted in log-linear buckets: each power of two of nanoseconds is split into
+//! 64 equal buckets, so a bucket is at most 1/64 of the values it holds wide, and its midpoint
+//! is within 1/128 (0.79%) of every one of them. A quantile is the midpoint of the bucket
+//! holding the observation of its rank (the `ceil(q * n)`-th smallest), so the estimate is
+//! within 0.79% of that observation, for durations from 1 µs (2^10 ns) to 39 hours (2^47 ns);
+//! shorter ones count as 1 µs, longer ones as 39 hours.
+//!
+//! Counting is one relaxed `fetch_add` into the calling thread's shard; a shard's 2,368
+//! counters (18.5 KiB) are allocated the first time a thread of that shard observes.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Buckets per power of two.
+const SUB_BUCKETS: u64 = 64;
+const SUB_BITS: u32 = 6;
+/// The smallest power of two kept apart: 2^10 ns, about 1 µs.
+const MIN_EXPONENT: u32 = 10;
+/// The largest: values from 2^46 ns (19.5 h) up to 2^47 ns (39 h).
+const MAX_EXPONENT: u32 = 46;
+/// All buckets.
+pub(crate) const BUCKETS: usize = ((MAX_EXPONENT - MIN_EXPONENT + 1) as u64 * SUB_BUCKETS) as usize;
+
+/// One shard's counters, allocated on first use.
+#[derive(Debug, Default)]
+pub(crate) struct ShardSketch(OnceLock<Box<[AtomicU64]>>);
+
+impl ShardSketch {
+    /// Counts one observation of `nanos`.
+    #[inline]
+    pub(crate) fn record(&self, nanos: u64) {
+        let counts = self
+            .0
+            .get_or_init(|| (0..BUCKETS).map(|_| AtomicU64::new(0)).collect());
+        if let Some(count) = counts.get(bucket(nanos)) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Adds this shard's counts to `into` (of length [`BUCKETS`]).
+    pub(crate) fn add_to(&self, into: &mut [u64]) {
+        if let Some(counts) = self.0.get() {
+            for (total, count) in into.iter_mut().zip(counts.iter()) {
+                *total = total.wrapping_add(count.load(Ordering::Relaxed));
+            }
+        }
+    }
+}
+
+/// The bucket of `nanos`.
+#[inline]
+fn bucket(nanos: u64) -> usize {
+    let value = nanos.max(1 << MIN_EXPONENT);
+    let exponent = (63 - value.leading_zeros()).min(MAX_EXPONENT);
+    let value = value.min((1 << (MAX_EXPONENT + 1)) - 1);
+    let sub = (value >> (exponent - SUB_BITS)) & (SUB_BUCKETS - 1);
+    ((u64::from(exponent - MIN_EXPONENT) * SUB_BUCKETS) + sub) as usize
+}
+
+/// The midpoint of bucket `index`, in nanoseconds.
+fn midpoint(index: usize) -> f64 {
+    let index = index as u64;
+    let exponent = MIN_EXPONENT as u64 + index / SUB_BUCKETS;
+    let sub = index % SUB_BUCKETS;
+    let width = 1u64 << (exponent - u64::from(SUB_BITS));
+    let low = (SUB_BUCKETS + sub) * width;
+    low as f64 + width as f64 / 2.0
+}
+
+/// The estimates, in seconds, of the quantiles `qs` of the observations counted in `counts`;
+/// `NaN` for each when there is none (as Prometheus clients do).
+pub(crate) fn quantiles(counts: &[u64], qs: &[f64]) -> Vec<f64> {
+    let total: u64 = counts.iter().fold(0u64, |all, n| all.wrapping_add(*n));
+    qs.iter()
+        .map(|&q| {
+            if total == 0 {
+                return f64::NAN;
+            }
+            // The rank of the quantile's observation: ceil(q * n), at least 1.
+            let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
+            let mut seen = 0u64;
+            for (index, count) in counts.iter().enumerate() {
+                seen = seen.wrapping_add(*count);
+                if seen >= rank {
+                    return midpoint(index) / 1e9;
+                }
+            }
+            midpoint(counts.len().saturating_sub(1)) / 1e9
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The exact quantile the estimate stands for: the `ceil(q * n)`-th smallest.
+    fn exact(sorted: &[u64], q: f64) -> f64 {
+        let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted[rank - 1] as f64 / 1e9
+    }
+
+    fn estimate(values: &[u64], qs: &[f64], threads: usize) -> Vec<f64> {
+        let shards: Vec<ShardSketch> = (0..threads).map(|_| ShardSketch::default()).collect();
+        std::thread::scope(|scope| {
+            for (i, shard) in shards.iter().enumerate() {
+                scope.spawn(move || {
+                    for value in values.iter().skip(i).step_by(threads) {
+                        shard.record(*value);
+                    }
+                });
+            }
+        });
+        let mut counts = vec![0u64; BUCKETS];
+        for shard in &shards {
+            shard.add_to(&mut counts);
+        }
+        quantiles(&counts, qs)
+    }
+
+    fn assert_within_one_percent(values: &[u64], threads: usize) -> Result<(), TestCaseError> {
+        let qs = [0.01, 0.25, 0.5, 0.9, 0.99, 0.999, 1.0];
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable();
+        for (q, estimate) in qs.iter().zip(estimate(values, &qs, threads)) {
+            let truth = exact(&sorted, *q);
+            prop_assert!(
+                (estimate - truth).abs() <= truth * 0.01,
+                "q={q}: estimate {estimate} vs exact {truth}"
+            );
+        }
+        Ok(())
+    }
+
+    /// From 1 µs to 1 day, in nanoseconds.
+    const RANGE: std::ops::RangeInclusive<u64> = 1_000..=86_400_000_000_000;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn uniform(values in prop::collection::vec(RANGE, 1..2_000), threads in 1usize..4) {
+            assert_within_one_percent(&values, threads)?;
+        }
+
+        #[test]
+        fn log_normal(normals in prop::collection::vec((0.0f64..1.0, 0.0f64..1.0), 1..2_000), threads in 1usize..4) {
+            // Box-Muller, around 50 ms with a wide spread, kept inside the range.
+            let values: Vec<u64> = normals
+                .iter()
+                .map(|(u, v)| {
+                    let z = (-2.0 * (1.0 - u).ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+                    ((0.05f64).ln() + 2.0 * z).exp() * 1e9
+                })
+                .map(|nanos| (nanos as u64).clamp(*RANGE.start(), *RANGE.end()))
+                .collect();
+            assert_within_one_percent(&values, threads)?;
+        }
+
+        #[test]
+        fn bimodal(fast in prop::collection::vec(1_000_000u64..2_000_000, 1..1_000), slow in prop::collection::vec(5_000_000_000u64..9_000_000_000, 1..100)) {
+            let values: Vec<u64> = fast.into_iter().chain(slow).collect();
+            assert_within_one_percent(&values, 2)?;
+        }
+
+        #[test]
+        fn constant(value in RANGE, n in 1usize..500) {
+            assert_within_one_percent(&vec![value; n], 1)?;
+        }
+    }
+
+    #[test]
+    fn no_observation_gives_nan_and_extremes_are_clamped() {
+        assert!(quantiles(&vec![0; BUCKETS], &[0.5])[0].is_nan());
+        assert_eq!(bucket(0), 0);
+        assert_eq!(bucket(u64::MAX), BUCKETS - 1);
+        assert!(bucket(1 << 20) < BUCKETS);
+    }
+}
