@@ -11,6 +11,7 @@ use std::time::Duration;
 use pushtimer_tests::{Gateway, JobRun, Prometheus, run_job};
 
 const BATCH_JOB: &str = env!("CARGO_BIN_EXE_batch_job");
+const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
 /// How long Prometheus may take to scrape and evaluate (it does both every second).
 const WITHIN: Duration = Duration::from_secs(30);
 
@@ -123,6 +124,40 @@ fn the_example_job_answers_in_prometheus_and_its_failure_alerts() {
     }
 
     check_dashboard(&prometheus);
+    check_merged_histograms(&gateway, &prometheus);
+}
+
+/// Three jobs push a third each of 300 durations spread evenly over (0, 1) s into histograms
+/// with buckets every 0.1 s; merged by Prometheus, their p99 is the whole set's, to within a
+/// bucket's width.
+fn check_merged_histograms(gateway: &Gateway, prometheus: &Prometheus) {
+    for part in ["0", "1", "2"] {
+        let run = run_job(
+            PROMISE_JOB,
+            &["spread", part],
+            &[
+                ("PUSHGATEWAY_URL", &gateway.url()),
+                ("PUSHGATEWAY_JOB", "spread"),
+                ("PUSHGATEWAY_GROUPING", &format!("part={part}")),
+            ],
+        );
+        assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    }
+    let query = r#"histogram_quantile(0.99, sum by (le) (promise_job_spread_seconds_bucket{job="spread"}))"#;
+    let count = prometheus.query_until(
+        r#"sum(promise_job_spread_seconds_count{job="spread"})"#,
+        WITHIN,
+        |points| points.first().is_some_and(|p| p.value == 300.0),
+    );
+    assert_eq!(count.first().map(|p| p.value), Some(300.0), "{count:#?}");
+    let p99 = prometheus.query(query);
+    // The 297th of 300 evenly spread durations: (296 + 0.5) / 300 s.
+    let exact = 296.5 / 300.0;
+    let merged = p99.first().map(|p| p.value).unwrap_or(f64::NAN);
+    assert!(
+        (merged - exact).abs() <= 0.1,
+        "merged p99 {merged} vs {exact}"
+    );
 }
 
 /// Every panel of the dashboard has a datasource and a query, and every query, with the

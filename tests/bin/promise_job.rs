@@ -26,6 +26,8 @@
 //!   file; prints `graceful` and returns (exit code 0).
 //! - `histograms`: observes 0.05, 0.1, 0.5, 1 and 2 s into a hand histogram with buckets 0.1
 //!   and 1, and calls a timed function with buckets (one error), then returns.
+//! - `spread <part>`: the part-th third (0, 1 or 2) of 300 durations spread evenly over
+//!   (0, 1) s, into a histogram with buckets every 0.1 s: three jobs together hold them all.
 //! - `collisions`: two `#[timed] fn load` in different modules, a timed `promise_train`, and the
 //!   user metrics `promise_train_seconds_count` and `pushtimer_rejected_observations_total` in
 //!   `pushtimer::registry()`; then flushes and prints `flush=...`.
@@ -69,6 +71,10 @@ fn main() {
         "collisions" => collisions(),
         "outcomes" => outcomes(),
         "histograms" => histograms(),
+        "spread" => {
+            let part: u32 = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(0);
+            spread(part);
+        }
         "until" => {
             let stop = args.get(2).expect("until <stop-file> <exit-code>");
             let code: i32 = args.get(3).and_then(|c| c.parse().ok()).unwrap_or(0);
@@ -330,5 +336,18 @@ fn histograms() {
     }
     assert_eq!(decode("abc"), Ok(3));
     assert!(decode("").is_err());
+    println!("done");
+}
+
+fn spread(part: u32) {
+    let bounds: Vec<f64> = (1..=10).map(|i| f64::from(i) / 10.0).collect();
+    let spread = pushtimer::Histogram::builder("promise_job_spread")
+        .buckets(&bounds)
+        .register()
+        .expect("valid histogram");
+    for n in 0..100u32 {
+        let seconds = (f64::from(part + 3 * n) + 0.5) / 300.0;
+        spread.observe(seconds).expect("a valid duration");
+    }
     println!("done");
 }
