@@ -91,7 +91,7 @@ fn load_shard(i: usize) -> Shard {
 /// Parses one shard's rows and turns them into per-user features.
 ///
 /// Fails on the first malformed row; the call is recorded either way.
-#[pushtimer::timed(name = "etl_transform")]
+#[pushtimer::timed(name = "etl_transform", quantiles(0.5, 0.99))]
 fn transform(shard: &Shard) -> Result<Vec<Feature>, TransformError> {
     if shard.lines.is_empty() {
         return Err(TransformError::Empty { shard: shard.id });
