@@ -502,6 +502,15 @@ mod tests {
         r.render().0
     }
 
+    /// A timed function's summary `name` resolved from `call_site`: the series and the notes.
+    fn timed(
+        r: &Registry,
+        name: &str,
+        call_site: Option<CallSiteId>,
+    ) -> (&'static SummaryCore, Vec<Note>) {
+        r.summary(name, "h", &[], &[], &[], call_site)
+    }
+
     fn site(address: usize, module_path: &'static str, named: bool) -> Option<CallSiteId> {
         Some((
             address,
@@ -600,49 +609,21 @@ mod tests {
     #[test]
     fn namesakes_without_explicit_names_are_reported_once() {
         let r = registry(None, &[]);
-        let (_, notes) = r.summary(
-            "load_seconds",
-            "h",
-            &[],
-            &[],
-            &[],
-            site(1, "etl::read", false),
-        );
+        let (_, notes) = timed(&r, "load_seconds", site(1, "etl::read", false));
         assert!(notes.is_empty());
         // The same call site again (a generic function's other instantiation): silent.
-        let (_, notes) = r.summary(
-            "load_seconds",
-            "h",
-            &[],
-            &[],
-            &[],
-            site(1, "etl::read", false),
-        );
+        let (_, notes) = timed(&r, "load_seconds", site(1, "etl::read", false));
         assert!(notes.is_empty());
-        let (_, notes) = r.summary(
-            "load_seconds",
-            "h",
-            &[],
-            &[],
-            &[],
-            site(2, "etl::write", false),
-        );
+        let (_, notes) = timed(&r, "load_seconds", site(2, "etl::write", false));
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(notes[0].text.contains("`etl::read::load`"), "{notes:?}");
         assert!(notes[0].text.contains("`etl::write::load`"), "{notes:?}");
-        let (_, notes) = r.summary(
-            "load_seconds",
-            "h",
-            &[],
-            &[],
-            &[],
-            site(2, "etl::write", false),
-        );
+        let (_, notes) = timed(&r, "load_seconds", site(2, "etl::write", false));
         assert!(notes.is_empty());
         // Equal explicit names share silently.
         let r = registry(None, &[]);
-        r.summary("x_seconds", "h", &[], &[], &[], site(1, "a", true));
-        let (_, notes) = r.summary("x_seconds", "h", &[], &[], &[], site(2, "b", true));
+        timed(&r, "x_seconds", site(1, "a", true));
+        let (_, notes) = timed(&r, "x_seconds", site(2, "b", true));
         assert!(notes.is_empty());
     }
 
