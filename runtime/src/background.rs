@@ -112,6 +112,19 @@ struct State {
     user: Option<Vec<MetricFamily>>,
     /// The last act was done: nothing more is sent.
     finished: bool,
+    /// When a push last succeeded.
+    last_success: Option<Instant>,
+}
+
+/// A job whose state does not change still pushes this often, so that its run's duration and
+/// the gateway's `push_time_seconds` show it is alive (the `PushtimerJobStuck` alert waits for
+/// 30 minutes without a push). Unchanged state costs one render and one push per keep-alive.
+const KEEP_ALIVE: Duration = Duration::from_secs(5 * 60);
+
+/// Whether a periodic round pushes: something changed, or the last successful push is older
+/// than [`KEEP_ALIVE`] (or there was none).
+fn push_due(changed: bool, last_success: Option<Instant>, now: Instant) -> bool {
+    changed || last_success.is_none_or(|last| now.saturating_duration_since(last) >= KEEP_ALIVE)
 }
 
 impl BackgroundPusher {
@@ -229,7 +242,11 @@ impl BackgroundPusher {
                 state.pending |= changes::take();
                 let user = registry.user_families();
                 let user_changed = state.user.as_ref() != Some(&user);
-                if !state.pending && !user_changed {
+                if !push_due(
+                    state.pending || user_changed,
+                    state.last_success,
+                    Instant::now(),
+                ) {
                     return Ok(());
                 }
                 let result = self.push(registry, user.clone(), deadline, self.retries());
@@ -237,6 +254,7 @@ impl BackgroundPusher {
                 if result.is_ok() {
                     state.pending = false;
                     state.user = Some(user);
+                    state.last_success = Some(Instant::now());
                 }
                 result
             }
@@ -248,6 +266,7 @@ impl BackgroundPusher {
                 if result.is_ok() {
                     state.pending = false;
                     state.user = Some(user);
+                    state.last_success = Some(Instant::now());
                 }
                 result
             }
@@ -433,5 +452,20 @@ impl BackgroundPusher {
     fn lock_reporter(&self) -> MutexGuard<'_, Reporter> {
         // The reporter is never left half-updated, and no user code runs under this lock.
         self.reporter.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unchanged_state_is_pushed_again_only_after_the_keep_alive() {
+        let now = Instant::now();
+        assert!(push_due(true, Some(now), now));
+        assert!(push_due(false, None, now));
+        assert!(!push_due(false, Some(now), now));
+        let earlier = now.checked_sub(KEEP_ALIVE).unwrap_or(now);
+        assert_eq!(push_due(false, Some(earlier), now), earlier < now);
     }
 }
