@@ -307,7 +307,8 @@ impl Config {
 
     /// How often the background thread looks for new observations and pushes them
     /// (`PUSHGATEWAY_PUSH_INTERVAL`; default 1 s; kept between 10 ms and 24 h, a value outside
-    /// moved to the nearer bound with a warning). Unchanged state is pushed again only every 5 minutes, as a keep-alive.
+    /// moved to the nearer bound with a warning). Unchanged state is pushed again only every 5
+    /// minutes, as a keep-alive.
     pub fn push_interval(mut self, interval: Duration) -> Self {
         self.push_interval = interval;
         self
