@@ -7,8 +7,11 @@
 //! within 0.79% of that observation, for durations from 1 µs (2^10 ns) to 39 hours (2^47 ns);
 //! shorter ones count as 1 µs, longer ones as 39 hours.
 //!
-//! Counting is one relaxed `fetch_add` into the calling thread's shard; a shard's 2,368
-//! counters (18.5 KiB) are allocated the first time a thread of that shard observes.
+//! Counting is one relaxed `fetch_add` into the calling thread's shard. Memory follows what
+//! was observed: a shard's table of powers of two (under 1 KiB) is allocated the first time a
+//! thread of that shard observes, and each power of two's 64 counters (512 bytes) the first
+//! time a duration in it is seen, so a function whose calls span a few powers of two costs a
+//! few KiB per shard.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,27 +26,44 @@ const MAX_EXPONENT: u32 = 46;
 /// All buckets.
 pub(crate) const BUCKETS: usize = ((MAX_EXPONENT - MIN_EXPONENT + 1) as u64 * SUB_BUCKETS) as usize;
 
-/// One shard's counters, allocated on first use.
+/// The powers of two kept apart.
+const OCTAVES: usize = (MAX_EXPONENT - MIN_EXPONENT + 1) as usize;
+
+/// One power of two's counters.
+type Octave = OnceLock<Box<[AtomicU64]>>;
+
+/// One shard's counters: a table of powers of two, each allocated on first use.
 #[derive(Debug, Default)]
-pub(crate) struct ShardSketch(OnceLock<Box<[AtomicU64]>>);
+pub(crate) struct ShardSketch(OnceLock<Box<[Octave]>>);
 
 impl ShardSketch {
     /// Counts one observation of `nanos`.
     #[inline]
     pub(crate) fn record(&self, nanos: u64) {
-        let counts = self
+        let index = bucket(nanos);
+        let octaves = self
             .0
-            .get_or_init(|| (0..BUCKETS).map(|_| AtomicU64::new(0)).collect());
-        if let Some(count) = counts.get(bucket(nanos)) {
-            count.fetch_add(1, Ordering::Relaxed);
+            .get_or_init(|| (0..OCTAVES).map(|_| Octave::new()).collect());
+        let octave = index / SUB_BUCKETS as usize;
+        if let Some(counts) = octaves.get(octave) {
+            let counts =
+                counts.get_or_init(|| (0..SUB_BUCKETS).map(|_| AtomicU64::new(0)).collect());
+            if let Some(count) = counts.get(index % SUB_BUCKETS as usize) {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
     /// Adds this shard's counts to `into` (of length [`BUCKETS`]).
     pub(crate) fn add_to(&self, into: &mut [u64]) {
-        if let Some(counts) = self.0.get() {
-            for (total, count) in into.iter_mut().zip(counts.iter()) {
-                *total = total.wrapping_add(count.load(Ordering::Relaxed));
+        let Some(octaves) = self.0.get() else {
+            return;
+        };
+        for (octave, totals) in octaves.iter().zip(into.chunks_mut(SUB_BUCKETS as usize)) {
+            if let Some(counts) = octave.get() {
+                for (total, count) in totals.iter_mut().zip(counts.iter()) {
+                    *total = total.wrapping_add(count.load(Ordering::Relaxed));
+                }
             }
         }
     }
