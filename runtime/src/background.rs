@@ -238,30 +238,21 @@ impl BackgroundPusher {
             return Ok(());
         }
         match action {
-            Action::PushIfChanged => {
+            Action::PushIfChanged | Action::Push => {
+                // A flush pushes whatever the state; a periodic round only when it is due.
+                let flush = action == Action::Push;
                 state.pending |= changes::take();
                 let user = registry.user_families();
-                let user_changed = state.user.as_ref() != Some(&user);
-                if !push_due(
-                    state.pending || user_changed,
-                    state.last_success,
-                    Instant::now(),
-                ) {
+                let changed = state.pending || state.user.as_ref() != Some(&user);
+                if !flush && !push_due(changed, state.last_success, Instant::now()) {
                     return Ok(());
                 }
-                let result = self.push(registry, user.clone(), deadline, self.retries());
-                self.report(&result);
-                if result.is_ok() {
-                    state.pending = false;
-                    state.user = Some(user);
-                    state.last_success = Some(Instant::now());
-                }
-                result
-            }
-            Action::Push => {
-                state.pending |= changes::take();
-                let user = registry.user_families();
-                let result = self.push(registry, user.clone(), deadline, Retries::WithinDeadline);
+                let retries = if flush {
+                    Retries::WithinDeadline
+                } else {
+                    self.retries()
+                };
+                let result = self.push(registry, user.clone(), deadline, retries);
                 self.report(&result);
                 if result.is_ok() {
                     state.pending = false;

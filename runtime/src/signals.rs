@@ -35,8 +35,8 @@ static ALONE: AtomicBool = AtomicBool::new(false);
 static PID: AtomicI32 = AtomicI32::new(0);
 
 /// Takes SIGTERM and SIGINT where their disposition is the default, and calls `on_signal(N,
-/// alone)` on a thread of its own when one arrives. Returns the signals taken.
-pub(crate) fn install(on_signal: fn(c_int, bool)) -> Result<Vec<c_int>, String> {
+/// alone)` on a thread of its own when one arrives.
+pub(crate) fn install(on_signal: fn(c_int, bool)) -> Result<(), String> {
     let mut fds: [c_int; 2] = [-1, -1];
     // SAFETY: `fds` has room for the two descriptors `pipe` writes.
     if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
@@ -54,24 +54,22 @@ pub(crate) fn install(on_signal: fn(c_int, bool)) -> Result<Vec<c_int>, String> 
         .name("pushtimer-signals".into())
         .spawn(move || watch(read_end, on_signal))
         .map_err(|e| format!("cannot start the signal thread: {e}"))?;
-    let mut taken = Vec::new();
     for signal in SIGNALS {
-        if take_if_default(signal) {
-            taken.push(signal);
-        }
+        take_if_default(signal);
     }
-    Ok(taken)
+    Ok(())
 }
 
-/// Installs [`handle`] for `signal` if its disposition is the default.
-fn take_if_default(signal: c_int) -> bool {
+/// Installs [`handle`] for `signal` if its disposition is the default (a signal that cannot
+/// be taken keeps its disposition: there is nothing to report).
+fn take_if_default(signal: c_int) {
     // SAFETY: an all-zero `sigaction` is a valid value to be overwritten by the query.
     let mut current: libc::sigaction = unsafe { std::mem::zeroed() };
     // SAFETY: querying (null new action) with a valid out pointer.
     if unsafe { libc::sigaction(signal, std::ptr::null(), &mut current) } != 0
         || current.sa_sigaction != libc::SIG_DFL
     {
-        return false;
+        return;
     }
     // SAFETY: as above; the fields set below make a plain handler with an empty mask.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
@@ -81,7 +79,7 @@ fn take_if_default(signal: c_int) -> bool {
     // SAFETY: `sa_mask` is a valid `sigset_t` to initialise; `action` is fully set up.
     unsafe {
         libc::sigemptyset(&mut action.sa_mask);
-        libc::sigaction(signal, &action, std::ptr::null_mut()) == 0
+        libc::sigaction(signal, &action, std::ptr::null_mut());
     }
 }
 

@@ -2,8 +2,8 @@
 //! runs when the job exits normally).
 
 /// Nothing to install here.
-pub(crate) fn install(_on_signal: fn(i32, bool)) -> Result<Vec<i32>, String> {
-    Ok(Vec::new())
+pub(crate) fn install(_on_signal: fn(i32, bool)) -> Result<(), String> {
+    Ok(())
 }
 
 /// Not reached: no signal is taken.
