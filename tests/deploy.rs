@@ -4,45 +4,40 @@
 //! name only variables pushtimer reads.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
+use pushtimer_tests::{promtool_or_skip, repository};
+
 fn deploy() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the tests crate is inside the repository")
-        .join("deploy/prometheus")
+    repository().join("deploy/prometheus")
 }
 
-/// `promtool args` in `deploy/prometheus`, or `None` when promtool is not installed.
-fn promtool(args: &[&str]) -> Option<(bool, String)> {
-    let output = Command::new("promtool")
+/// `promtool args` in `deploy/prometheus`: whether it succeeded, and what it said; `None`
+/// (after saying so) when promtool is not installed.
+fn promtool(test: &str, args: &[&str]) -> Option<(bool, String)> {
+    let binary = promtool_or_skip(test)?;
+    let output = Command::new(&binary)
         .args(args)
         .current_dir(deploy())
-        .output();
-    match output {
-        Ok(output) => Some((
-            output.status.success(),
-            format!(
-                "{}{}",
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ),
-        )),
-        Err(_) => {
-            assert!(
-                std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_none(),
-                "promtool (Debian package prometheus) is required"
-            );
-            eprintln!("skipped: promtool is not installed (apt-get install prometheus)");
-            None
-        }
-    }
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", binary.display()));
+    Some((
+        output.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    ))
 }
 
 #[test]
 fn the_rules_are_valid() {
-    if let Some((ok, output)) = promtool(&["check", "rules", "pushtimer-rules.yml"]) {
+    if let Some((ok, output)) = promtool(
+        "the_rules_are_valid",
+        &["check", "rules", "pushtimer-rules.yml"],
+    ) {
         assert!(ok, "{output}");
         assert!(output.contains("SUCCESS: 4 rules found"), "{output}");
     }
@@ -61,7 +56,7 @@ fn every_alert_fires_when_it_should_and_only_then() {
     assert!(!files.is_empty());
     let mut args = vec!["test", "rules"];
     args.extend(files.iter().map(String::as_str));
-    if let Some((ok, output)) = promtool(&args) {
+    if let Some((ok, output)) = promtool("every_alert_fires_when_it_should_and_only_then", &args) {
         assert!(ok, "{output}");
     }
 }
@@ -112,7 +107,7 @@ fn the_kubernetes_manifests_parse_and_name_only_real_variables() {
     }
 
     let read = pushtimer_tests::runtime_variables();
-    let folder = pushtimer_tests::repository().join("deploy/kubernetes");
+    let folder = repository().join("deploy/kubernetes");
     let mut manifests = 0;
     for entry in std::fs::read_dir(&folder)
         .expect("deploy/kubernetes")

@@ -5,10 +5,9 @@
 //! Grafana dashboard (`deploy/grafana/`) runs and returns data.
 #![forbid(unsafe_code)]
 
-use std::path::Path;
 use std::time::Duration;
 
-use pushtimer_tests::{Gateway, JobRun, Prometheus, run_job};
+use pushtimer_tests::{Gateway, JobRun, Prometheus, repository, run_job};
 
 const BATCH_JOB: &str = env!("CARGO_BIN_EXE_batch_job");
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
@@ -57,8 +56,7 @@ fn the_example_job_answers_in_prometheus_and_its_failure_alerts() {
     let Some(gateway) = Gateway::start("end_to_end") else {
         return;
     };
-    let rules =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/prometheus/pushtimer-rules.yml");
+    let rules = repository().join("deploy/prometheus/pushtimer-rules.yml");
     let Some(prometheus) = Prometheus::start("end_to_end", &gateway, &[&rules]) else {
         return;
     };
@@ -163,8 +161,7 @@ fn check_merged_histograms(gateway: &Gateway, prometheus: &Prometheus) {
 /// Every panel of the dashboard has a datasource and a query, and every query, with the
 /// dashboard's variables as "All" (`$job` = `.+`), runs and returns data.
 fn check_dashboard(prometheus: &Prometheus) {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/grafana/pushtimer-batch-jobs.json");
+    let path = repository().join("deploy/grafana/pushtimer-batch-jobs.json");
     let text = std::fs::read_to_string(&path).expect("the dashboard");
     let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard parses");
     let panels = dashboard["panels"].as_array().expect("panels");

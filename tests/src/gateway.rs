@@ -5,16 +5,13 @@
 //! test was skipped and why; with `PUSHTIMER_REQUIRE_PUSHGATEWAY=1` (set by `.ci/run`) its
 //! absence fails the test instead.
 
-use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::server::{Binary, poll_until, wait_ready};
 use crate::{Scrape, http_get};
-
-/// How long a Pushgateway may take to become ready.
-pub(crate) const READY_WITHIN: Duration = Duration::from_secs(30);
 
 /// A `prometheus-pushgateway` child process on `127.0.0.1:<free port>`, without persistence.
 /// Killed on drop.
@@ -42,7 +39,7 @@ impl Gateway {
     /// HTTP: [`tls::SecureGateway`] checks readiness itself). Its stderr goes to `log` when
     /// given, else nowhere. `None` (after saying so) when the binary is not installed.
     pub(crate) fn launch(test: &str, args: &[&str], log: Option<&Path>) -> Option<Gateway> {
-        let binary = binary_or_skip(test)?;
+        let binary = PUSHGATEWAY.or_skip(test)?;
         let port = free_port();
         let stderr = match log {
             Some(path) => Stdio::from(
@@ -63,7 +60,7 @@ impl Gateway {
 
     /// Starts a gateway on a given loopback port (e.g. one a job is already pushing to).
     pub fn start_at(test: &str, port: u16) -> Option<Gateway> {
-        let binary = binary_or_skip(test)?;
+        let binary = PUSHGATEWAY.or_skip(test)?;
         let child = spawn_gateway(&binary, port, &[], Stdio::null());
         let mut gateway = Gateway {
             child,
@@ -105,20 +102,8 @@ impl Gateway {
     }
 
     fn wait_ready(&mut self) {
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("the Pushgateway exited before it was ready: {status}");
-            }
-            if http_get(&format!("{}/-/ready", self.url())).is_some_and(|(code, _)| code == 200) {
-                return;
-            }
-            assert!(
-                started.elapsed() < READY_WITHIN,
-                "the Pushgateway was not ready within {READY_WITHIN:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let url = self.url();
+        wait_ready(&mut self.child, &url, "the Pushgateway");
     }
 
     /// Everything the gateway exposes on `/metrics`.
@@ -132,14 +117,7 @@ impl Gateway {
     /// Scrapes until `ready` holds for the scrape, at most `within`; returns that scrape.
     /// For pushes made by a background thread: waits on the outcome, not on a guess.
     pub fn scrape_until(&self, within: Duration, ready: impl Fn(&Scrape) -> bool) -> Scrape {
-        let started = Instant::now();
-        loop {
-            let scrape = self.scrape();
-            if ready(&scrape) || started.elapsed() > within {
-                return scrape;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll_until(within, || self.scrape(), ready)
     }
 }
 
@@ -150,26 +128,12 @@ impl Drop for Gateway {
     }
 }
 
-/// The Pushgateway binary, or `None` after saying visibly that `test` is skipped (a failure
-/// instead when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1`).
-fn binary_or_skip(test: &str) -> Option<PathBuf> {
-    let binary = pushgateway_binary();
-    if binary.is_none() {
-        if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
-            panic!(
-                "{test}: prometheus-pushgateway is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it"
-            );
-        }
-        // Written to the stderr handle, not with `eprintln!`, which the test harness captures
-        // and hides for passing tests: a skip must be visible.
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {test}: the prometheus-pushgateway binary is not installed \
-             (apt-get install prometheus-pushgateway, or set PUSHGATEWAY_BIN)"
-        );
-    }
-    binary
-}
+/// The Pushgateway's binary.
+const PUSHGATEWAY: Binary = Binary {
+    override_variable: "PUSHGATEWAY_BIN",
+    names: &["prometheus-pushgateway", "pushgateway"],
+    package: "prometheus-pushgateway",
+};
 
 fn spawn_gateway(binary: &Path, port: u16, args: &[String], stderr: Stdio) -> Child {
     Command::new(binary)
@@ -182,17 +146,6 @@ fn spawn_gateway(binary: &Path, port: u16, args: &[String], stderr: Stdio) -> Ch
         .stderr(stderr)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
-}
-
-fn pushgateway_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("PUSHGATEWAY_BIN") {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
-        .flat_map(|dir| [dir.join("prometheus-pushgateway"), dir.join("pushgateway")])
-        .find(|candidate| candidate.is_file())
 }
 
 /// A loopback port nothing listens on right now.

@@ -22,6 +22,7 @@ mod http;
 mod job;
 mod prometheus;
 mod scrape;
+mod server;
 mod sources;
 pub mod tls;
 
@@ -36,6 +37,6 @@ pub use http::{http_get, http_request};
 pub use job::{
     JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, spawn_job,
 };
-pub use prometheus::{Point, Prometheus};
+pub use prometheus::{Point, Prometheus, promtool_or_skip};
 pub use scrape::{Sample, Scrape};
 pub use sources::{is_pushtimer_variable, repository, runtime_variables};

@@ -5,12 +5,11 @@
 //! Missing binary: [`Prometheus::start`] returns `None` after saying the test was skipped, or
 //! fails the test when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1` (as in CI).
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::gateway::READY_WITHIN;
+use crate::server::{Binary, poll_until, wait_ready};
 use crate::tls::TempDir;
 use crate::{Gateway, free_port, http_get};
 
@@ -34,7 +33,7 @@ impl Prometheus {
     /// Starts Prometheus scraping `gateway` with `rule_files` loaded, and waits until it is
     /// ready; `None` (after saying so) when the binary is not installed.
     pub fn start(test: &str, gateway: &Gateway, rule_files: &[&Path]) -> Option<Prometheus> {
-        let binary = binary_or_skip(test)?;
+        let binary = PROMETHEUS.or_skip(test)?;
         let dir = TempDir::new(&format!("prometheus_{test}"));
         let rules: Vec<String> = rule_files
             .iter()
@@ -77,20 +76,8 @@ impl Prometheus {
     }
 
     fn wait_ready(&mut self) {
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("Prometheus exited before it was ready: {status}");
-            }
-            if http_get(&format!("{}/-/ready", self.url())).is_some_and(|(code, _)| code == 200) {
-                return;
-            }
-            assert!(
-                started.elapsed() < READY_WITHIN,
-                "Prometheus was not ready within {READY_WITHIN:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let url = self.url();
+        wait_ready(&mut self.child, &url, "Prometheus");
     }
 
     /// The instant vector `promql` evaluates to now; panics when Prometheus refuses the query
@@ -153,14 +140,7 @@ impl Prometheus {
         within: Duration,
         ready: impl Fn(&[Point]) -> bool,
     ) -> Vec<Point> {
-        let started = Instant::now();
-        loop {
-            let points = self.query(promql);
-            if ready(&points) || started.elapsed() > within {
-                return points;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        poll_until(within, || self.query(promql), |points| ready(points))
     }
 }
 
@@ -171,26 +151,19 @@ impl Drop for Prometheus {
     }
 }
 
-fn binary_or_skip(test: &str) -> Option<PathBuf> {
-    let binary = std::env::var_os("PROMETHEUS_BIN")
-        .map(PathBuf::from)
-        .or_else(|| {
-            let path = std::env::var_os("PATH")?;
-            std::env::split_paths(&path)
-                .chain([PathBuf::from("/usr/bin")])
-                .map(|dir| dir.join("prometheus"))
-                .find(|candidate| candidate.is_file())
-        });
-    if binary.is_none() {
-        if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
-            panic!(
-                "{test}: prometheus is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it"
-            );
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED {test}: the prometheus binary is not installed (apt-get install prometheus)"
-        );
+/// Prometheus's binary.
+const PROMETHEUS: Binary = Binary {
+    override_variable: "PROMETHEUS_BIN",
+    names: &["prometheus"],
+    package: "prometheus",
+};
+
+/// `promtool`, from the same package, or `None` after saying that `test` is skipped.
+pub fn promtool_or_skip(test: &str) -> Option<std::path::PathBuf> {
+    Binary {
+        override_variable: "PROMTOOL_BIN",
+        names: &["promtool"],
+        package: "prometheus",
     }
-    binary
+    .or_skip(test)
 }

@@ -16,7 +16,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 
-use crate::gateway::READY_WITHIN;
+use crate::server::READY_WITHIN;
 use crate::{Gateway, Scrape};
 
 /// A directory under [`std::env::temp_dir`] with a name no other test (or test process)

@@ -1,0 +1,96 @@
+//! What every real server the tests start needs: finding its binary (or skipping, visibly),
+//! waiting until it is ready, and polling it until it shows an outcome.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use crate::http_get;
+
+/// How long a server may take to become ready.
+pub(crate) const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// A server's binary to run.
+pub(crate) struct Binary {
+    /// The variable that names the binary's path, overriding the search (`PUSHGATEWAY_BIN`).
+    pub(crate) override_variable: &'static str,
+    /// The file names to look for on `PATH`, `/usr/bin` and `/usr/local/bin`.
+    pub(crate) names: &'static [&'static str],
+    /// The Debian package that installs it.
+    pub(crate) package: &'static str,
+}
+
+impl Binary {
+    /// The binary, or `None` after saying visibly that `test` is skipped (a failure instead
+    /// when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1`, as in CI, which installs every server).
+    pub(crate) fn or_skip(&self, test: &str) -> Option<PathBuf> {
+        let binary = self.find();
+        if binary.is_none() {
+            if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
+                panic!(
+                    "{test}: {} is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it",
+                    self.package
+                );
+            }
+            // Written to the stderr handle, not with `eprintln!`, which the test harness
+            // captures and hides for passing tests: a skip must be visible.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED {test}: {} is not installed (apt-get install {}, or set {})",
+                self.names.first().unwrap_or(&self.package),
+                self.package,
+                self.override_variable
+            );
+        }
+        binary
+    }
+
+    fn find(&self) -> Option<PathBuf> {
+        if let Some(path) = std::env::var_os(self.override_variable) {
+            return Some(PathBuf::from(path));
+        }
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&path)
+            .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
+            .flat_map(|dir| self.names.iter().map(move |name| dir.join(name)))
+            .find(|candidate| candidate.is_file())
+    }
+}
+
+/// Waits until `base_url/-/ready` answers 200, at most [`READY_WITHIN`]; fails the test when
+/// the server (`what`) exits first.
+pub(crate) fn wait_ready(child: &mut Child, base_url: &str, what: &str) {
+    let started = Instant::now();
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before it was ready: {status}");
+        }
+        if http_get(&format!("{base_url}/-/ready")).is_some_and(|(code, _)| code == 200) {
+            return;
+        }
+        assert!(
+            started.elapsed() < READY_WITHIN,
+            "{what} was not ready within {READY_WITHIN:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Fetches until `ready` holds for what was fetched, at most `within`; returns the last fetch.
+/// For outcomes a server shows some time after the fact (a background push, a scrape, a rule
+/// evaluation): waits on the outcome, not on a guess.
+pub(crate) fn poll_until<T>(
+    within: Duration,
+    mut fetch: impl FnMut() -> T,
+    ready: impl Fn(&T) -> bool,
+) -> T {
+    let started = Instant::now();
+    loop {
+        let fetched = fetch();
+        if ready(&fetched) || started.elapsed() > within {
+            return fetched;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
