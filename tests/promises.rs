@@ -3,19 +3,15 @@
 //! job (`promise_job`) and judged by what its user sees, or, where it is about values, in
 //! process.
 //!
-//! The real Pushgateway serves every case it can; the fakes below exist for what it cannot be
-//! made to do (close connections without answering, answer with a huge or a trickling error
-//! body), and each says so.
+//! The real Pushgateway serves every case it can; the harness's fakes serve what it cannot be
+//! made to do (hang up without answering, answer with a huge or a trickling error body), and
+//! each test says so.
 #![forbid(unsafe_code)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pushtimer_tests::tls::TempDir;
-use pushtimer_tests::{Gateway, JobRun, Scrape, free_port, run_job};
+use pushtimer_tests::{Behaviour, FakeGateway, Gateway, JobRun, Scrape, free_port, run_job};
 
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
 
@@ -347,85 +343,12 @@ fn without_a_logger_warnings_go_to_stderr_and_say_the_metrics_were_lost() {
 
 // 9. An unreachable gateway costs about nothing at exit.
 
-/// A fake for what no real gateway does: it accepts each connection and closes it at once,
-/// without an answer, counting the connections (one per attempt). With `answer_first`, the
-/// first connection is answered 200 instead: a gateway that worked and then went away.
-struct Dropper {
-    port: u16,
-    accepted: Arc<AtomicUsize>,
-}
-
-impl Dropper {
-    fn start(answer_first: bool) -> Dropper {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let port = listener.local_addr().expect("local addr").port();
-        let accepted = Arc::new(AtomicUsize::new(0));
-        let counter = Arc::clone(&accepted);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let n = counter.fetch_add(1, Ordering::SeqCst);
-                if answer_first && n == 0 {
-                    answer(stream, "200 OK", "", None);
-                }
-                // Dropped: closed without an answer.
-            }
-        });
-        Dropper { port, accepted }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    fn accepted(&self) -> usize {
-        self.accepted.load(Ordering::SeqCst)
-    }
-}
-
-/// Reads one request and answers it on `stream` with `status` and `body`, the body cut after
-/// `send_only` bytes (the rest never comes) when given; then closes.
-fn answer(mut stream: TcpStream, status: &str, body: &str, send_only: Option<usize>) {
-    let mut request = Vec::new();
-    let mut buffer = [0u8; 8192];
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    // Headers, then as much body as Content-Length says.
-    while let Ok(n) = stream.read(&mut buffer) {
-        if n == 0 {
-            break;
-        }
-        request.extend_from_slice(&buffer[..n]);
-        let text = String::from_utf8_lossy(&request);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            if request.len() >= end + 4 + length {
-                break;
-            }
-        }
-    }
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    let sent = send_only.unwrap_or(body.len()).min(body.len());
-    let _ = stream.write_all(&body.as_bytes()[..sent]);
-    let _ = stream.flush();
-    if send_only.is_some() {
-        // Trickles nothing more: the client's deadline ends the wait.
-        std::thread::sleep(Duration::from_secs(10));
-    }
-}
-
 #[test]
 fn a_gateway_that_never_answered_gets_one_quick_retry_at_exit() {
-    let dropper = Dropper::start(false);
+    // A fake: no real gateway hangs up on every request.
+    let dropper = FakeGateway::start(Behaviour::HangUp {
+        answer_first: false,
+    });
     let run = run_job(
         PROMISE_JOB,
         &["short"],
@@ -436,9 +359,9 @@ fn a_gateway_that_never_answered_gets_one_quick_retry_at_exit() {
     );
     assert_clean_exit(&run);
     assert!(
-        (1..=2).contains(&dropper.accepted()),
+        (1..=2).contains(&dropper.connections()),
         "{} attempts",
-        dropper.accepted()
+        dropper.connections()
     );
     assert!(
         warnings(&run)
@@ -450,7 +373,7 @@ fn a_gateway_that_never_answered_gets_one_quick_retry_at_exit() {
 
 #[test]
 fn a_gateway_that_answered_before_gets_retries_at_exit() {
-    let dropper = Dropper::start(true);
+    let dropper = FakeGateway::start(Behaviour::HangUp { answer_first: true });
     let run = run_job(
         PROMISE_JOB,
         &["flush"],
@@ -462,7 +385,11 @@ fn a_gateway_that_answered_before_gets_retries_at_exit() {
     assert_clean_exit(&run);
     assert!(run.stdout.contains("flush=ok"), "{run:#?}");
     // The flush, then the final push: retried with backoff for the whole deadline.
-    assert!(dropper.accepted() >= 4, "{} attempts", dropper.accepted());
+    assert!(
+        dropper.connections() >= 4,
+        "{} attempts",
+        dropper.connections()
+    );
 }
 
 // 10. Silent merges and collisions.
@@ -517,28 +444,25 @@ fn namesakes_are_warned_about_and_colliding_user_metrics_left_out() {
 
 #[test]
 fn long_and_trickling_error_bodies_are_reported() {
-    let long = format!("disk full: {}", "x".repeat(10_000));
-    for (body, send_only, expected) in [
-        (long.as_str(), None, "HTTP 500: disk full: xxx"),
-        ("overloaded, retry later", Some(10), "HTTP 500: overloaded"),
+    // Fakes: a real gateway answers short, complete bodies.
+    let long: &'static str = Box::leak(format!("disk full: {}", "x".repeat(10_000)).into());
+    for (behaviour, expected) in [
+        (Behaviour::Status(500, long), "HTTP 500: disk full: xxx"),
+        (
+            Behaviour::Truncated {
+                code: 500,
+                body: "overloaded, retry later",
+                sent: 10,
+            },
+            "HTTP 500: overloaded",
+        ),
     ] {
-        // A fake: a real gateway answers short, complete bodies.
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let port = listener.local_addr().expect("local addr").port();
-        let body = body.to_owned();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let body = body.clone();
-                std::thread::spawn(move || {
-                    answer(stream, "500 Internal Server Error", &body, send_only)
-                });
-            }
-        });
+        let fake = FakeGateway::start(behaviour);
         let run = run_job(
             PROMISE_JOB,
             &["short"],
             &[
-                ("PUSHGATEWAY_URL", &format!("http://127.0.0.1:{port}")),
+                ("PUSHGATEWAY_URL", &fake.url()),
                 ("PUSHGATEWAY_TIMEOUT", "1s"),
             ],
         );

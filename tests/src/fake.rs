@@ -1,8 +1,10 @@
 //! An in-process fake gateway on loopback, for what a real Pushgateway cannot be made to do:
-//! never answer, answer slowly or with a 5xx, or show the raw requests it received.
+//! never answer, hang up, answer slowly, with a 5xx or with a body cut short, or show the raw
+//! requests it received.
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +19,22 @@ pub enum Behaviour {
     Record,
     /// Reads each request, then answers 200 only after this long: a slow gateway.
     Slow(Duration),
+    /// Closes every connection at once, without an answer; with `answer_first`, the first
+    /// connection's request is answered 200 first: a gateway that worked and then went away.
+    HangUp {
+        /// Answer the first connection.
+        answer_first: bool,
+    },
+    /// Answers every request with this status and a `Content-Length` for the whole body, but
+    /// sends only its first `sent` bytes and then nothing more: an answer that trickles.
+    Truncated {
+        /// The status.
+        code: u16,
+        /// The whole body, as announced.
+        body: &'static str,
+        /// How many of its bytes are sent.
+        sent: usize,
+    },
 }
 
 /// One request received by a [`FakeGateway`] started with [`Behaviour::Record`].
@@ -47,6 +65,7 @@ impl RecordedRequest {
 pub struct FakeGateway {
     port: u16,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl FakeGateway {
@@ -56,38 +75,59 @@ impl FakeGateway {
         let port = listener.local_addr().expect("local addr").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let recorded = Arc::clone(&requests);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = Arc::clone(&connections);
         std::thread::spawn(move || {
             let mut held = Vec::new();
             for stream in listener.incoming().flatten() {
+                let earlier = accepted.fetch_add(1, Ordering::SeqCst);
+                let plain = |code, body| Reply {
+                    code,
+                    body,
+                    sent: body.len(),
+                    delay: Duration::ZERO,
+                    record: false,
+                    once: false,
+                };
                 let reply = match &behaviour {
                     Behaviour::Blackhole => {
                         held.push(stream);
                         continue;
                     }
-                    Behaviour::Status(code, body) => Reply {
-                        code: *code,
-                        body,
-                        delay: Duration::ZERO,
-                        record: false,
+                    Behaviour::HangUp { answer_first } if *answer_first && earlier == 0 => Reply {
+                        once: true,
+                        ..plain(200, "")
+                    },
+                    Behaviour::HangUp { .. } => continue,
+                    Behaviour::Status(code, body) => plain(*code, body),
+                    Behaviour::Truncated { code, body, sent } => Reply {
+                        sent: *sent,
+                        ..plain(*code, body)
                     },
                     Behaviour::Slow(delay) => Reply {
-                        code: 200,
-                        body: "",
                         delay: *delay,
-                        record: false,
+                        ..plain(200, "")
                     },
                     Behaviour::Record => Reply {
-                        code: 200,
-                        body: "",
-                        delay: Duration::ZERO,
                         record: true,
+                        ..plain(200, "")
                     },
                 };
                 let recorded = Arc::clone(&recorded);
                 std::thread::spawn(move || serve(stream, &reply, &recorded));
             }
         });
-        FakeGateway { port, requests }
+        FakeGateway {
+            port,
+            requests,
+            connections,
+        }
+    }
+
+    /// The connections accepted so far: one per attempt for a client that does not keep the
+    /// connection alive (as with [`Behaviour::HangUp`]).
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// `http://127.0.0.1:<port>`
@@ -107,9 +147,13 @@ impl FakeGateway {
 struct Reply {
     code: u16,
     body: &'static str,
+    /// How many bytes of `body` are sent (the `Content-Length` announces all of them).
+    sent: usize,
     delay: Duration,
     /// Keep the requests (for [`FakeGateway::requests`]).
     record: bool,
+    /// Answer one request, then close the connection.
+    once: bool,
 }
 
 /// Serves one connection (keep-alive): reads each request whole, keeps it when recording,
@@ -124,13 +168,27 @@ fn serve(stream: std::net::TcpStream, reply: &Reply, requests: &Mutex<Vec<Record
             requests.lock().expect("recorder poisoned").push(request);
         }
         std::thread::sleep(reply.delay);
+        let close = if reply.once {
+            "Connection: close\r\n"
+        } else {
+            ""
+        };
         let answer = format!(
-            "HTTP/1.1 {} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{}",
+            "HTTP/1.1 {} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{close}\r\n{}",
             reply.code,
             reply.body.len(),
-            reply.body
+            reply.body.get(..reply.sent).unwrap_or(reply.body)
         );
         if writer.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+        if reply.sent < reply.body.len() {
+            // The rest never comes; the connection stays open until the client gives up.
+            let mut reader = reader;
+            let _ = std::io::Read::read_to_end(&mut reader, &mut Vec::new());
+            return;
+        }
+        if reply.once {
             return;
         }
     }
