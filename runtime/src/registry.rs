@@ -271,30 +271,30 @@ impl Registry {
     /// less those whose names collide with ours; and the notes to emit about it.
     pub(crate) fn render_with(&self, user: Vec<MetricFamily>) -> (String, Vec<Note>) {
         let mut notes = Vec::new();
-        let (mut all, ours) = {
+        let mut all = {
             let mut families = self.lock_families();
             let (mut all, mut ours) = own_families(&families.by_name);
             all.extend(self.run.families());
             ours.extend(run::NAMES.iter().map(|name| (*name).to_owned()));
-            for family in &user {
-                let clash = sample_names(family).into_iter().find(|n| ours.contains(n));
-                if let Some(clash) = clash {
-                    let name = family.name().to_owned();
-                    families.once(&mut notes, format!("collision {name}"), || {
-                        format!(
-                            "the metric {name} in pushtimer::registry() collides with \
-                             pushtimer's own {clash}; it is left out of every push (the \
-                             gateway would refuse the whole push); rename it"
-                        )
-                    });
+            // Each user family is kept, or left out with a note (once) naming the clash.
+            for family in user {
+                let clash = sample_names(&family).into_iter().find(|n| ours.contains(n));
+                match clash {
+                    None => all.push(family),
+                    Some(clash) => {
+                        let name = family.name().to_owned();
+                        families.once(&mut notes, format!("collision {name}"), || {
+                            format!(
+                                "the metric {name} in pushtimer::registry() collides with \
+                                 pushtimer's own {clash}; it is left out of every push (the \
+                                 gateway would refuse the whole push); rename it"
+                            )
+                        });
+                    }
                 }
             }
-            (all, ours)
+            all
         };
-        all.extend(
-            user.into_iter()
-                .filter(|family| !sample_names(family).iter().any(|n| ours.contains(n))),
-        );
         all.sort_by(|a, b| a.name().cmp(b.name()));
         let (text, problem) = encode(&all);
         notes.extend(problem);
@@ -341,14 +341,13 @@ fn own_families(by_name: &BTreeMap<String, Family>) -> (Vec<MetricFamily>, HashS
     for (name, family) in by_name {
         let mut metrics = Vec::with_capacity(family.series.len());
         for (values, core) in &family.series {
-            let (count, sum) = core.snapshot();
             let mut metric = Metric::default();
             metric.set_label(label_pairs(&family.label_names, values));
             match core.buckets() {
                 Some((buckets, all)) => {
                     let mut histogram = Histogram::default();
                     histogram.set_sample_count(all);
-                    histogram.set_sample_sum(sum);
+                    histogram.set_sample_sum(core.sum_seconds());
                     histogram.set_bucket(
                         buckets
                             .into_iter()
@@ -363,6 +362,7 @@ fn own_families(by_name: &BTreeMap<String, Family>) -> (Vec<MetricFamily>, HashS
                     metric.set_histogram(histogram);
                 }
                 None => {
+                    let (count, sum) = core.snapshot();
                     let mut summary = Summary::default();
                     summary.set_sample_count(count);
                     summary.set_sample_sum(sum);

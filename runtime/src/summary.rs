@@ -190,7 +190,7 @@ impl SummaryCore {
 
     /// `(count, sum in seconds)`, all shards added up.
     pub(crate) fn snapshot(&self) -> (u64, f64) {
-        let (count, sum_nanos) = self.shards.iter().fold((0u64, 0u64), |(c, s), shard| {
+        let count = self.shards.iter().fold(0u64, |all, shard| {
             let count = if self.bounds.is_empty() {
                 shard.count.load(Ordering::Relaxed)
             } else {
@@ -198,19 +198,24 @@ impl SummaryCore {
                     all.wrapping_add(bucket.load(Ordering::Relaxed))
                 })
             };
-            (
-                c.wrapping_add(count),
-                s.saturating_add(shard.sum_nanos.load(Ordering::Relaxed)),
-            )
+            all.wrapping_add(count)
         });
+        (count, self.sum_seconds())
+    }
+
+    /// The sum of every observation, in seconds, all shards added up (saturated at 2^64 ns).
+    pub(crate) fn sum_seconds(&self) -> f64 {
         let sum_nanos = if self.saturated.load(Ordering::Relaxed) {
             u64::MAX
         } else {
-            sum_nanos
+            self.shards.iter().fold(0u64, |all, shard| {
+                all.saturating_add(shard.sum_nanos.load(Ordering::Relaxed))
+            })
         };
-        (count, nanos_to_seconds(sum_nanos))
+        nanos_to_seconds(sum_nanos)
     }
 }
+
 /// Whole nanoseconds from (finite, non-negative) seconds, rounded: 0.1 s is 100,000,000 ns.
 fn seconds_to_nanos(seconds: f64) -> u64 {
     Duration::try_from_secs_f64((seconds * 1e9).round() / 1e9).map_or(u64::MAX, |duration| {
