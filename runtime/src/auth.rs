@@ -9,7 +9,6 @@ use std::time::SystemTime;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::env;
 use crate::error::PushError;
 
 /// How requests authenticate.
@@ -41,8 +40,9 @@ impl Auth {
     }
 
     /// A bearer token from `path`, read now (so a missing file is reported at start-up).
-    pub(crate) fn bearer_file(path: &Path) -> Result<Auth, PushError> {
+    pub(crate) fn bearer_file(path: &Path, setting: &'static str) -> Result<Auth, PushError> {
         let file = TokenFile {
+            setting,
             path: path.to_owned(),
             cache: Mutex::new(None),
         };
@@ -67,6 +67,8 @@ impl Auth {
 /// A token file as mounted from a Kubernetes Secret: re-read whenever its modification time
 /// or size changes (Secrets are rotated by swapping the file).
 pub(crate) struct TokenFile {
+    /// The variable that names the file, for messages.
+    setting: &'static str,
     path: PathBuf,
     cache: Mutex<Option<(Option<SystemTime>, u64, String)>>,
 }
@@ -74,7 +76,7 @@ pub(crate) struct TokenFile {
 impl TokenFile {
     fn token(&self) -> Result<String, PushError> {
         let problem = |what: String| PushError::InvalidConfig {
-            setting: env::BEARER_TOKEN_FILE,
+            setting: self.setting,
             reason: format!("{} {what}", self.path.display()),
         };
         let metadata =
@@ -124,7 +126,7 @@ mod tests {
     fn token_file_is_read_trimmed_and_reread_when_it_changes() {
         let path = std::env::temp_dir().join(format!("pushtimer-token-{}", std::process::id()));
         std::fs::write(&path, "first\n").unwrap();
-        let auth = Auth::bearer_file(&path).unwrap();
+        let auth = Auth::bearer_file(&path, crate::env::BEARER_TOKEN_FILE).unwrap();
         assert_eq!(auth.header().unwrap().as_deref(), Some("Bearer first"));
         std::fs::write(&path, "second-token\n").unwrap();
         assert_eq!(
@@ -134,7 +136,7 @@ mod tests {
         std::fs::remove_file(&path).unwrap();
         let error = auth.header().unwrap_err();
         assert!(error.to_string().contains("PUSHGATEWAY_BEARER_TOKEN_FILE"));
-        assert!(Auth::bearer_file(&path).is_err());
+        assert!(Auth::bearer_file(&path, crate::env::BEARER_TOKEN_FILE).is_err());
     }
 
     #[test]
@@ -142,12 +144,14 @@ mod tests {
         let path = std::env::temp_dir().join(format!("pushtimer-token2-{}", std::process::id()));
         for bad in ["abc\ndef\n", "abc def", "abc\r\ndef", "tökén"] {
             std::fs::write(&path, bad).unwrap();
-            let error = Auth::bearer_file(&path).unwrap_err().to_string();
+            let error = Auth::bearer_file(&path, crate::env::BEARER_TOKEN_FILE)
+                .unwrap_err()
+                .to_string();
             assert!(error.contains("PUSHGATEWAY_BEARER_TOKEN_FILE"), "{error}");
             assert!(!error.contains("abc") && !error.contains("def"), "{error}");
         }
         std::fs::write(&path, "\n  abc.DEF_123-~+/=  \r\n").unwrap();
-        assert!(Auth::bearer_file(&path).is_ok());
+        assert!(Auth::bearer_file(&path, crate::env::BEARER_TOKEN_FILE).is_ok());
         std::fs::remove_file(&path).unwrap();
     }
 }

@@ -1,12 +1,19 @@
 //! The background thread that pushes, and the flushes that wait for it.
 //!
-//! One thread does all network work, so at most one request is in flight, requests reach the
-//! gateway in the order they were made, and callers never wait on the network. Every
-//! `push_interval` it looks whether anything changed (see `changes.rs`; the user's own metrics
-//! are compared as gathered) and pushes the latest state only then: bursts of calls coalesce
-//! into one push, and an idle job costs nothing to render. [`BackgroundPusher::flush`] asks it
-//! for a push of the current state and waits for that one, bounded by the push deadline; at
-//! exit the same happens, or a delete of the group when `PUSHGATEWAY_DELETE_ON_EXIT` is set.
+//! One thread does all network work, so at most one request per destination is in flight,
+//! requests reach a server in the order they were made, and callers never wait on the
+//! network. The destinations are the Pushgateway and the remote-write endpoint, either or
+//! both; when both are set, each round sends to them side by side, so a dead one costs the
+//! other nothing.
+//!
+//! Rounds are paced by `pacing.rs` (the interval with jitter, stretched while a server
+//! struggles). In each round the gateway gets the latest state only if something changed
+//! (see `changes.rs`; the user's own metrics are compared as gathered) or the keep-alive is
+//! due: bursts of calls coalesce into one push, and an idle job costs nothing to render. The
+//! remote-write endpoint gets every round's state, as a scrape would, so its series stay
+//! fresh. [`BackgroundPusher::flush`] asks the thread for a push of the current state and
+//! waits for that one, bounded by the push deadline; at exit the same happens, or a delete
+//! of the gateway's group when `PUSHGATEWAY_DELETE_ON_EXIT` is set.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,25 +23,29 @@ use std::time::{Duration, Instant};
 use prometheus::proto::MetricFamily;
 
 use crate::changes;
-use crate::config::{PushMethod, PushPlan};
+use crate::config::{GatewayPlan, PushMethod, PushPlan};
 use crate::deadline;
 use crate::diagnostics;
 use crate::error::PushError;
-use crate::http::{Request, Retries};
-use crate::pusher::Pusher;
-use crate::registry::Registry;
+use crate::http::{Exchange, Request, Retries};
+use crate::pacing::{Feedback, Pacing};
+use crate::registry::{self, Registry};
+use crate::remote_write::RemoteWriter;
 use crate::report::Reporter;
 use crate::run;
+use crate::write_request::Labelled;
 
 /// The most a requester's deadline is shortened for the thread's attempt (see
 /// [`Requests::deadline`]).
 const FLUSH_MARGIN: Duration = Duration::from_millis(100);
 
 pub(crate) struct BackgroundPusher {
-    pusher: Pusher,
+    gateway: Option<Destination<GatewayPlan>>,
+    remote_write: Option<Destination<RemoteWriter>>,
+    /// The push interval as set.
     interval: Duration,
-    method: PushMethod,
-    delete_on_exit: bool,
+    /// The deadline of a request (`PUSHGATEWAY_TIMEOUT`, shared by the destinations).
+    timeout: Duration,
     requests: Mutex<Requests>,
     /// Wakes the thread for a request.
     wake: Condvar,
@@ -42,15 +53,23 @@ pub(crate) struct BackgroundPusher {
     completed: Condvar,
     /// False when the thread could not be started: requests then run on the caller's thread.
     thread_running: AtomicBool,
-    reporter: Mutex<Reporter>,
-    /// The gateway answered at least once (any HTTP status): it exists and is reachable.
-    answered: AtomicBool,
     /// Rounds the thread completed, and renders it made: an idle job's rounds render nothing.
     rounds: AtomicU64,
     renders: AtomicU64,
+    /// The pacing as last recorded, for [`PushThreadStats`].
+    paced_interval_ns: AtomicU64,
+    retry_after_ns: AtomicU64,
 }
 
-/// What the push thread did so far (for tests of its idle cost).
+/// One destination and what the thread knows of it.
+struct Destination<T> {
+    client: T,
+    reporter: Mutex<Reporter>,
+    /// The server answered at least once (any HTTP status): it exists and is reachable.
+    answered: AtomicBool,
+}
+
+/// What the push thread did so far (for tests of its cost and its pacing).
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PushThreadStats {
@@ -58,6 +77,10 @@ pub struct PushThreadStats {
     pub rounds: u64,
     /// Renders of the registry made for pushing.
     pub renders: u64,
+    /// The push interval as it stands: the setting, or more while a server struggles.
+    pub interval: Duration,
+    /// The `Retry-After` being honoured, if any (zero when none).
+    pub retry_after: Duration,
 }
 
 /// Requests are numbered; `done` is the highest number a completed request covered.
@@ -75,9 +98,10 @@ struct Requests {
 /// What one round of the thread does.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Action {
-    /// Push if the state changed since the last successful push.
-    PushIfChanged,
-    /// Push the current state, changed or not (a flush).
+    /// A periodic round: the gateway gets a push if the state changed since its last
+    /// successful push (or the keep-alive is due); the remote-write endpoint gets one.
+    Periodic,
+    /// Push the current state everywhere, changed or not (a flush).
     Push,
     /// The last act at exit.
     Last(LastAct),
@@ -88,7 +112,9 @@ enum Action {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct LastAct {
     delete: bool,
-    retries: Retries,
+    /// Per destination: a server that never answered gets a quick try only.
+    gateway_retries: Retries,
+    remote_write_retries: Retries,
     /// The process's exit code, when known.
     exit_code: Option<i32>,
 }
@@ -106,14 +132,29 @@ impl LastAct {
 /// What the thread remembers between rounds.
 #[derive(Default)]
 struct State {
-    /// Something changed that no successful push carried yet.
+    /// Something changed that no successful push to the gateway carried yet.
     pending: bool,
-    /// The user's metrics as last pushed.
+    /// The user's metrics as last pushed to the gateway.
     user: Option<Vec<MetricFamily>>,
     /// The last act was done: nothing more is sent.
     finished: bool,
-    /// When a push last succeeded.
+    /// When a push to the gateway last succeeded.
     last_success: Option<Instant>,
+}
+
+/// What came of one round: the result a flush returns, and what pacing learns.
+struct RoundOutcome {
+    result: Result<(), PushError>,
+    feedback: Option<Feedback>,
+}
+
+impl RoundOutcome {
+    fn quiet() -> RoundOutcome {
+        RoundOutcome {
+            result: Ok(()),
+            feedback: None,
+        }
+    }
 }
 
 /// A job whose state does not change still pushes this often, so that its run's duration and
@@ -121,8 +162,8 @@ struct State {
 /// 30 minutes without a push). Unchanged state costs one render and one push per keep-alive.
 const KEEP_ALIVE: Duration = Duration::from_secs(5 * 60);
 
-/// Whether a periodic round pushes: something changed, or the last successful push is older
-/// than [`KEEP_ALIVE`] (or there was none).
+/// Whether a periodic round pushes to the gateway: something changed, or the last successful
+/// push is older than [`KEEP_ALIVE`] (or there was none).
 fn push_due(changed: bool, last_success: Option<Instant>, now: Instant) -> bool {
     changed || last_success.is_none_or(|last| now.saturating_duration_since(last) >= KEEP_ALIVE)
 }
@@ -130,10 +171,10 @@ fn push_due(changed: bool, last_success: Option<Instant>, now: Instant) -> bool 
 impl BackgroundPusher {
     pub(crate) fn new(plan: PushPlan) -> Self {
         BackgroundPusher {
-            pusher: plan.pusher,
+            gateway: plan.gateway.map(Destination::new),
+            remote_write: plan.remote_write.map(Destination::new),
             interval: plan.interval,
-            method: plan.method,
-            delete_on_exit: plan.delete_on_exit,
+            timeout: plan.timeout,
             requests: Mutex::new(Requests {
                 requested: 0,
                 done: 0,
@@ -144,10 +185,10 @@ impl BackgroundPusher {
             wake: Condvar::new(),
             completed: Condvar::new(),
             thread_running: AtomicBool::new(false),
-            reporter: Mutex::new(Reporter::default()),
-            answered: AtomicBool::new(false),
             rounds: AtomicU64::new(0),
             renders: AtomicU64::new(0),
+            paced_interval_ns: AtomicU64::new(nanos(plan.interval)),
+            retry_after_ns: AtomicU64::new(0),
         }
     }
 
@@ -155,6 +196,8 @@ impl BackgroundPusher {
         PushThreadStats {
             rounds: self.rounds.load(Ordering::Relaxed),
             renders: self.renders.load(Ordering::Relaxed),
+            interval: Duration::from_nanos(self.paced_interval_ns.load(Ordering::Relaxed)),
+            retry_after: Duration::from_nanos(self.retry_after_ns.load(Ordering::Relaxed)),
         }
     }
 
@@ -180,50 +223,69 @@ impl BackgroundPusher {
             pending: true,
             ..State::default()
         };
+        let mut pacing = Pacing::new(self.interval);
+        let mut wait = pacing.first_wait();
         loop {
-            let (target, action, deadline) = self.next_round();
+            let (target, action, deadline) = self.next_round(wait);
             // Nothing in a round may stop this thread: a panic (say, in the user's logger or a
             // user collector) ends this one round only.
-            let result = catch_unwind(AssertUnwindSafe(|| {
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
                 self.round(registry, action, deadline, &mut state)
             }))
-            .unwrap_or_else(|_| {
-                Err(PushError::Transport {
+            .unwrap_or_else(|_| RoundOutcome {
+                result: Err(PushError::Transport {
                     reason: "a panic interrupted the push".into(),
-                })
+                }),
+                feedback: None,
             });
             self.rounds.fetch_add(1, Ordering::Relaxed);
-            if action != Action::PushIfChanged {
+            let now = Instant::now();
+            if let Some(feedback) = outcome.feedback {
+                pacing.record(feedback, now);
+                self.paced_interval_ns
+                    .store(nanos(pacing.interval()), Ordering::Relaxed);
+                let retry_after = match feedback.retry_after {
+                    Some(asked) if pacing.retry_after_until().is_some() => asked,
+                    _ => Duration::ZERO,
+                };
+                self.retry_after_ns
+                    .store(nanos(retry_after), Ordering::Relaxed);
+            }
+            if action == Action::Periodic {
+                wait = pacing.next_wait(now);
+            } else {
+                // A flush does not move the next periodic round closer.
+                wait = wait.max(pacing.next_wait(now));
                 let mut requests = self.lock_requests();
                 requests.done = requests.done.max(target);
-                requests.last_result = result;
+                requests.last_result = outcome.result;
                 self.completed.notify_all();
             }
         }
     }
 
-    /// Waits for a request or the interval, and says what to do.
-    fn next_round(&self) -> (u64, Action, Instant) {
+    /// Waits for a request or `wait`, and says what to do.
+    fn next_round(&self, wait: Duration) -> (u64, Action, Instant) {
         let mut requests = self.lock_requests();
         if requests.requested == requests.done {
             requests = self
                 .wake
-                .wait_timeout(requests, self.interval)
+                .wait_timeout(requests, wait)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }
         let action = if requests.requested == requests.done {
-            Action::PushIfChanged
+            Action::Periodic
         } else if let Some(last) = requests.last_act {
             Action::Last(last)
         } else {
             Action::Push
         };
         let deadline = match action {
-            Action::PushIfChanged => None,
+            Action::Periodic => None,
             _ => requests.deadline.take(),
         };
-        let deadline = deadline.unwrap_or_else(|| deadline::after(self.pusher.deadline()));
+        let deadline = deadline.unwrap_or_else(|| deadline::after(self.timeout));
         (requests.requested, action, deadline)
     }
 
@@ -233,135 +295,137 @@ impl BackgroundPusher {
         action: Action,
         deadline: Instant,
         state: &mut State,
-    ) -> Result<(), PushError> {
+    ) -> RoundOutcome {
         if state.finished {
-            return Ok(());
+            return RoundOutcome::quiet();
         }
         match action {
-            Action::PushIfChanged | Action::Push => {
+            Action::Periodic | Action::Push => {
                 // A flush pushes whatever the state; a periodic round only when it is due.
                 let flush = action == Action::Push;
                 state.pending |= changes::take();
                 let user = registry.user_families();
                 let changed = state.pending || state.user.as_ref() != Some(&user);
-                if !flush && !push_due(changed, state.last_success, Instant::now()) {
-                    return Ok(());
+                let gateway = self
+                    .gateway
+                    .as_ref()
+                    .filter(|_| flush || push_due(changed, state.last_success, Instant::now()));
+                let remote_write = self.remote_write.as_ref();
+                if gateway.is_none() && remote_write.is_none() {
+                    return RoundOutcome::quiet();
                 }
-                let retries = if flush {
-                    Retries::WithinDeadline
-                } else {
-                    self.retries()
-                };
-                let result = self.push(registry, user.clone(), deadline, retries);
-                self.report(&result);
-                if result.is_ok() {
+                self.renders.fetch_add(1, Ordering::Relaxed);
+                let (families, notes) = registry.families_with(user.clone());
+                diagnostics::emit(notes);
+                let families = &families;
+                let (to_gateway, to_remote) = both(
+                    gateway.map(|gateway| {
+                        let retries = if flush {
+                            Retries::WithinDeadline
+                        } else {
+                            gateway.retries()
+                        };
+                        move || gateway.push(families, deadline, retries)
+                    }),
+                    remote_write.map(|remote| {
+                        let retries = if flush {
+                            Retries::WithinDeadline
+                        } else {
+                            remote.retries()
+                        };
+                        move || remote.write(&[(families, &[])], deadline, retries)
+                    }),
+                );
+                if let Some((exchange, _)) = &to_gateway
+                    && exchange.result.is_ok()
+                {
                     state.pending = false;
                     state.user = Some(user);
                     state.last_success = Some(Instant::now());
                 }
-                result
+                for (destination, sent) in [
+                    (gateway.map(Destination::target), &to_gateway),
+                    (remote_write.map(Destination::target), &to_remote),
+                ] {
+                    if let (Some((reporter, url)), Some((exchange, _))) = (destination, sent) {
+                        let note = lock(reporter).report(&url, &exchange.result);
+                        diagnostics::emit(note);
+                    }
+                }
+                self.outcome(to_gateway, to_remote)
             }
             Action::Last(last) => {
                 state.finished = true;
-                let result = self.last_act(registry, last, deadline);
-                self.report_final(last, &result);
-                result
+                self.last_act(registry, last, deadline)
             }
         }
     }
 
-    fn last_act(
-        &self,
-        registry: &Registry,
-        last: LastAct,
-        deadline: Instant,
-    ) -> Result<(), PushError> {
-        let retries = last.retries;
-        let group = if last.delete {
-            self.send(Request::Delete, deadline, retries)
-        } else {
-            self.push(registry, registry.user_families(), deadline, retries)
-        };
-        if let Err(error) = &group
-            && !matches!(error, PushError::Status { .. })
-        {
-            // The gateway did not answer the first request: the records would only wait for
-            // it too.
-            return group;
-        }
-        // The records go to groups of their own, so that no later run's push erases them.
-        let (completion, success) = registry.records(last.exit_code);
-        let completed = self.pusher.send_record(
-            run::LAST_COMPLETION,
-            Request::Put(&completion),
-            deadline,
-            retries,
-        );
-        let succeeded = match &success {
-            Some(success) => {
-                self.pusher
-                    .send_record(run::LAST_SUCCESS, Request::Put(success), deadline, retries)
-            }
-            None => Ok(()),
-        };
-        group.and(completed).and(succeeded)
-    }
-
-    /// Renders and pushes; an empty registry is not pushed.
-    fn push(
-        &self,
-        registry: &Registry,
-        user: Vec<MetricFamily>,
-        deadline: Instant,
-        retries: Retries,
-    ) -> Result<(), PushError> {
-        self.renders.fetch_add(1, Ordering::Relaxed);
-        let (body, notes) = registry.render_with(user);
+    /// The last act at exit, on both destinations side by side, each reported once.
+    fn last_act(&self, registry: &Registry, last: LastAct, deadline: Instant) -> RoundOutcome {
+        let (families, notes) = registry.families_with(registry.user_families());
         diagnostics::emit(notes);
-        if body.is_empty() {
-            return Ok(());
+        let (completion, success) = registry.record_families(last.exit_code);
+        let (to_gateway, to_remote) = both(
+            self.gateway.as_ref().map(|gateway| {
+                let (families, completion, success) = (&families, &completion, &success);
+                move || gateway.last_act(families, completion, success.as_deref(), last, deadline)
+            }),
+            self.remote_write.as_ref().map(|remote| {
+                let mut groups: Vec<Labelled<'_>> = vec![
+                    (&families, &[]),
+                    (&completion, &[(run::RECORD_LABEL, run::LAST_COMPLETION)]),
+                ];
+                if let Some(success) = &success {
+                    groups.push((success, &[(run::RECORD_LABEL, run::LAST_SUCCESS)]));
+                }
+                move || remote.write(&groups, deadline, last.remote_write_retries)
+            }),
+        );
+        self.report_final(last, &to_gateway, &to_remote);
+        self.outcome(to_gateway, to_remote)
+    }
+
+    fn report_final(&self, last: LastAct, to_gateway: &Sent, to_remote: &Sent) {
+        let final_writes = [
+            (
+                self.gateway.as_ref().map(Destination::target),
+                last.what(),
+                to_gateway,
+            ),
+            (
+                self.remote_write.as_ref().map(Destination::target),
+                "final write",
+                to_remote,
+            ),
+        ];
+        for (destination, what, sent) in final_writes {
+            if let (Some((reporter, url)), Some((exchange, _))) = (destination, sent) {
+                let note = lock(reporter).report_final(what, &url, &exchange.result);
+                diagnostics::emit(note);
+            }
         }
-        let request = match self.method {
-            PushMethod::Put => Request::Put(&body),
-            PushMethod::Post => Request::Post(&body),
-        };
-        self.send(request, deadline, retries)
     }
 
-    fn send(
-        &self,
-        request: Request<'_>,
-        deadline: Instant,
-        retries: Retries,
-    ) -> Result<(), PushError> {
-        let result = self.pusher.send(request, deadline, retries);
-        if matches!(result, Ok(()) | Err(PushError::Status { .. })) {
-            self.answered.store(true, Ordering::Relaxed);
+    /// The round's result (the first failure) and what pacing learns from it: strain on
+    /// either destination counts, and the longer `Retry-After`.
+    fn outcome(&self, to_gateway: Sent, to_remote: Sent) -> RoundOutcome {
+        let mut result = Ok(());
+        let mut feedback: Option<Feedback> = None;
+        for (exchange, took) in [to_gateway, to_remote].into_iter().flatten() {
+            let one = Feedback::of(&exchange.result, took, exchange.retry_after, self.interval);
+            feedback = Some(match feedback {
+                None => one,
+                Some(earlier) => Feedback {
+                    strained: earlier.strained || one.strained,
+                    retry_after: earlier.retry_after.max(one.retry_after),
+                },
+            });
+            if result.is_ok() {
+                result = exchange.result;
+            }
         }
-        result
-    }
-
-    /// How hard the thread tries on its own (not for a flush, which the caller waits for): a
-    /// gateway that never answered gets one attempt and one quick retry, so the thread is not
-    /// busy retrying a dead address when the job wants to exit.
-    fn retries(&self) -> Retries {
-        if self.answered.load(Ordering::Relaxed) {
-            Retries::WithinDeadline
-        } else {
-            Retries::Quick
-        }
-    }
-
-    fn report(&self, result: &Result<(), PushError>) {
-        let note = self.lock_reporter().report(&self.pusher.url(), result);
-        diagnostics::emit(note);
-    }
-
-    fn report_final(&self, last: LastAct, result: &Result<(), PushError>) {
-        let note = self
-            .lock_reporter()
-            .report_final(last.what(), &self.pusher.url(), result);
-        diagnostics::emit(note);
+        RoundOutcome { result, feedback }
     }
 
     /// Pushes the current state now and waits for it, at most the push deadline.
@@ -370,43 +434,48 @@ impl BackgroundPusher {
     }
 
     /// The last act at exit: a push of the final state, or the group's deletion when
-    /// `PUSHGATEWAY_DELETE_ON_EXIT` is set. A gateway that never answered during the run gets
-    /// one attempt and at most one quick retry: an unreachable gateway must not hold up the
+    /// `PUSHGATEWAY_DELETE_ON_EXIT` is set. A server that never answered during the run gets
+    /// one attempt and at most one quick retry: an unreachable server must not hold up the
     /// job's exit. A request still under way when the deadline passes is reported here, since
     /// the process ends before the thread could say so.
     pub(crate) fn finish(&self, registry: &Registry, exit_code: Option<i32>) {
         let last = LastAct {
-            delete: self.delete_on_exit,
-            retries: self.retries(),
+            delete: self
+                .gateway
+                .as_ref()
+                .is_some_and(|gateway| gateway.client.delete_on_exit),
+            gateway_retries: self
+                .gateway
+                .as_ref()
+                .map_or(Retries::Quick, Destination::retries),
+            remote_write_retries: self
+                .remote_write
+                .as_ref()
+                .map_or(Retries::Quick, Destination::retries),
             exit_code,
         };
         if let Err(PushError::FlushDeadline) = self.request(registry, Some(last)) {
-            self.report_final(last, &Err(PushError::Timeout));
+            let timeout = Some((
+                Exchange {
+                    result: Err(PushError::Timeout),
+                    retry_after: None,
+                },
+                Duration::ZERO,
+            ));
+            let gateway = self.gateway.as_ref().and(timeout.clone());
+            let remote = self.remote_write.as_ref().and(timeout);
+            self.report_final(last, &gateway, &remote);
         }
     }
 
     fn request(&self, registry: &Registry, last: Option<LastAct>) -> Result<(), PushError> {
-        let deadline = deadline::after(self.pusher.deadline());
+        let deadline = deadline::after(self.timeout);
         if !self.thread_running.load(Ordering::Acquire) {
-            return match last {
-                Some(last) => {
-                    let result = self.last_act(registry, last, deadline);
-                    self.report_final(last, &result);
-                    result
-                }
-                None => {
-                    let result = self.push(
-                        registry,
-                        registry.user_families(),
-                        deadline,
-                        Retries::WithinDeadline,
-                    );
-                    self.report(&result);
-                    result
-                }
-            };
+            let mut state = State::default();
+            let action = last.map_or(Action::Push, Action::Last);
+            return self.round(registry, action, deadline, &mut state).result;
         }
-        let margin = (self.pusher.deadline() / 10).min(FLUSH_MARGIN);
+        let margin = (self.timeout / 10).min(FLUSH_MARGIN);
         let mut requests = self.lock_requests();
         requests.requested = requests.requested.saturating_add(1);
         if last.is_some() {
@@ -439,11 +508,181 @@ impl BackgroundPusher {
         // consistent state.
         self.requests.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
 
-    fn lock_reporter(&self) -> MutexGuard<'_, Reporter> {
-        // The reporter is never left half-updated, and no user code runs under this lock.
-        self.reporter.lock().unwrap_or_else(PoisonError::into_inner)
+impl<T: Client> Destination<T> {
+    fn new(client: T) -> Destination<T> {
+        Destination {
+            client,
+            reporter: Mutex::new(Reporter::default()),
+            answered: AtomicBool::new(false),
+        }
     }
+
+    /// How hard the thread tries on its own (not for a flush, which the caller waits for): a
+    /// server that never answered gets one attempt and one quick retry, so the thread is not
+    /// busy retrying a dead address when the job wants to exit.
+    fn retries(&self) -> Retries {
+        if self.answered.load(Ordering::Relaxed) {
+            Retries::WithinDeadline
+        } else {
+            Retries::Quick
+        }
+    }
+
+    /// Notes that the server answered, if it did.
+    fn heard(&self, exchange: Exchange) -> Exchange {
+        if matches!(exchange.result, Ok(()) | Err(PushError::Status { .. })) {
+            self.answered.store(true, Ordering::Relaxed);
+        }
+        exchange
+    }
+
+    /// The reporter and the URL to name in reports.
+    fn target(&self) -> (&Mutex<Reporter>, String) {
+        (&self.reporter, self.client.url())
+    }
+}
+
+/// What the thread needs of a destination's client.
+trait Client {
+    /// The URL to name in messages, without credentials.
+    fn url(&self) -> String;
+}
+
+impl Client for GatewayPlan {
+    fn url(&self) -> String {
+        self.pusher.url()
+    }
+}
+
+impl Client for RemoteWriter {
+    fn url(&self) -> String {
+        RemoteWriter::url(self).to_owned()
+    }
+}
+
+impl Destination<GatewayPlan> {
+    /// Renders `families` and pushes them; an empty registry is not pushed.
+    fn push(&self, families: &[MetricFamily], deadline: Instant, retries: Retries) -> Exchange {
+        let (body, notes) = registry::encode(families);
+        diagnostics::emit(notes);
+        if body.is_empty() {
+            return Exchange {
+                result: Ok(()),
+                retry_after: None,
+            };
+        }
+        let request = match self.client.method {
+            PushMethod::Put => Request::Put(&body),
+            PushMethod::Post => Request::Post(&body),
+        };
+        self.heard(self.client.pusher.send(request, deadline, retries))
+    }
+
+    /// The final push of the group (or its deletion), then the records in groups of their own,
+    /// so that no later run's push erases them.
+    fn last_act(
+        &self,
+        families: &[MetricFamily],
+        completion: &[MetricFamily],
+        success: Option<&[MetricFamily]>,
+        last: LastAct,
+        deadline: Instant,
+    ) -> Exchange {
+        let retries = last.gateway_retries;
+        let group = if last.delete {
+            self.heard(self.client.pusher.send(Request::Delete, deadline, retries))
+        } else {
+            self.push(families, deadline, retries)
+        };
+        if let Err(error) = &group.result
+            && !matches!(error, PushError::Status { .. })
+        {
+            // The gateway did not answer the first request: the records would only wait for
+            // it too.
+            return group;
+        }
+        let mut records = vec![(run::LAST_COMPLETION, completion)];
+        records.extend(success.map(|success| (run::LAST_SUCCESS, success)));
+        let mut outcome = group;
+        for (record, families) in records {
+            let (body, notes) = registry::encode(families);
+            diagnostics::emit(notes);
+            let sent =
+                self.client
+                    .pusher
+                    .send_record(record, Request::Put(&body), deadline, retries);
+            if outcome.result.is_ok() {
+                outcome = sent;
+            }
+        }
+        outcome
+    }
+}
+
+impl Destination<RemoteWriter> {
+    fn write(&self, groups: &[Labelled<'_>], deadline: Instant, retries: Retries) -> Exchange {
+        self.heard(self.client.write(groups, deadline, retries))
+    }
+}
+
+/// What a send to one destination came to, and how long it took; `None` when not sent.
+type Sent = Option<(Exchange, Duration)>;
+
+/// Runs the two sends side by side (the second on a scoped thread) when both are given, and
+/// says how long each took.
+fn both<A, B>(first: Option<A>, second: Option<B>) -> (Sent, Sent)
+where
+    A: FnOnce() -> Exchange,
+    B: FnOnce() -> Exchange + Send,
+{
+    fn timed(send: impl FnOnce() -> Exchange) -> (Exchange, Duration) {
+        let start = Instant::now();
+        let exchange = send();
+        (exchange, start.elapsed())
+    }
+    match (first, second) {
+        (Some(first), Some(second)) => std::thread::scope(|scope| {
+            let spawned = std::thread::Builder::new()
+                .name("pushtimer-remote-write".into())
+                .spawn_scoped(scope, || timed(second));
+            match spawned {
+                Ok(handle) => {
+                    let first = timed(first);
+                    let second = handle.join().unwrap_or_else(|_| {
+                        let failed = Exchange {
+                            result: Err(PushError::Transport {
+                                reason: "a panic interrupted the write".into(),
+                            }),
+                            retry_after: None,
+                        };
+                        (failed, Duration::ZERO)
+                    });
+                    (Some(first), Some(second))
+                }
+                Err(error) => {
+                    let failed = Exchange {
+                        result: Err(PushError::Transport {
+                            reason: format!("cannot start a thread for the write ({error})"),
+                        }),
+                        retry_after: None,
+                    };
+                    (Some(timed(first)), Some((failed, Duration::ZERO)))
+                }
+            }
+        }),
+        (first, second) => (first.map(timed), second.map(timed)),
+    }
+}
+
+fn lock(reporter: &Mutex<Reporter>) -> MutexGuard<'_, Reporter> {
+    // The reporter is never left half-updated, and no user code runs under this lock.
+    reporter.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -6,18 +6,21 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::endpoint::Endpoint;
 use crate::env;
 use crate::error::PushError;
 use crate::names;
 use crate::pusher::Pusher;
 use crate::redact::redact_url;
 use crate::registry::Naming;
+use crate::remote_write::RemoteWriter;
 use crate::run::Run;
-use crate::url::GatewayUrl;
+use crate::url::ServerUrl;
 
 /// Default of [`Config::timeout`]: 5 s.
 pub const DEFAULT_TIMEOUT: Duration = env::DEFAULT_TIMEOUT;
-/// Default of [`Config::push_interval`]: 1 s.
+/// Default of [`Config::push_interval`]: 15 s, the scrape interval most Prometheus setups use
+/// (pushing more often than the gateway is scraped shows nothing more; see `docs/scale.md`).
 pub const DEFAULT_PUSH_INTERVAL: Duration = env::DEFAULT_PUSH_INTERVAL;
 
 /// How the background thread sends the metrics (`PUSHGATEWAY_METHOD`).
@@ -58,10 +61,13 @@ pub enum PushMethod {
 #[must_use = "a Config does nothing until .install() is called"]
 pub struct Config {
     gateway: Option<String>,
+    remote_write: Option<String>,
     job: Option<String>,
     timeout: Duration,
     push_interval: Duration,
     secure: Secure,
+    /// The remote-write endpoint's own TLS files and credentials.
+    remote_secure: Secure,
     grouping: Vec<(String, String)>,
     method: PushMethod,
     delete_on_exit: bool,
@@ -85,6 +91,19 @@ struct Secure {
     bearer_token_file: Option<PathBuf>,
 }
 
+impl fmt::Debug for Secure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secure")
+            .field("ca_file", &self.ca_file)
+            .field("client_cert_file", &self.client_cert_file)
+            .field("client_key_file", &self.client_key_file)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("bearer_token_file", &self.bearer_token_file)
+            .finish()
+    }
+}
+
 /// What a [`Config`] turns into when it takes effect.
 pub(crate) struct Parts {
     pub(crate) naming: Naming,
@@ -96,24 +115,34 @@ pub(crate) struct Parts {
     pub(crate) problems: Vec<String>,
 }
 
-/// The background pusher's settings.
+/// The background pusher's settings: at least one destination.
 pub(crate) struct PushPlan {
-    pub(crate) pusher: Pusher,
+    pub(crate) gateway: Option<GatewayPlan>,
+    pub(crate) remote_write: Option<RemoteWriter>,
     pub(crate) interval: Duration,
-    pub(crate) method: PushMethod,
-    pub(crate) delete_on_exit: bool,
+    /// The deadline of a request, for both destinations.
+    pub(crate) timeout: Duration,
     /// Take SIGTERM and SIGINT for a final push.
     pub(crate) signals: bool,
+}
+
+/// How to push to the Pushgateway.
+pub(crate) struct GatewayPlan {
+    pub(crate) pusher: Pusher,
+    pub(crate) method: PushMethod,
+    pub(crate) delete_on_exit: bool,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             gateway: None,
+            remote_write: None,
             job: None,
             timeout: DEFAULT_TIMEOUT,
             push_interval: DEFAULT_PUSH_INTERVAL,
             secure: Secure::default(),
+            remote_secure: Secure::default(),
             grouping: Vec::new(),
             method: PushMethod::Put,
             delete_on_exit: false,
@@ -140,6 +169,11 @@ impl fmt::Debug for Config {
             .field("username", &self.secure.username)
             .field("password", &self.secure.password.as_ref().map(|_| "***"))
             .field("bearer_token_file", &self.secure.bearer_token_file)
+            .field(
+                "remote_write",
+                &self.remote_write.as_deref().map(redact_url),
+            )
+            .field("remote_write_secure", &self.remote_secure)
             .field("grouping", &self.grouping)
             .field("method", &self.method)
             .field("delete_on_exit", &self.delete_on_exit)
@@ -169,17 +203,20 @@ impl Config {
     pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name: &str| lookup(name).filter(|value| !value.trim().is_empty());
         let path = |name: &str| get(name).map(|p| PathBuf::from(p.trim()));
+        let secure = |variables: &env::ServerVariables| Secure {
+            ca_file: path(variables.ca_file),
+            client_cert_file: path(variables.client_cert_file),
+            client_key_file: path(variables.client_key_file),
+            username: get(variables.username),
+            password: lookup(variables.password).filter(|p| !p.is_empty()),
+            bearer_token_file: path(variables.bearer_token_file),
+        };
         let mut config = Config {
             gateway: get(env::URL).map(|url| url.trim().to_owned()),
+            remote_write: get(env::REMOTE_WRITE_URL).map(|url| url.trim().to_owned()),
             job: get(env::JOB),
-            secure: Secure {
-                ca_file: path(env::CA_FILE),
-                client_cert_file: path(env::CLIENT_CERT_FILE),
-                client_key_file: path(env::CLIENT_KEY_FILE),
-                username: get(env::USERNAME),
-                password: lookup(env::PASSWORD).filter(|p| !p.is_empty()),
-                bearer_token_file: path(env::BEARER_TOKEN_FILE),
-            },
+            secure: secure(&env::GATEWAY),
+            remote_secure: secure(&env::REMOTE_WRITE),
             namespace: get(env::NAMESPACE).map(|ns| ns.trim().to_owned()),
             ..Config::default()
         };
@@ -291,6 +328,53 @@ impl Config {
         self
     }
 
+    /// A Prometheus remote-write endpoint, e.g. `https://mimir:8080/api/v1/push` or
+    /// `http://prometheus:9090/api/v1/write` (`PUSHTIMER_REMOTE_WRITE_URL`; default: none).
+    /// The same metrics go there, instead of or beside the gateway, with the job and grouping
+    /// labels on every series and each sample stamped with the time of its push. A
+    /// percent-encoded `user:password@` in it is used as basic auth. Its TLS files and
+    /// credentials are its own: see [`remote_write_ca_file`](Self::remote_write_ca_file) and
+    /// the methods after it.
+    pub fn remote_write(mut self, url: &str) -> Self {
+        self.remote_write = Some(url.trim().to_owned());
+        self
+    }
+
+    /// Trusts exactly the CA certificates in this PEM file for the remote-write endpoint's
+    /// certificate (`PUSHTIMER_REMOTE_WRITE_CA_FILE`; default: the public Mozilla roots).
+    pub fn remote_write_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.remote_secure.ca_file = Some(path.into());
+        self
+    }
+
+    /// A client certificate chain and its key, both PEM, for mutual TLS with the remote-write
+    /// endpoint (`PUSHTIMER_REMOTE_WRITE_CLIENT_CERT_FILE`,
+    /// `PUSHTIMER_REMOTE_WRITE_CLIENT_KEY_FILE`; default: none).
+    pub fn remote_write_client_cert(
+        mut self,
+        cert: impl Into<PathBuf>,
+        key: impl Into<PathBuf>,
+    ) -> Self {
+        self.remote_secure.client_cert_file = Some(cert.into());
+        self.remote_secure.client_key_file = Some(key.into());
+        self
+    }
+
+    /// HTTP basic auth for the remote-write endpoint (`PUSHTIMER_REMOTE_WRITE_USERNAME`,
+    /// `PUSHTIMER_REMOTE_WRITE_PASSWORD`; default: none).
+    pub fn remote_write_basic_auth(mut self, username: &str, password: &str) -> Self {
+        self.remote_secure.username = Some(username.to_owned());
+        self.remote_secure.password = Some(password.to_owned());
+        self
+    }
+
+    /// A bearer token for the remote-write endpoint, read from this file and read again when
+    /// it changes (`PUSHTIMER_REMOTE_WRITE_BEARER_TOKEN_FILE`; default: none).
+    pub fn remote_write_bearer_token_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.remote_secure.bearer_token_file = Some(path.into());
+        self
+    }
+
     /// The `job` grouping label (`PUSHGATEWAY_JOB`; default: the executable's file stem).
     pub fn job(mut self, job: &str) -> Self {
         self.job = Some(job.to_owned());
@@ -306,9 +390,13 @@ impl Config {
     }
 
     /// How often the background thread looks for new observations and pushes them
-    /// (`PUSHGATEWAY_PUSH_INTERVAL`; default 1 s; kept between 10 ms and 24 h, a value outside
-    /// moved to the nearer bound with a warning). Unchanged state is pushed again only every 5
-    /// minutes, as a keep-alive.
+    /// (`PUSHGATEWAY_PUSH_INTERVAL`; default 15 s; kept between 10 ms and 24 h, a value outside
+    /// moved to the nearer bound with a warning). The first push comes at a random point of the
+    /// first interval and later ones at the interval ± 20 %, so jobs started together do not
+    /// push in lockstep; while a server answers 429 or 5xx, is unreachable or slow, the
+    /// interval doubles, up to 16 times (at most 5 minutes), and `Retry-After` is honoured (up
+    /// to 10 minutes). Unchanged state is pushed to the gateway again only every 5 minutes, as
+    /// a keep-alive. The final push at exit carries everything, whatever the interval.
     pub fn push_interval(mut self, interval: Duration) -> Self {
         self.push_interval = interval;
         self
@@ -461,6 +549,8 @@ impl Config {
             run,
             pushing: PushSettings {
                 gateway: self.gateway,
+                remote_write: self.remote_write,
+                remote_secure: self.remote_secure,
                 job: self.job,
                 timeout,
                 interval,
@@ -480,6 +570,8 @@ impl Config {
 /// when the runtime starts, not while it is being created.
 pub(crate) struct PushSettings {
     gateway: Option<String>,
+    remote_write: Option<String>,
+    remote_secure: Secure,
     job: Option<String>,
     timeout: Duration,
     interval: Duration,
@@ -492,81 +584,157 @@ pub(crate) struct PushSettings {
 
 impl PushSettings {
     /// How to push, or why nothing is pushed (`NotConfigured` without a URL); and the problems
-    /// to report (a bad file or URL, a dropped grouping pair, credentials in clear text).
+    /// to report (a bad file or URL, a dropped grouping pair, credentials in clear text). A
+    /// destination that cannot be used is reported and left out; the other one still works.
     pub(crate) fn build(self) -> (Result<PushPlan, PushError>, Vec<String>) {
         let mut problems = Vec::new();
-        let pushing = match &self.gateway {
-            None => Err(PushError::NotConfigured),
-            Some(url) => {
-                let job = self.job.unwrap_or_else(default_job);
-                let group = Group {
-                    url,
-                    job: &job,
-                    grouping: &self.grouping,
-                };
-                pusher(group, self.timeout, &self.secure, &mut problems).map(|pusher| PushPlan {
+        let job = self.job.unwrap_or_else(default_job);
+        let grouping = checked_grouping(&self.grouping, &mut problems);
+        let mut unusable = None;
+        let gateway = self.gateway.as_deref().and_then(|url| {
+            let built = pusher(
+                url,
+                &job,
+                &grouping,
+                self.timeout,
+                &self.secure,
+                &mut problems,
+            );
+            usable(built, &mut problems, &mut unusable)
+        });
+        let remote_write = self.remote_write.as_deref().and_then(|url| {
+            let built = remote_writer(
+                url,
+                &job,
+                &grouping,
+                self.timeout,
+                &self.remote_secure,
+                &mut problems,
+            );
+            usable(built, &mut problems, &mut unusable)
+        });
+        let pushing = match (gateway, remote_write) {
+            (None, None) => Err(unusable.unwrap_or(PushError::NotConfigured)),
+            (gateway, remote_write) => Ok(PushPlan {
+                gateway: gateway.map(|pusher| GatewayPlan {
                     pusher,
-                    interval: self.interval,
                     method: self.method,
                     delete_on_exit: self.delete_on_exit,
-                    signals: self.signals,
-                })
-            }
+                }),
+                remote_write,
+                interval: self.interval,
+                timeout: self.timeout,
+                signals: self.signals,
+            }),
         };
-        if let Err(error @ PushError::InvalidConfig { .. }) = &pushing {
-            problems.push(format!("{error}; nothing will be pushed"));
-        }
         (pushing, problems)
     }
 }
 
-/// Where to push: the gateway and the group.
-struct Group<'a> {
-    url: &'a str,
-    job: &'a str,
-    grouping: &'a [(String, String)],
+/// The destination built, or `None` with the reason reported (and kept in `unusable`).
+fn usable<T>(
+    built: Result<T, PushError>,
+    problems: &mut Vec<String>,
+    unusable: &mut Option<PushError>,
+) -> Option<T> {
+    match built {
+        Ok(built) => Some(built),
+        Err(error) => {
+            problems.push(format!("{error}; nothing will be pushed there"));
+            *unusable = Some(error);
+            None
+        }
+    }
 }
 
-/// The pusher for `group`, or the setting that makes one impossible; lesser problems (a bad
-/// grouping pair, credentials in clear text) go to `problems`.
+/// The grouping pairs with valid names; a bad pair is dropped like a bad label, with a
+/// problem, and the rest still applies.
+fn checked_grouping(
+    grouping: &[(String, String)],
+    problems: &mut Vec<String>,
+) -> Vec<(String, String)> {
+    let mut checked = Vec::with_capacity(grouping.len());
+    for (name, value) in grouping {
+        match names::grouping_name_problem(name) {
+            None => env::set_pair(&mut checked, name, value),
+            Some(reason) => problems.push(format!("{}: {name:?} dropped: {reason}", env::GROUPING)),
+        }
+    }
+    checked
+}
+
+/// The pusher for the group of `job` at the gateway `url`, or the setting that makes one
+/// impossible; lesser problems go to `problems`.
 fn pusher(
-    group: Group<'_>,
+    url: &str,
+    job: &str,
+    grouping: &[(String, String)],
     timeout: Duration,
     secure: &Secure,
     problems: &mut Vec<String>,
 ) -> Result<Pusher, PushError> {
-    let url = GatewayUrl::parse(group.url)?;
+    let url = server_url(url, &env::GATEWAY, problems)?;
+    let mut pusher = Pusher::from_url(url, job)?.timeout(timeout);
+    for (name, value) in grouping {
+        pusher = pusher.grouping(name, value)?;
+    }
+    secure_endpoint(pusher.endpoint_mut(), secure, problems)?;
+    Ok(pusher)
+}
+
+/// The remote writer for `job` to `url`, or the setting that makes one impossible.
+fn remote_writer(
+    url: &str,
+    job: &str,
+    grouping: &[(String, String)],
+    timeout: Duration,
+    secure: &Secure,
+    problems: &mut Vec<String>,
+) -> Result<RemoteWriter, PushError> {
+    let url = server_url(url, &env::REMOTE_WRITE, problems)?;
+    let mut writer = RemoteWriter::new(url, job, grouping);
+    writer.endpoint_mut().set_timeout(timeout);
+    secure_endpoint(writer.endpoint_mut(), secure, problems)?;
+    Ok(writer)
+}
+
+/// `text` as a server URL; userinfo that should have been percent-encoded is a problem.
+fn server_url(
+    text: &str,
+    variables: &'static env::ServerVariables,
+    problems: &mut Vec<String>,
+) -> Result<ServerUrl, PushError> {
+    let url = ServerUrl::parse(text, variables.url)?;
     if url.unencoded_userinfo {
         problems.push(format!(
             "the user:password in {} holds characters that must be percent-encoded there \
                  (/ ? # @ space %); it was read up to the last @ as written, but encode it \
                  (%2F %3F %23 %40 %20 %25) or use {} and {}",
-            env::URL,
-            env::USERNAME,
-            env::PASSWORD
+            variables.url, variables.username, variables.password
         ));
     }
-    let mut pusher = Pusher::from_url(url, group.job)?.timeout(timeout);
-    for (name, value) in group.grouping {
-        // A bad grouping pair is dropped like a bad label; the rest still applies.
-        match names::grouping_name_problem(name) {
-            None => pusher = pusher.grouping(name, value)?,
-            Some(reason) => problems.push(format!("{}: {name:?} dropped: {reason}", env::GROUPING)),
-        }
-    }
+    Ok(url)
+}
+
+/// Applies the TLS files and credentials of `secure` to `endpoint`.
+fn secure_endpoint(
+    endpoint: &mut Endpoint,
+    secure: &Secure,
+    problems: &mut Vec<String>,
+) -> Result<(), PushError> {
+    let variables = endpoint.variables();
     if let Some(ca) = &secure.ca_file {
-        pusher = pusher.ca_file(ca)?;
+        endpoint.set_ca_file(ca)?;
     }
     match (&secure.client_cert_file, &secure.client_key_file) {
-        (Some(cert), Some(key)) => pusher = pusher.client_cert_files(cert, key)?,
+        (Some(cert), Some(key)) => endpoint.set_client_cert_files(cert, key)?,
         (None, None) => {}
         (Some(_), None) | (None, Some(_)) => {
             return Err(PushError::InvalidConfig {
-                setting: env::CLIENT_CERT_FILE,
+                setting: variables.client_cert_file,
                 reason: format!(
                     "{} and {} must be set together",
-                    env::CLIENT_CERT_FILE,
-                    env::CLIENT_KEY_FILE
+                    variables.client_cert_file, variables.client_key_file
                 ),
             });
         }
@@ -575,27 +743,25 @@ fn pusher(
         if secure.username.is_some() {
             problems.push(format!(
                 "both {} and {} are set; the bearer token is used",
-                env::BEARER_TOKEN_FILE,
-                env::USERNAME
+                variables.bearer_token_file, variables.username
             ));
         }
-        pusher = pusher.bearer_token_file(token)?;
+        endpoint.set_bearer_token_file(token)?;
     } else if let Some(username) = &secure.username {
-        pusher = pusher.basic_auth(username, secure.password.as_deref().unwrap_or(""));
+        endpoint.set_basic_auth(username, secure.password.as_deref().unwrap_or(""));
     } else if secure.password.is_some() {
         problems.push(format!(
             "{} is set without {}; no basic auth is sent",
-            env::PASSWORD,
-            env::USERNAME
+            variables.password, variables.username
         ));
     }
-    if pusher.sends_credentials_in_clear_text() {
+    if endpoint.sends_credentials_in_clear_text() {
         problems.push(format!(
             "{} is plain http://: the credentials travel in clear text; use https://",
-            env::URL
+            variables.url
         ));
     }
-    Ok(pusher)
+    Ok(())
 }
 
 /// `PUSHGATEWAY_JOB`'s default: the executable's file stem, e.g. `train` for
@@ -661,7 +827,7 @@ mod tests {
             built(from(&[(env::URL, "http://h"), (env::TIMEOUT, "banana")]));
         assert_eq!(problems.len(), 1, "{:?}", problems);
         assert!(problems[0].contains("PUSHGATEWAY_TIMEOUT"));
-        assert_eq!(plan(pushing).pusher.deadline(), DEFAULT_TIMEOUT);
+        assert_eq!(plan(pushing).timeout, DEFAULT_TIMEOUT);
     }
 
     #[test]
@@ -679,8 +845,8 @@ mod tests {
             );
             assert_eq!(problems.len(), 2, "{:?}", problems);
             let plan = plan(pushing);
-            assert!(plan.pusher.deadline() >= env::TIMEOUT_BOUNDS.min);
-            assert!(plan.pusher.deadline() <= env::TIMEOUT_BOUNDS.max);
+            assert!(plan.timeout >= env::TIMEOUT_BOUNDS.min);
+            assert!(plan.timeout <= env::TIMEOUT_BOUNDS.max);
             assert!(plan.interval >= env::PUSH_INTERVAL_BOUNDS.min);
             assert!(plan.interval <= env::PUSH_INTERVAL_BOUNDS.max);
         }
@@ -692,7 +858,7 @@ mod tests {
             ]));
             assert_eq!(problems.len(), 2, "{text}: {:?}", problems);
             let plan = plan(pushing);
-            assert!(plan.pusher.deadline() <= env::TIMEOUT_BOUNDS.max);
+            assert!(plan.timeout <= env::TIMEOUT_BOUNDS.max);
             assert!(plan.interval >= env::PUSH_INTERVAL_BOUNDS.min);
         }
     }
@@ -751,7 +917,7 @@ mod tests {
         assert_eq!(problems.len(), 2, "{:?}", problems);
         assert!(problems.iter().all(|p| p.contains("PUSHGATEWAY_GROUPING")));
         assert_eq!(
-            plan(pushing).pusher.url(),
+            plan(pushing).gateway.expect("a gateway").pusher.url(),
             "http://h:9091/metrics/job/j/instance/worker-3/shard@base64/YS9i"
         );
     }
@@ -846,7 +1012,7 @@ mod tests {
             problems
         );
         assert_eq!(
-            plan(pushing).pusher.url(),
+            plan(pushing).gateway.expect("a gateway").pusher.url(),
             "https://gw:9091/metrics/job/".to_owned() + &default_job()
         );
         let (_naming, _pushing, problems) = built(from(&[(

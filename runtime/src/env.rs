@@ -32,6 +32,49 @@ pub(crate) const USERNAME: &str = "PUSHGATEWAY_USERNAME";
 pub(crate) const PASSWORD: &str = "PUSHGATEWAY_PASSWORD";
 /// `PUSHGATEWAY_BEARER_TOKEN_FILE`: a file holding a bearer token.
 pub(crate) const BEARER_TOKEN_FILE: &str = "PUSHGATEWAY_BEARER_TOKEN_FILE";
+/// `PUSHTIMER_REMOTE_WRITE_URL`: a Prometheus remote-write endpoint.
+pub(crate) const REMOTE_WRITE_URL: &str = "PUSHTIMER_REMOTE_WRITE_URL";
+
+/// The variables that say where a server is and how to reach it safely. The Pushgateway and
+/// the remote-write endpoint each have their own: they are often different servers, run by
+/// different teams, and one's credentials must never be sent to the other.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ServerVariables {
+    /// What the server is, in messages: "the gateway".
+    pub(crate) server: &'static str,
+    pub(crate) url: &'static str,
+    pub(crate) ca_file: &'static str,
+    pub(crate) client_cert_file: &'static str,
+    pub(crate) client_key_file: &'static str,
+    pub(crate) username: &'static str,
+    pub(crate) password: &'static str,
+    pub(crate) bearer_token_file: &'static str,
+}
+
+/// The Pushgateway's variables.
+pub(crate) const GATEWAY: ServerVariables = ServerVariables {
+    server: "the gateway",
+    url: URL,
+    ca_file: CA_FILE,
+    client_cert_file: CLIENT_CERT_FILE,
+    client_key_file: CLIENT_KEY_FILE,
+    username: USERNAME,
+    password: PASSWORD,
+    bearer_token_file: BEARER_TOKEN_FILE,
+};
+
+/// The remote-write endpoint's variables.
+pub(crate) const REMOTE_WRITE: ServerVariables = ServerVariables {
+    server: "the remote-write endpoint",
+    url: REMOTE_WRITE_URL,
+    ca_file: "PUSHTIMER_REMOTE_WRITE_CA_FILE",
+    client_cert_file: "PUSHTIMER_REMOTE_WRITE_CLIENT_CERT_FILE",
+    client_key_file: "PUSHTIMER_REMOTE_WRITE_CLIENT_KEY_FILE",
+    username: "PUSHTIMER_REMOTE_WRITE_USERNAME",
+    password: "PUSHTIMER_REMOTE_WRITE_PASSWORD",
+    bearer_token_file: "PUSHTIMER_REMOTE_WRITE_BEARER_TOKEN_FILE",
+};
+
 /// `PUSHTIMER_NAMESPACE`: prefix of every pushtimer metric name.
 pub(crate) const NAMESPACE: &str = "PUSHTIMER_NAMESPACE";
 /// `PUSHTIMER_LABELS`: constant labels on every pushtimer series.
@@ -52,7 +95,7 @@ pub(crate) const EXPECTED_INTERVAL: &str = "PUSHTIMER_EXPECTED_INTERVAL";
 /// Default of `PUSHGATEWAY_TIMEOUT`.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default of `PUSHGATEWAY_PUSH_INTERVAL`.
-pub(crate) const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_PUSH_INTERVAL: Duration = Duration::from_secs(15);
 
 /// The range a duration setting may take; a value outside is clamped to the nearer end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -51,15 +51,16 @@ pub enum PushError {
 
 impl PushError {
     /// Worth another attempt within the deadline: the gateway may be restarting or busy, or
-    /// cluster DNS may be having a moment. Client errors (4xx), TLS and configuration problems
-    /// will not go away by retrying.
+    /// cluster DNS may be having a moment. Client errors (4xx but 429), TLS and configuration
+    /// problems will not go away by retrying.
     pub(crate) fn is_retryable(&self) -> bool {
         match self {
             PushError::ConnectionRefused
             | PushError::HostNotFound
             | PushError::Timeout
             | PushError::Transport { .. } => true,
-            PushError::Status { code, .. } => *code >= 500,
+            // 429: too many requests, come back later (its Retry-After is honoured).
+            PushError::Status { code, .. } => *code == 429 || *code >= 500,
             _ => false,
         }
     }
@@ -92,7 +93,7 @@ impl fmt::Display for PushError {
                 write!(f, "invalid {setting}: {reason}")
             }
             PushError::ConnectionRefused => {
-                write!(f, "connection refused (is the Pushgateway running?)")
+                write!(f, "connection refused (is the server running?)")
             }
             PushError::HostNotFound => write!(f, "host not found (DNS)"),
             PushError::Timeout => {
@@ -104,14 +105,15 @@ impl fmt::Display for PushError {
             PushError::Tls { reason } => write!(f, "TLS failure: {reason}"),
             PushError::Status { code, body } if *code == 401 || *code == 403 => write!(
                 f,
-                "the Pushgateway answered HTTP {code} {body}: check PUSHGATEWAY_USERNAME and \
-                 PUSHGATEWAY_PASSWORD, or PUSHGATEWAY_BEARER_TOKEN_FILE"
+                "the server answered HTTP {code} {body}: check the credentials set for it \
+                 (PUSHGATEWAY_USERNAME and PUSHGATEWAY_PASSWORD, or PUSHGATEWAY_BEARER_TOKEN_FILE; \
+                 for remote write, the PUSHTIMER_REMOTE_WRITE_ ones)"
             ),
             PushError::Status { code, body } if body.is_empty() => {
-                write!(f, "the Pushgateway answered HTTP {code}")
+                write!(f, "the server answered HTTP {code}")
             }
             PushError::Status { code, body } => {
-                write!(f, "the Pushgateway answered HTTP {code}: {body}")
+                write!(f, "the server answered HTTP {code}: {body}")
             }
             PushError::Transport { reason } => write!(f, "{reason}"),
             PushError::FlushDeadline => {

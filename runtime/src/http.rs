@@ -10,6 +10,7 @@ use ureq::Agent;
 use ureq::http::Response;
 
 use crate::auth::Auth;
+use crate::env::ServerVariables;
 use crate::error::PushError;
 use crate::retry::Backoff;
 use crate::tls::TlsSettings;
@@ -23,7 +24,7 @@ const ERROR_BODY_READ: usize = 4096;
 /// How much of an error answer is kept for the error message.
 const ERROR_BODY_LIMIT: usize = 300;
 
-/// What to send to the group.
+/// What to send to a Pushgateway group.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Request<'a> {
     Put(&'a str),
@@ -36,78 +37,158 @@ pub(crate) enum Request<'a> {
 pub(crate) enum Retries {
     /// Retry retryable failures with backoff as long as the deadline allows.
     WithinDeadline,
-    /// One attempt and at most one quick retry: for a gateway that has not answered all run.
+    /// One attempt and at most one quick retry: for a server that has not answered all run.
     Quick,
 }
 
-/// Sends `request` to `url`, retrying as `retries` and `deadline` allow; returns by
-/// `deadline`.
-pub(crate) fn send(
-    agent: &Agent,
+/// What came of a request: its result, and what the server asked of the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Exchange {
+    pub(crate) result: Result<(), PushError>,
+    /// The `Retry-After` of the last answer (429 or 503), when it had one.
+    pub(crate) retry_after: Option<Duration>,
+}
+
+impl Exchange {
+    fn failed(error: PushError) -> Exchange {
+        Exchange {
+            result: Err(error),
+            retry_after: None,
+        }
+    }
+}
+
+/// A request body and how it is encoded.
+pub(crate) struct Payload {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) content_type: &'static str,
+    pub(crate) content_encoding: Option<&'static str>,
+    /// Further headers the protocol requires.
+    pub(crate) headers: &'static [(&'static str, &'static str)],
+}
+
+impl Payload {
+    /// A text exposition for the Pushgateway, gzip-compressed when large.
+    fn exposition(exposition: &str) -> Payload {
+        let body = Body::encode(exposition);
+        Payload {
+            bytes: body.bytes,
+            content_type: TEXT_FORMAT,
+            content_encoding: body.gzip.then_some("gzip"),
+            headers: &[],
+        }
+    }
+}
+
+impl Request<'_> {
+    /// The HTTP method and body.
+    pub(crate) fn encode(self) -> (&'static str, Option<Payload>) {
+        match self {
+            Request::Put(exposition) => ("PUT", Some(Payload::exposition(exposition))),
+            Request::Post(exposition) => ("POST", Some(Payload::exposition(exposition))),
+            Request::Delete => ("DELETE", None),
+        }
+    }
+}
+
+/// What a request goes through: the agent (TLS, timeouts), the credentials, and the
+/// variables that configure both (for messages).
+#[derive(Clone, Copy)]
+pub(crate) struct Connection<'a> {
+    pub(crate) agent: &'a Agent,
+    pub(crate) auth: &'a Auth,
+    pub(crate) variables: &'static ServerVariables,
+}
+
+/// Sends `method` with `payload` to `url`, retrying what may succeed on a later attempt
+/// (connection failures, timeouts, 429, 5xx) as `retries` and `deadline` allow, honouring a
+/// `Retry-After` that fits in the deadline; returns by `deadline`.
+pub(crate) fn exchange(
+    connection: Connection<'_>,
     url: &str,
-    auth: &Auth,
-    request: Request<'_>,
+    method: &'static str,
+    payload: Option<&Payload>,
     deadline: Instant,
     retries: Retries,
-) -> Result<(), PushError> {
-    let (method, exposition) = match request {
-        Request::Put(exposition) => ("PUT", Some(exposition)),
-        Request::Post(exposition) => ("POST", Some(exposition)),
-        Request::Delete => ("DELETE", None),
-    };
-    let body = exposition.map(Body::encode);
+) -> Exchange {
     let mut backoff = Backoff::new(deadline);
     let mut attempts = 0u32;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(PushError::Timeout);
+            return Exchange::failed(PushError::Timeout);
         }
         attempts = attempts.saturating_add(1);
-        let result = attempt(agent, url, auth, method, body.as_ref(), left);
-        match &result {
+        let exchange = attempt(connection, url, method, payload, left);
+        match &exchange.result {
             Err(error) if error.is_retryable() => {
                 let out_of_attempts = retries == Retries::Quick && attempts >= 2;
-                if out_of_attempts || !backoff.wait() {
-                    return result;
+                let waited = match exchange.retry_after {
+                    // The server said when: then, if the deadline allows, else give up now.
+                    Some(pause) => wait_until_before(pause, deadline),
+                    None => backoff.wait(),
+                };
+                if out_of_attempts || !waited {
+                    return exchange;
                 }
             }
-            _ => return result,
+            _ => return exchange,
         }
     }
+}
+
+/// Sleeps `pause` if it ends before `deadline`; false (without sleeping) otherwise.
+fn wait_until_before(pause: Duration, deadline: Instant) -> bool {
+    let in_time = Instant::now()
+        .checked_add(pause)
+        .is_some_and(|end| end < deadline);
+    if in_time {
+        std::thread::sleep(pause);
+    }
+    in_time
 }
 
 fn attempt(
-    agent: &Agent,
+    connection: Connection<'_>,
     url: &str,
-    auth: &Auth,
     method: &str,
-    body: Option<&Body>,
+    payload: Option<&Payload>,
     left: Duration,
-) -> Result<(), PushError> {
+) -> Exchange {
     let mut request = ureq::http::Request::builder().method(method).uri(url);
-    if let Some(authorization) = auth.header()? {
-        request = request.header("Authorization", authorization);
+    match connection.auth.header() {
+        Ok(Some(authorization)) => request = request.header("Authorization", authorization),
+        Ok(None) => {}
+        Err(error) => return Exchange::failed(error),
     }
-    if let Some(body) = body {
-        request = request.header("Content-Type", TEXT_FORMAT);
-        if body.gzip {
-            request = request.header("Content-Encoding", "gzip");
+    if let Some(payload) = payload {
+        request = request.header("Content-Type", payload.content_type);
+        if let Some(encoding) = payload.content_encoding {
+            request = request.header("Content-Encoding", encoding);
+        }
+        for (name, value) in payload.headers {
+            request = request.header(*name, *value);
         }
     }
-    let payload = body.map(|b| b.bytes.clone()).unwrap_or_default();
-    let request = request.body(payload).map_err(|e| PushError::Transport {
-        reason: format!("cannot build the request: {e}"),
-    })?;
+    let bytes = payload.map(|p| p.bytes.clone()).unwrap_or_default();
+    let request = match request.body(bytes) {
+        Ok(request) => request,
+        Err(e) => {
+            return Exchange::failed(PushError::Transport {
+                reason: format!("cannot build the request: {e}"),
+            });
+        }
+    };
     // The attempt may use what is left of the deadline, no more.
-    let request = agent
+    let request = connection
+        .agent
         .configure_request(request)
         .timeout_global(Some(left))
         .build();
-    check(agent.run(request))
+    check(connection.agent.run(request), connection.variables)
 }
 
-/// The agent for one gateway: every timeout set (ureq sets none by default), each bounded by
+/// The agent for one server: every timeout set (ureq sets none by default), each bounded by
 /// the deadline (the global one, narrowed per attempt, makes the deadline total).
 pub(crate) fn agent(deadline: Duration, tls: &TlsSettings) -> Agent {
     let deadline = Some(deadline);
@@ -156,17 +237,44 @@ impl Body {
     }
 }
 
-fn check(answer: Result<Response<ureq::Body>, ureq::Error>) -> Result<(), PushError> {
-    let mut response = answer.map_err(transport_error)?;
+fn check(
+    answer: Result<Response<ureq::Body>, ureq::Error>,
+    variables: &ServerVariables,
+) -> Exchange {
+    let mut response = match answer {
+        Ok(response) => response,
+        Err(error) => return Exchange::failed(transport_error(error, variables)),
+    };
     let code = response.status().as_u16();
     if (200..300).contains(&code) {
-        return Ok(());
+        return Exchange {
+            result: Ok(()),
+            retry_after: None,
+        };
     }
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| parse_retry_after(value, std::time::SystemTime::now()));
     let body = error_body(response.body_mut());
-    Err(PushError::Status {
-        code,
-        body: truncate(body.trim(), ERROR_BODY_LIMIT),
-    })
+    Exchange {
+        result: Err(PushError::Status {
+            code,
+            body: truncate(body.trim(), ERROR_BODY_LIMIT),
+        }),
+        retry_after,
+    }
+}
+
+/// A `Retry-After` value: delay-seconds, or an HTTP date (a date in the past means now).
+fn parse_retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The start of an error answer: at most [`ERROR_BODY_READ`] bytes, and whatever arrived
@@ -185,7 +293,7 @@ fn error_body(body: &mut ureq::Body) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-fn transport_error(error: ureq::Error) -> PushError {
+fn transport_error(error: ureq::Error, variables: &ServerVariables) -> PushError {
     match error {
         ureq::Error::Timeout(_) => PushError::Timeout,
         ureq::Error::HostNotFound => PushError::HostNotFound,
@@ -196,7 +304,7 @@ fn transport_error(error: ureq::Error) -> PushError {
                 .and_then(|inner| inner.downcast_ref::<rustls::Error>())
             {
                 return PushError::Tls {
-                    reason: crate::tls::describe(tls),
+                    reason: crate::tls::describe(tls, variables),
                 };
             }
             // std reports every getaddrinfo failure as an uncategorized error with this text.
@@ -215,7 +323,7 @@ fn transport_error(error: ureq::Error) -> PushError {
             reason: reason.to_owned(),
         },
         ureq::Error::Rustls(tls) => PushError::Tls {
-            reason: crate::tls::describe(&tls),
+            reason: crate::tls::describe(&tls, variables),
         },
         // No URL reaching ureq holds credentials (they are taken out of it by `url.rs`), so
         // its messages are safe to show.
@@ -249,6 +357,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!(text, large);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        assert_eq!(
+            parse_retry_after(" 120 ", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        for bad in ["", "-1", "soon", "1.5", "99999999999999999999999"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
     }
 
     #[test]

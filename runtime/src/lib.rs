@@ -52,6 +52,7 @@ mod clock;
 mod config;
 mod deadline;
 mod diagnostics;
+mod endpoint;
 mod env;
 mod error;
 mod exit_hook;
@@ -61,9 +62,11 @@ mod handle;
 mod http;
 mod names;
 mod outcome;
+mod pacing;
 mod pusher;
 mod redact;
 mod registry;
+mod remote_write;
 mod report;
 mod retry;
 mod run;
@@ -90,6 +93,7 @@ mod summary;
 mod timer;
 mod tls;
 mod url;
+mod write_request;
 
 pub use config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
 pub use error::{InvalidName, InvalidObservation, PushError};
@@ -239,6 +243,7 @@ pub mod __private {
     pub use crate::outcome::{
         OtherType, OtherValue, Outcome, ResultType, ResultValue, TypeProbe, ValueProbe,
     };
+    pub use crate::pacing::{Feedback, Pacing};
     pub use crate::registry::Origin;
 
     /// What the push thread did so far; `None` when nothing is pushed. For tests of its cost.

@@ -1,20 +1,16 @@
 //! The public client for one Pushgateway group: push (PUT), add (POST), delete.
 
 use std::path::Path;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use ureq::Agent;
-
-use crate::auth::Auth;
 use crate::deadline;
+use crate::endpoint::Endpoint;
 use crate::env;
 use crate::error::PushError;
 use crate::grouping;
-use crate::http::{self, Request, Retries};
+use crate::http::{Exchange, Request, Retries};
 use crate::names;
-use crate::tls::TlsSettings;
-use crate::url::GatewayUrl;
+use crate::url::ServerUrl;
 
 /// A client for one group of one Pushgateway, in the style of client_golang's `push.Pusher`.
 ///
@@ -42,16 +38,10 @@ use crate::url::GatewayUrl;
 #[derive(Debug)]
 #[must_use = "a Pusher does nothing until push, add or delete is called"]
 pub struct Pusher {
-    /// `scheme://host[:port][/path]`: no trailing `/`, no credentials.
-    base: String,
+    endpoint: Endpoint,
     job: String,
     /// Grouping labels after the job, in order; a name appears once.
     grouping: Vec<(String, String)>,
-    timeout: Duration,
-    auth: Auth,
-    tls: TlsSettings,
-    /// Built on first use, so setters stay cheap and chainable.
-    agent: OnceLock<Agent>,
 }
 
 impl Pusher {
@@ -61,28 +51,20 @@ impl Pusher {
     /// the user and password, and never shown). Fails when the URL is not usable or the job is
     /// empty; the error names `PUSHGATEWAY_URL` or `PUSHGATEWAY_JOB`.
     pub fn new(gateway: &str, job: &str) -> Result<Self, PushError> {
-        Pusher::from_url(GatewayUrl::parse(gateway)?, job)
+        Pusher::from_url(ServerUrl::parse(gateway, env::URL)?, job)
     }
 
-    pub(crate) fn from_url(url: GatewayUrl, job: &str) -> Result<Self, PushError> {
+    pub(crate) fn from_url(url: ServerUrl, job: &str) -> Result<Self, PushError> {
         if job.is_empty() {
             return Err(PushError::InvalidConfig {
                 setting: env::JOB,
                 reason: "the job name must not be empty".into(),
             });
         }
-        let auth = match &url.credentials {
-            Some((user, password)) => Auth::basic(user, password),
-            None => Auth::None,
-        };
         Ok(Pusher {
-            base: url.base,
+            endpoint: Endpoint::new(url, &env::GATEWAY),
             job: job.to_owned(),
             grouping: Vec::new(),
-            timeout: env::DEFAULT_TIMEOUT,
-            auth,
-            tls: TlsSettings::default(),
-            agent: OnceLock::new(),
         })
     }
 
@@ -103,30 +85,28 @@ impl Pusher {
     /// Total deadline of one push, retries included. Default: 5 s; kept between 10 ms and 5
     /// minutes (a value outside is moved to the nearer bound).
     pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = env::TIMEOUT_BOUNDS.clamp(env::TIMEOUT, timeout).0;
-        self.agent = OnceLock::new();
+        self.endpoint.set_timeout(timeout);
         self
     }
 
     /// Sends HTTP basic auth. Over plain `http://` this works, but the password travels in
     /// clear text.
     pub fn basic_auth(mut self, username: &str, password: &str) -> Self {
-        self.auth = Auth::basic(username, password);
+        self.endpoint.set_basic_auth(username, password);
         self
     }
 
     /// Sends `Authorization: Bearer <token>`, the token read (trimmed) from `path` and read
     /// again whenever the file changes. The file is read and checked now, to fail early.
     pub fn bearer_token_file(mut self, path: impl AsRef<Path>) -> Result<Self, PushError> {
-        self.auth = Auth::bearer_file(path.as_ref())?;
+        self.endpoint.set_bearer_token_file(path.as_ref())?;
         Ok(self)
     }
 
     /// Trusts exactly the CA certificates in this PEM file for the gateway's certificate
     /// (instead of the public Mozilla roots). Checked now.
     pub fn ca_file(mut self, path: impl AsRef<Path>) -> Result<Self, PushError> {
-        self.tls.trust_ca_file(path.as_ref())?;
-        self.agent = OnceLock::new();
+        self.endpoint.set_ca_file(path.as_ref())?;
         Ok(self)
     }
 
@@ -137,32 +117,31 @@ impl Pusher {
         cert: impl AsRef<Path>,
         key: impl AsRef<Path>,
     ) -> Result<Self, PushError> {
-        self.tls.client_cert_files(cert.as_ref(), key.as_ref())?;
-        self.agent = OnceLock::new();
+        self.endpoint
+            .set_client_cert_files(cert.as_ref(), key.as_ref())?;
         Ok(self)
+    }
+
+    pub(crate) fn endpoint_mut(&mut self) -> &mut Endpoint {
+        &mut self.endpoint
     }
 
     /// The deadline set with [`timeout`](Self::timeout).
     pub fn deadline(&self) -> Duration {
-        self.timeout
+        self.endpoint.timeout()
     }
 
     /// The group's URL, without credentials.
     pub fn url(&self) -> String {
         let mut url = format!(
             "{}/metrics{}",
-            self.base,
+            self.endpoint.base(),
             grouping::segment("job", &self.job)
         );
         for (name, value) in &self.grouping {
             url.push_str(&grouping::segment(name, value));
         }
         url
-    }
-
-    /// True when credentials would travel over plain `http://`.
-    pub(crate) fn sends_credentials_in_clear_text(&self) -> bool {
-        self.auth.is_some() && self.base.starts_with("http://")
     }
 
     /// Replaces the whole group with `exposition` (HTTP PUT).
@@ -183,9 +162,10 @@ impl Pusher {
     fn send_now(&self, request: Request<'_>) -> Result<(), PushError> {
         self.send(
             request,
-            deadline::after(self.timeout),
+            deadline::after(self.deadline()),
             Retries::WithinDeadline,
         )
+        .result
     }
 
     /// Sends `request`, retrying as `retries` and `deadline` allow; never later than `deadline`.
@@ -194,7 +174,7 @@ impl Pusher {
         request: Request<'_>,
         deadline: std::time::Instant,
         retries: Retries,
-    ) -> Result<(), PushError> {
+    ) -> Exchange {
         self.send_to(self.url(), request, deadline, retries)
     }
 
@@ -206,7 +186,7 @@ impl Pusher {
         request: Request<'_>,
         deadline: std::time::Instant,
         retries: Retries,
-    ) -> Result<(), PushError> {
+    ) -> Exchange {
         let url = self.url() + &grouping::segment(crate::run::RECORD_LABEL, record);
         self.send_to(url, request, deadline, retries)
     }
@@ -217,11 +197,10 @@ impl Pusher {
         request: Request<'_>,
         deadline: std::time::Instant,
         retries: Retries,
-    ) -> Result<(), PushError> {
-        let agent = self
-            .agent
-            .get_or_init(|| http::agent(self.timeout, &self.tls));
-        http::send(agent, &url, &self.auth, request, deadline, retries)
+    ) -> Exchange {
+        let (method, payload) = request.encode();
+        self.endpoint
+            .exchange(&url, method, payload.as_ref(), deadline, retries)
     }
 }
 
@@ -278,13 +257,15 @@ mod tests {
         let pusher = Pusher::new("https://batch:s%40cret@h:1/x", "j").unwrap();
         assert_eq!(pusher.url(), "https://h:1/x/metrics/job/j");
         assert_eq!(
-            pusher.auth.header().unwrap(),
-            Auth::basic("batch", "s@cret").header().unwrap()
+            pusher.endpoint.auth().header().unwrap(),
+            crate::auth::Auth::basic("batch", "s@cret")
+                .header()
+                .unwrap()
         );
         assert!(!format!("{pusher:?}").contains("cret"));
-        assert!(!pusher.sends_credentials_in_clear_text());
+        assert!(!pusher.endpoint.sends_credentials_in_clear_text());
         let plain = Pusher::new("http://u:p@h", "j").unwrap();
-        assert!(plain.sends_credentials_in_clear_text());
+        assert!(plain.endpoint.sends_credentials_in_clear_text());
     }
 
     #[test]

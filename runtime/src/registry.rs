@@ -270,6 +270,15 @@ impl Registry {
     /// The text exposition (format 0.0.4) of everything: ours and the user's `user` families,
     /// less those whose names collide with ours; and the notes to emit about it.
     pub(crate) fn render_with(&self, user: Vec<MetricFamily>) -> (String, Vec<Note>) {
+        let (all, mut notes) = self.families_with(user);
+        let (text, problem) = encode(&all);
+        notes.extend(problem);
+        (text, notes)
+    }
+
+    /// Everything as families, sorted by name: ours and the user's `user` families, less
+    /// those whose names collide with ours; and the notes to emit about it.
+    pub(crate) fn families_with(&self, user: Vec<MetricFamily>) -> (Vec<MetricFamily>, Vec<Note>) {
         let mut notes = Vec::new();
         let mut all = {
             let mut families = self.lock_families();
@@ -296,16 +305,17 @@ impl Registry {
             all
         };
         all.sort_by(|a, b| a.name().cmp(b.name()));
-        let (text, problem) = encode(&all);
-        notes.extend(problem);
-        (text, notes)
+        (all, notes)
     }
 
     /// The records of this run's end (see `run.rs`): its completion, and, for exit code 0,
-    /// its success. Each is the whole content of its own group.
-    pub(crate) fn records(&self, exit_code: Option<i32>) -> (String, Option<String>) {
-        let completion = encode(&self.run.completion(exit_code)).0;
-        let success = (exit_code == Some(0)).then(|| encode(&self.run.success()).0);
+    /// its success. Each is the whole content of its own group on the gateway.
+    pub(crate) fn record_families(
+        &self,
+        exit_code: Option<i32>,
+    ) -> (Vec<MetricFamily>, Option<Vec<MetricFamily>>) {
+        let completion = self.run.completion(exit_code);
+        let success = (exit_code == Some(0)).then(|| self.run.success());
         (completion, success)
     }
 
@@ -322,7 +332,7 @@ impl Registry {
 }
 
 /// The text exposition of `families`, and the problem if one could not be encoded.
-fn encode(families: &[MetricFamily]) -> (String, Option<Note>) {
+pub(crate) fn encode(families: &[MetricFamily]) -> (String, Option<Note>) {
     let mut buffer = Vec::new();
     let problem = TextEncoder::new()
         .encode(families, &mut buffer)

@@ -15,7 +15,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use ureq::tls::{Certificate, ClientCert, PrivateKey, RootCerts, TlsConfig, TlsProvider};
 
-use crate::env;
+use crate::env::ServerVariables;
 use crate::error::PushError;
 
 /// The crypto provider of every TLS connection pushtimer makes (pure Rust + asm, no cmake).
@@ -23,9 +23,11 @@ pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// Which certificates the gateway's chain must lead to, and what we present.
-#[derive(Clone, Default)]
+/// Which certificates the server's chain must lead to, and what we present.
+#[derive(Clone)]
 pub(crate) struct TlsSettings {
+    /// The variables that set these, for messages.
+    variables: &'static ServerVariables,
     /// `None`: the Mozilla root program's CAs (webpki-roots). `Some`: exactly these CAs.
     roots: Option<Vec<Certificate<'static>>>,
     client: Option<ClientCert>,
@@ -41,18 +43,24 @@ impl std::fmt::Debug for TlsSettings {
 }
 
 impl TlsSettings {
+    /// No private CA and no client certificate; messages name `variables`.
+    pub(crate) fn new(variables: &'static ServerVariables) -> TlsSettings {
+        TlsSettings {
+            variables,
+            roots: None,
+            client: None,
+        }
+    }
+
     /// Trusts exactly the CA certificates in the PEM file at `path`.
     pub(crate) fn trust_ca_file(&mut self, path: &Path) -> Result<(), PushError> {
-        let pem = read(env::CA_FILE, path)?;
-        let certs = certificates(env::CA_FILE, path, &pem)?;
+        let setting = self.variables.ca_file;
+        let pem = read(setting, path)?;
+        let certs = certificates(setting, path, &pem)?;
         let mut store = RootCertStore::empty();
         let (usable, _) = store.add_parsable_certificates(certs.iter().cloned());
         if usable == 0 {
-            return Err(problem(
-                env::CA_FILE,
-                path,
-                "holds no usable CA certificate",
-            ));
+            return Err(problem(setting, path, "holds no usable CA certificate"));
         }
         self.roots = Some(
             certs
@@ -70,18 +78,18 @@ impl TlsSettings {
         cert_path: &Path,
         key_path: &Path,
     ) -> Result<(), PushError> {
-        let chain = certificates(
-            env::CLIENT_CERT_FILE,
-            cert_path,
-            &read(env::CLIENT_CERT_FILE, cert_path)?,
-        )?;
+        let (cert_setting, key_setting) = (
+            self.variables.client_cert_file,
+            self.variables.client_key_file,
+        );
+        let chain = certificates(cert_setting, cert_path, &read(cert_setting, cert_path)?)?;
         if let Some(version) = chain
             .first()
             .and_then(|leaf| x509_version(leaf))
             .filter(|v| *v != 3)
         {
             return Err(problem(
-                env::CLIENT_CERT_FILE,
+                cert_setting,
                 cert_path,
                 &format!(
                     "holds an X.509 v{version} certificate; TLS clients (rustls) present only v3 \
@@ -90,17 +98,17 @@ impl TlsSettings {
                 ),
             ));
         }
-        let key_pem = read(env::CLIENT_KEY_FILE, key_path)?;
+        let key_pem = read(key_setting, key_path)?;
         let key = PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
             problem(
-                env::CLIENT_KEY_FILE,
+                key_setting,
                 key_path,
                 &format!("holds no PKCS#8, PKCS#1 or SEC1 private key ({e})"),
             )
         })?;
         CertifiedKey::from_der(chain.clone(), key.clone_key(), &provider()).map_err(|e| {
             problem(
-                env::CLIENT_KEY_FILE,
+                key_setting,
                 key_path,
                 &format!(
                     "is not the key of the certificate in {} ({e})",
@@ -112,7 +120,7 @@ impl TlsSettings {
         // private key of any of the three kinds), which was just checked.
         let key = PrivateKey::from_pem(&key_pem).map_err(|e| {
             problem(
-                env::CLIENT_KEY_FILE,
+                key_setting,
                 key_path,
                 &format!("holds no usable private key ({e})"),
             )
@@ -202,28 +210,28 @@ fn problem(setting: &'static str, path: &Path, what: &str) -> PushError {
     }
 }
 
-/// A TLS failure in words a user can act on.
-pub(crate) fn describe(error: &rustls::Error) -> String {
+/// A TLS failure in words a user can act on, naming the variables of the server concerned.
+pub(crate) fn describe(error: &rustls::Error, variables: &ServerVariables) -> String {
     use rustls::CertificateError as Cert;
+    let server = variables.server;
     match error {
         rustls::Error::InvalidCertificate(cert) => match cert {
             Cert::UnknownIssuer => format!(
-                "the gateway's certificate is not trusted: unknown issuer (set {} to the CA that signed it)",
-                env::CA_FILE
+                "{server}'s certificate is not trusted: unknown issuer (set {} to the CA that signed it)",
+                variables.ca_file
             ),
             Cert::NotValidForName | Cert::NotValidForNameContext { .. } => format!(
-                "the gateway's certificate is not valid for the host in {}: {error}",
-                env::URL
+                "{server}'s certificate is not valid for the host in {}: {error}",
+                variables.url
             ),
             Cert::Expired | Cert::ExpiredContext { .. } => {
-                format!("the gateway's certificate has expired: {error}")
+                format!("{server}'s certificate has expired: {error}")
             }
-            _ => format!("the gateway's certificate was refused: {error}"),
+            _ => format!("{server}'s certificate was refused: {error}"),
         },
         rustls::Error::AlertReceived(alert) => format!(
-            "the gateway refused the handshake ({alert:?}); if it requires a client certificate, set {} and {}",
-            env::CLIENT_CERT_FILE,
-            env::CLIENT_KEY_FILE
+            "{server} refused the handshake ({alert:?}); if it requires a client certificate, set {} and {}",
+            variables.client_cert_file, variables.client_key_file
         ),
         other => other.to_string(),
     }

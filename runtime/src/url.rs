@@ -1,14 +1,13 @@
-//! The gateway's URL, taken apart: scheme, host, port and path prefix for requests, and the
+//! A server's URL (the gateway's, or the remote-write endpoint's), taken apart: scheme, host, port and path prefix for requests, and the
 //! userinfo (`user:password@`) as basic-auth credentials, which never stay in the URL.
 
 use ureq::http::Uri;
 
-use crate::env;
 use crate::error::PushError;
 use crate::redact::redact_url;
 
-/// A checked `PUSHGATEWAY_URL`.
-pub(crate) struct GatewayUrl {
+/// A checked server URL: `PUSHGATEWAY_URL` or `PUSHTIMER_REMOTE_WRITE_URL`.
+pub(crate) struct ServerUrl {
     /// `scheme://host[:port][/path]`: no trailing `/`, no credentials.
     pub(crate) base: String,
     /// Decoded `(user, password)` from the userinfo.
@@ -19,13 +18,13 @@ pub(crate) struct GatewayUrl {
     pub(crate) unencoded_userinfo: bool,
 }
 
-impl GatewayUrl {
+impl ServerUrl {
     /// Reads `text`: everything between `://` and the last `@` is the userinfo (see
     /// `redact.rs`); the rest must be an `http` or `https` URL with a host and no query.
-    pub(crate) fn parse(text: &str) -> Result<GatewayUrl, PushError> {
+    pub(crate) fn parse(text: &str, setting: &'static str) -> Result<ServerUrl, PushError> {
         let text = text.trim();
         let invalid = |reason: &str| PushError::InvalidConfig {
-            setting: env::URL,
+            setting,
             reason: format!("{:?} {reason}", redact_url(text)),
         };
         let Some((scheme, rest)) = text.split_once("://") else {
@@ -63,7 +62,7 @@ impl GatewayUrl {
             let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
             (percent_decode(user), percent_decode(password))
         });
-        Ok(GatewayUrl {
+        Ok(ServerUrl {
             base: format!("{scheme}://{host_port}{path}"),
             credentials,
             unencoded_userinfo: userinfo.is_some_and(|u| !is_percent_encoded(u)),
@@ -112,11 +111,12 @@ fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::env;
 
     #[test]
     fn urls_are_checked() {
-        assert!(GatewayUrl::parse("http://localhost:9091").is_ok());
-        assert!(GatewayUrl::parse("HTTPS://gw.example/prefix/").is_ok());
+        assert!(ServerUrl::parse("http://localhost:9091", env::URL).is_ok());
+        assert!(ServerUrl::parse("HTTPS://gw.example/prefix/", env::URL).is_ok());
         for bad in [
             "not a url",
             "ftp://host:21",
@@ -125,7 +125,7 @@ mod tests {
             "http://h?x=1",
             "http://h/#x",
         ] {
-            let error = GatewayUrl::parse(bad).err().unwrap();
+            let error = ServerUrl::parse(bad, env::URL).err().unwrap();
             assert!(
                 error.to_string().contains("PUSHGATEWAY_URL"),
                 "{bad}: {error}"
@@ -135,7 +135,7 @@ mod tests {
 
     #[test]
     fn encoded_userinfo_is_decoded_and_leaves_the_url() {
-        let url = GatewayUrl::parse("https://batch:s%40c%2Fret@h:1/x/").unwrap();
+        let url = ServerUrl::parse("https://batch:s%40c%2Fret@h:1/x/", env::URL).unwrap();
         assert_eq!(url.base, "https://h:1/x");
         assert_eq!(url.credentials, Some(("batch".into(), "s@c/ret".into())));
         assert!(!url.unencoded_userinfo);
@@ -151,7 +151,7 @@ mod tests {
             ("50%", "https://gw:9091"),
         ] {
             let text = format!("https://batch:{password}@gw:9091");
-            let url = GatewayUrl::parse(&text).unwrap();
+            let url = ServerUrl::parse(&text, env::URL).unwrap();
             assert_eq!(url.base, base, "{text}");
             assert_eq!(
                 url.credentials,
@@ -170,7 +170,7 @@ mod tests {
             "https://batch:hunter2@",
             "https://batch:hunter2@gw?x",
         ] {
-            let Err(error) = GatewayUrl::parse(bad) else {
+            let Err(error) = ServerUrl::parse(bad, env::URL) else {
                 panic!("{bad} was accepted");
             };
             let error = error.to_string();

@@ -1,0 +1,121 @@
+//! One server pushtimer sends to (a Pushgateway or a remote-write endpoint): its base URL, its
+//! credentials, its TLS settings, the deadline of a request, and the HTTP agent made of them.
+
+use std::path::Path;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use ureq::Agent;
+
+use crate::auth::Auth;
+use crate::env::{self, ServerVariables};
+use crate::error::PushError;
+use crate::http::{self, Connection, Exchange, Payload, Retries};
+use crate::tls::TlsSettings;
+use crate::url::ServerUrl;
+
+/// A server and how to reach it. `Debug` shows no credentials.
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    /// `scheme://host[:port][/path]`: no trailing `/`, no credentials.
+    base: String,
+    timeout: Duration,
+    auth: Auth,
+    tls: TlsSettings,
+    variables: &'static ServerVariables,
+    /// Built on first use, so setters stay cheap and chainable.
+    agent: OnceLock<Agent>,
+}
+
+impl Endpoint {
+    /// The server at `url`, set by `variables`; userinfo in the URL becomes basic auth.
+    pub(crate) fn new(url: ServerUrl, variables: &'static ServerVariables) -> Endpoint {
+        let auth = match &url.credentials {
+            Some((user, password)) => Auth::basic(user, password),
+            None => Auth::None,
+        };
+        Endpoint {
+            base: url.base,
+            timeout: env::DEFAULT_TIMEOUT,
+            auth,
+            tls: TlsSettings::new(variables),
+            variables,
+            agent: OnceLock::new(),
+        }
+    }
+
+    /// The base URL, without credentials.
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) fn variables(&self) -> &'static ServerVariables {
+        self.variables
+    }
+
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The deadline of one request, retries included, kept within bounds.
+    pub(crate) fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = env::TIMEOUT_BOUNDS.clamp(env::TIMEOUT, timeout).0;
+        self.agent = OnceLock::new();
+    }
+
+    pub(crate) fn set_basic_auth(&mut self, username: &str, password: &str) {
+        self.auth = Auth::basic(username, password);
+    }
+
+    pub(crate) fn set_bearer_token_file(&mut self, path: &Path) -> Result<(), PushError> {
+        self.auth = Auth::bearer_file(path, self.variables.bearer_token_file)?;
+        Ok(())
+    }
+
+    pub(crate) fn set_ca_file(&mut self, path: &Path) -> Result<(), PushError> {
+        self.tls.trust_ca_file(path)?;
+        self.agent = OnceLock::new();
+        Ok(())
+    }
+
+    pub(crate) fn set_client_cert_files(
+        &mut self,
+        cert: &Path,
+        key: &Path,
+    ) -> Result<(), PushError> {
+        self.tls.client_cert_files(cert, key)?;
+        self.agent = OnceLock::new();
+        Ok(())
+    }
+
+    /// True when credentials would travel over plain `http://`.
+    pub(crate) fn sends_credentials_in_clear_text(&self) -> bool {
+        self.auth.is_some() && self.base.starts_with("http://")
+    }
+
+    #[cfg(test)]
+    pub(crate) fn auth(&self) -> &Auth {
+        &self.auth
+    }
+
+    /// Sends `method` with `payload` to `url` (on this server), retrying as `retries` and
+    /// `deadline` allow; never later than `deadline`.
+    pub(crate) fn exchange(
+        &self,
+        url: &str,
+        method: &'static str,
+        payload: Option<&Payload>,
+        deadline: Instant,
+        retries: Retries,
+    ) -> Exchange {
+        let agent = self
+            .agent
+            .get_or_init(|| http::agent(self.timeout, &self.tls));
+        let connection = Connection {
+            agent,
+            auth: &self.auth,
+            variables: self.variables,
+        };
+        http::exchange(connection, url, method, payload, deadline, retries)
+    }
+}
