@@ -233,20 +233,29 @@ fn summaries(exposition: &str) -> BTreeMap<(String, String), Stats> {
 fn push() {
     println!();
     match pushtimer::flush() {
-        Ok(()) => println!("pushed to {}", gateway_for_display()),
+        Ok(()) => println!("pushed to {}", destinations_for_display()),
         Err(PushError::NotConfigured) => println!(
-            "not pushed: PUSHGATEWAY_URL is not set; \
+            "not pushed: neither PUSHGATEWAY_URL nor PUSHTIMER_REMOTE_WRITE_URL is set; \
              run with PUSHGATEWAY_URL=http://localhost:9091 to push these metrics"
         ),
         Err(error) => println!("not pushed: {error}"),
     }
 }
 
-/// `PUSHGATEWAY_URL` without any `user:password@` part, fit for printing: pushtimer reads
-/// everything up to the *last* `@` as credentials (passwords hold `/`, `#`, `?` unencoded), so
-/// this cuts there too.
-fn gateway_for_display() -> String {
-    let url = std::env::var("PUSHGATEWAY_URL").unwrap_or_default();
+/// `PUSHGATEWAY_URL` and `PUSHTIMER_REMOTE_WRITE_URL`, those set, fit for printing.
+fn destinations_for_display() -> String {
+    ["PUSHGATEWAY_URL", "PUSHTIMER_REMOTE_WRITE_URL"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| without_credentials(&url))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// `url` without any `user:password@` part: pushtimer reads everything up to the *last* `@` as
+/// credentials (passwords hold `/`, `#`, `?` unencoded), so this cuts there too.
+fn without_credentials(url: &str) -> String {
     let url = url.trim();
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);

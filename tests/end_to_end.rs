@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use pushtimer_tests::{Gateway, JobRun, Prometheus, repository, run_job};
+use pushtimer_tests::{Gateway, JobRun, Prometheus, assert_dashboard_answers, repository, run_job};
 
 const BATCH_JOB: &str = env!("CARGO_BIN_EXE_batch_job");
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
@@ -121,7 +121,10 @@ fn the_example_job_answers_in_prometheus_and_its_failure_alerts() {
         assert_eq!(point.value, expected, "{point:#?}");
     }
 
-    check_dashboard(&prometheus);
+    assert_dashboard_answers(
+        &repository().join("deploy/grafana/pushtimer-batch-jobs.json"),
+        &|expr| prometheus.query_until(expr, WITHIN, |points| !points.is_empty()),
+    );
     check_merged_histograms(&gateway, &prometheus);
 }
 
@@ -156,38 +159,4 @@ fn check_merged_histograms(gateway: &Gateway, prometheus: &Prometheus) {
         (merged - exact).abs() <= 0.1,
         "merged p99 {merged} vs {exact}"
     );
-}
-
-/// Every panel of the dashboard has a datasource and a query, and every query, with the
-/// dashboard's variables as "All" (`$job` = `.+`), runs and returns data.
-fn check_dashboard(prometheus: &Prometheus) {
-    let path = repository().join("deploy/grafana/pushtimer-batch-jobs.json");
-    let text = std::fs::read_to_string(&path).expect("the dashboard");
-    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard parses");
-    let panels = dashboard["panels"].as_array().expect("panels");
-    assert!(!panels.is_empty());
-    let mut queries = 0;
-    for panel in panels {
-        let title = panel["title"].as_str().unwrap_or("?");
-        assert!(
-            panel["datasource"]["uid"].is_string(),
-            "{title}: no datasource"
-        );
-        let targets = panel["targets"].as_array().filter(|t| !t.is_empty());
-        let targets = targets.unwrap_or_else(|| panic!("{title}: no target"));
-        for target in targets {
-            assert!(
-                target["datasource"]["uid"].is_string(),
-                "{title}: a target without datasource"
-            );
-            let expr = target["expr"]
-                .as_str()
-                .unwrap_or_else(|| panic!("{title}: no expr"));
-            let expr = expr.replace("$job", ".+");
-            let points = prometheus.query_until(&expr, WITHIN, |points| !points.is_empty());
-            assert!(!points.is_empty(), "{title}: no data for {expr}");
-            queries += 1;
-        }
-    }
-    assert!(queries >= panels.len());
 }

@@ -6,8 +6,8 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PushError {
-    /// `PUSHGATEWAY_URL` is not set (and no URL was given to [`Config`](crate::Config)):
-    /// pushing is off.
+    /// Neither `PUSHGATEWAY_URL` nor `PUSHTIMER_REMOTE_WRITE_URL` is set (and no URL was given
+    /// to [`Config`](crate::Config)): pushing is off.
     NotConfigured,
     /// A setting is unusable, e.g. a URL that does not parse; `setting` names the variable.
     InvalidConfig {
@@ -87,7 +87,10 @@ impl fmt::Display for PushError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PushError::NotConfigured => {
-                write!(f, "pushing is off: PUSHGATEWAY_URL is not set")
+                write!(
+                    f,
+                    "pushing is off: neither PUSHGATEWAY_URL nor PUSHTIMER_REMOTE_WRITE_URL is set"
+                )
             }
             PushError::InvalidConfig { setting, reason } => {
                 write!(f, "invalid {setting}: {reason}")

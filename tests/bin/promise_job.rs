@@ -66,6 +66,17 @@ fn main() {
             work(2);
         }
         "builder-extremes" => builder_extremes(),
+        "pacing" => {
+            work(1);
+            let flushed = pushtimer::flush();
+            let stats = pushtimer::__private::push_thread_stats().expect("pushing is on");
+            println!(
+                "flush={} interval_ms={} retry_after_s={}",
+                if flushed.is_ok() { "ok" } else { "err" },
+                stats.interval.as_millis(),
+                stats.retry_after.as_secs()
+            );
+        }
         "idle" => idle(args.get(2).and_then(|n| n.parse().ok()).unwrap_or(10_000)),
         "fork" => fork(),
         "collisions" => collisions(),

@@ -1,7 +1,9 @@
 //! Assertions the suites share: how a finished job must look (clean, or unharmed with exactly
 //! one warning, no secret in its output) and what a gateway must hold after `exit_job`.
 
-use crate::{JobRun, Scrape};
+use std::path::Path;
+
+use crate::{JobRun, Point, Scrape};
 
 /// What one run of `exit_job ... 5` must leave in the gateway, in the group `job` plus
 /// `grouping` (`instance` is `""` unless `grouping` sets it).
@@ -84,4 +86,38 @@ pub fn assert_nothing_for(scrape: &Scrape, job: &str) {
         .filter(|s| s.labels.get("job").map(String::as_str) == Some(job))
         .collect();
     assert!(held.is_empty(), "the gateway holds {held:#?}");
+}
+
+/// Every panel of the Grafana dashboard at `path` has a datasource and a query, and every
+/// query, with the dashboard's variables as "All" (`$job` = `.+`), returns data from `query`
+/// (which waits for data, within its own limit).
+pub fn assert_dashboard_answers(path: &Path, query: &dyn Fn(&str) -> Vec<Point>) {
+    let text = std::fs::read_to_string(path).expect("the dashboard");
+    let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard parses");
+    let panels = dashboard["panels"].as_array().expect("panels");
+    assert!(!panels.is_empty());
+    let mut queries = 0;
+    for panel in panels {
+        let title = panel["title"].as_str().unwrap_or("?");
+        assert!(
+            panel["datasource"]["uid"].is_string(),
+            "{title}: no datasource"
+        );
+        let targets = panel["targets"].as_array().filter(|t| !t.is_empty());
+        let targets = targets.unwrap_or_else(|| panic!("{title}: no target"));
+        for target in targets {
+            assert!(
+                target["datasource"]["uid"].is_string(),
+                "{title}: a target without datasource"
+            );
+            let expr = target["expr"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{title}: no expr"));
+            let expr = expr.replace("$job", ".+");
+            let points = query(&expr);
+            assert!(!points.is_empty(), "{title}: no data for {expr}");
+            queries += 1;
+        }
+    }
+    assert!(queries >= panels.len());
 }

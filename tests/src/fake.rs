@@ -17,6 +17,14 @@ pub enum Behaviour {
     Status(u16, &'static str),
     /// Keeps every request (see [`FakeGateway::requests`]) and answers each with 200.
     Record,
+    /// Keeps every request and answers each with `code`, with a `Retry-After` header when
+    /// given: an overloaded server (429, 503) or one that refuses what it gets (400).
+    RecordStatus {
+        /// The status.
+        code: u16,
+        /// The `Retry-After` value, e.g. `"120"`.
+        retry_after: Option<&'static str>,
+    },
     /// Reads each request, then answers 200 only after this long: a slow gateway.
     Slow(Duration),
     /// Closes every connection at once, without an answer; with `answer_first`, the first
@@ -88,6 +96,7 @@ impl FakeGateway {
                     delay: Duration::ZERO,
                     record: false,
                     once: false,
+                    retry_after: None,
                 };
                 let reply = match &behaviour {
                     Behaviour::Blackhole => {
@@ -112,6 +121,11 @@ impl FakeGateway {
                         record: true,
                         ..plain(200, "")
                     },
+                    Behaviour::RecordStatus { code, retry_after } => Reply {
+                        record: true,
+                        retry_after: *retry_after,
+                        ..plain(*code, "refused by the fake")
+                    },
                 };
                 let recorded = Arc::clone(&recorded);
                 std::thread::spawn(move || serve(stream, &reply, &recorded));
@@ -135,7 +149,8 @@ impl FakeGateway {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// The requests received so far, in order ([`Behaviour::Record`] only; empty otherwise).
+    /// The requests received so far, in order ([`Behaviour::Record`] and
+    /// [`Behaviour::RecordStatus`] only; empty otherwise).
     /// A request is kept before it is answered, so once a job has exited, everything it sent
     /// and saw answered is here.
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -154,6 +169,8 @@ struct Reply {
     record: bool,
     /// Answer one request, then close the connection.
     once: bool,
+    /// A `Retry-After` header to send.
+    retry_after: Option<&'static str>,
 }
 
 /// Serves one connection (keep-alive): reads each request whole, keeps it when recording,
@@ -173,8 +190,12 @@ fn serve(stream: std::net::TcpStream, reply: &Reply, requests: &Mutex<Vec<Record
         } else {
             ""
         };
+        let retry_after = reply
+            .retry_after
+            .map(|value| format!("Retry-After: {value}\r\n"))
+            .unwrap_or_default();
         let answer = format!(
-            "HTTP/1.1 {} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{close}\r\n{}",
+            "HTTP/1.1 {} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{retry_after}{close}\r\n{}",
             reply.code,
             reply.body.len(),
             reply.body.get(..reply.sent).unwrap_or(reply.body)

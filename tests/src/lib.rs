@@ -8,6 +8,8 @@
 //! - `fake`: an in-process fake gateway for what a real one cannot do ([`FakeGateway`]);
 //! - `http`: plain HTTP requests on loopback ([`http_get`], [`http_request`]);
 //! - `executor`: [`block_on`], for timed `async fn`s;
+//! - `prometheus`, `victoria`: real Prometheus ([`Prometheus`], scraping a gateway or taking
+//!   remote write) and VictoriaMetrics ([`VictoriaMetrics`]), and their query API;
 //! - [`tls`]: certificates made at run time and a gateway behind TLS or basic auth.
 //!
 //! The modules are private and everything is re-exported here, so a test names every item
@@ -25,10 +27,11 @@ mod scrape;
 mod server;
 mod sources;
 pub mod tls;
+mod victoria;
 
 pub use checks::{
-    assert_clean, assert_exit_job_complete, assert_no_secret, assert_nothing_for,
-    assert_unharmed_with_one_warning,
+    assert_clean, assert_dashboard_answers, assert_exit_job_complete, assert_no_secret,
+    assert_nothing_for, assert_unharmed_with_one_warning,
 };
 pub use executor::block_on;
 pub use fake::{Behaviour, FakeGateway, RecordedRequest};
@@ -37,6 +40,8 @@ pub use http::{http_get, http_request};
 pub use job::{
     JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, spawn_job,
 };
-pub use prometheus::{Point, Prometheus, promtool_or_skip};
+pub use prometheus::{Point, Prometheus, promtool_or_skip, query_api};
 pub use scrape::{Sample, Scrape};
+pub use server::poll_until;
 pub use sources::{is_pushtimer_variable, repository, runtime_variables};
+pub use victoria::VictoriaMetrics;

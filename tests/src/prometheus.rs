@@ -1,6 +1,8 @@
 //! A real Prometheus (Debian's `prometheus`, 2.42): a child process on a free loopback port
-//! that scrapes a [`Gateway`] every second with `honor_labels: true`, evaluates the given rule
-//! files every second, keeps its data in a throw-away directory, and is killed on drop.
+//! that scrapes a [`Gateway`] every second with `honor_labels: true` (or, as a remote-write
+//! receiver, takes `POST /api/v1/write`), evaluates the given rule files every second, keeps its
+//! data in a throw-away directory, and is killed on drop. [`query_api`] also serves other
+//! servers that answer PromQL (VictoriaMetrics).
 //!
 //! Missing binary: [`Prometheus::start`] returns `None` after saying the test was skipped, or
 //! fails the test when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1` (as in CI).
@@ -33,6 +35,36 @@ impl Prometheus {
     /// Starts Prometheus scraping `gateway` with `rule_files` loaded, and waits until it is
     /// ready; `None` (after saying so) when the binary is not installed.
     pub fn start(test: &str, gateway: &Gateway, rule_files: &[&Path]) -> Option<Prometheus> {
+        let scrape = format!(
+            "scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    \
+             static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
+            gateway.port()
+        );
+        Prometheus::launch(test, &scrape, rule_files, &[])
+    }
+
+    /// Starts Prometheus as a remote-write receiver (`--web.enable-remote-write-receiver`,
+    /// nothing scraped) with `rule_files` loaded; see [`write_url`](Self::write_url).
+    pub fn start_receiver(test: &str, rule_files: &[&Path]) -> Option<Prometheus> {
+        Prometheus::launch(
+            test,
+            "",
+            rule_files,
+            &["--web.enable-remote-write-receiver"],
+        )
+    }
+
+    /// Where remote write goes: `http://127.0.0.1:<port>/api/v1/write`.
+    pub fn write_url(&self) -> String {
+        format!("{}/api/v1/write", self.url())
+    }
+
+    fn launch(
+        test: &str,
+        scrape: &str,
+        rule_files: &[&Path],
+        flags: &[&str],
+    ) -> Option<Prometheus> {
         let binary = PROMETHEUS.or_skip(test)?;
         let dir = TempDir::new(&format!("prometheus_{test}"));
         let rules: Vec<String> = rule_files
@@ -41,15 +73,13 @@ impl Prometheus {
             .collect();
         let config = format!(
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
-             rule_files:\n{}\
-             scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    \
-             static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
+             rule_files:\n{}{scrape}",
             rules.concat(),
-            gateway.port()
         );
         let config_path = dir.write("prometheus.yml", config);
         let port = free_port();
         let child = Command::new(&binary)
+            .args(flags)
             .arg(format!("--config.file={}", config_path.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
@@ -83,54 +113,7 @@ impl Prometheus {
     /// The instant vector `promql` evaluates to now; panics when Prometheus refuses the query
     /// (a syntax error, say) or answers something else than a vector or a scalar.
     pub fn query(&self, promql: &str) -> Vec<Point> {
-        let mut url = format!("{}/api/v1/query?query=", self.url());
-        for byte in promql.bytes() {
-            if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-                url.push(char::from(byte));
-            } else {
-                url.push_str(&format!("%{byte:02X}"));
-            }
-        }
-        let (code, body) = http_get(&url).unwrap_or_else(|| panic!("cannot query {promql}"));
-        assert_eq!(code, 200, "{promql}: HTTP {code}: {body}");
-        let answer: serde_json::Value =
-            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{promql}: {e}: {body}"));
-        assert_eq!(answer["status"], "success", "{promql}: {body}");
-        let value_of = |pair: &serde_json::Value| -> f64 {
-            pair[1]
-                .as_str()
-                .and_then(|text| text.parse().ok())
-                .unwrap_or_else(|| panic!("{promql}: not a sample: {pair}"))
-        };
-        match answer["data"]["resultType"].as_str() {
-            Some("vector") => answer["data"]["result"]
-                .as_array()
-                .map(|points| {
-                    points
-                        .iter()
-                        .map(|point| Point {
-                            labels: point["metric"]
-                                .as_object()
-                                .map(|labels| {
-                                    labels
-                                        .iter()
-                                        .map(|(k, v)| {
-                                            (k.clone(), v.as_str().unwrap_or("").to_owned())
-                                        })
-                                        .collect()
-                                })
-                                .unwrap_or_default(),
-                            value: value_of(&point["value"]),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-            Some("scalar") => vec![Point {
-                labels: Default::default(),
-                value: value_of(&answer["data"]["result"]),
-            }],
-            other => panic!("{promql}: unexpected result type {other:?}: {body}"),
-        }
+        query_api(&self.url(), promql)
     }
 
     /// Queries until `ready` holds for the answer, at most `within`; returns that answer.
@@ -141,6 +124,58 @@ impl Prometheus {
         ready: impl Fn(&[Point]) -> bool,
     ) -> Vec<Point> {
         poll_until(within, || self.query(promql), |points| ready(points))
+    }
+}
+
+/// The instant vector `promql` evaluates to now at the Prometheus query API of `base_url`
+/// (Prometheus, VictoriaMetrics); panics when the server refuses the query or answers something
+/// else than a vector or a scalar.
+pub fn query_api(base_url: &str, promql: &str) -> Vec<Point> {
+    let mut url = format!("{base_url}/api/v1/query?query=");
+    for byte in promql.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            url.push(char::from(byte));
+        } else {
+            url.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    let (code, body) = http_get(&url).unwrap_or_else(|| panic!("cannot query {promql}"));
+    assert_eq!(code, 200, "{promql}: HTTP {code}: {body}");
+    let answer: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{promql}: {e}: {body}"));
+    assert_eq!(answer["status"], "success", "{promql}: {body}");
+    let value_of = |pair: &serde_json::Value| -> f64 {
+        pair[1]
+            .as_str()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or_else(|| panic!("{promql}: not a sample: {pair}"))
+    };
+    match answer["data"]["resultType"].as_str() {
+        Some("vector") => answer["data"]["result"]
+            .as_array()
+            .map(|points| {
+                points
+                    .iter()
+                    .map(|point| Point {
+                        labels: point["metric"]
+                            .as_object()
+                            .map(|labels| {
+                                labels
+                                    .iter()
+                                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                        value: value_of(&point["value"]),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        Some("scalar") => vec![Point {
+            labels: Default::default(),
+            value: value_of(&answer["data"]["result"]),
+        }],
+        other => panic!("{promql}: unexpected result type {other:?}: {body}"),
     }
 }
 

@@ -80,7 +80,7 @@ pub(crate) fn wait_ready(child: &mut Child, base_url: &str, what: &str) {
 /// Fetches until `ready` holds for what was fetched, at most `within`; returns the last fetch.
 /// For outcomes a server shows some time after the fact (a background push, a scrape, a rule
 /// evaluation): waits on the outcome, not on a guess.
-pub(crate) fn poll_until<T>(
+pub fn poll_until<T>(
     within: Duration,
     mut fetch: impl FnMut() -> T,
     ready: impl Fn(&T) -> bool,

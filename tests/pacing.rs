@@ -1,0 +1,82 @@
+//! Pacing through real child jobs: a server that struggles stretches the push interval, a
+//! `Retry-After` is honoured (and not waited for within a push it does not fit), and a healthy
+//! gateway leaves the interval as set. The struggling servers are the in-process fake (a real
+//! Pushgateway cannot be made to answer 429 or 503); the healthy one is a real Pushgateway.
+//! The fleet-wide effect is measured by the fleet simulation in `bench/` (BENCHMARKS.md).
+#![forbid(unsafe_code)]
+
+use pushtimer_tests::{Behaviour, FakeGateway, Gateway, JobRun, run_job};
+
+const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
+
+/// Runs `promise_job pacing` (one call, one flush, then prints the push thread's pacing)
+/// against `url` with a 1 s interval and a 1 s deadline.
+fn pacing_against(url: &str) -> JobRun {
+    run_job(
+        PROMISE_JOB,
+        &["pacing"],
+        &[
+            ("PUSHGATEWAY_URL", url),
+            ("PUSHGATEWAY_JOB", "pacing"),
+            ("PUSHGATEWAY_PUSH_INTERVAL", "1s"),
+            ("PUSHGATEWAY_TIMEOUT", "1s"),
+        ],
+    )
+}
+
+#[test]
+fn a_429_with_retry_after_stretches_the_interval_and_is_honoured() {
+    let fake = FakeGateway::start(Behaviour::RecordStatus {
+        code: 429,
+        retry_after: Some("120"),
+    });
+    let run = pacing_against(&fake.url());
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("flush=err interval_ms=2000 retry_after_s=120"),
+        "{run:#?}"
+    );
+    // The flush did not wait two minutes inside its 1 s deadline: one attempt; then the final
+    // push at exit, which is not paced (the job is ending) and does not retry either (the
+    // records of the run's end go to groups of their own).
+    let group_pushes = fake
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/metrics/job/pacing")
+        .count();
+    assert_eq!(group_pushes, 2);
+    assert!(run.warnings()[0].contains("HTTP 429"), "{run:#?}");
+}
+
+#[test]
+fn a_503_without_retry_after_stretches_the_interval_and_is_retried_within_the_deadline() {
+    let fake = FakeGateway::start(Behaviour::RecordStatus {
+        code: 503,
+        retry_after: None,
+    });
+    let run = pacing_against(&fake.url());
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("flush=err interval_ms=2000 retry_after_s=0"),
+        "{run:#?}"
+    );
+    // The flush alone made more than one attempt.
+    assert!(fake.requests().len() >= 3, "{:?}", fake.requests().len());
+}
+
+#[test]
+fn a_healthy_gateway_keeps_the_interval_as_set() {
+    let Some(gateway) = Gateway::start("pacing_healthy") else {
+        return;
+    };
+    let run = pacing_against(&gateway.url());
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("flush=ok interval_ms=1000 retry_after_s=0"),
+        "{run:#?}"
+    );
+    assert!(run.warnings().is_empty(), "{run:#?}");
+}

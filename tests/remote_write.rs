@@ -1,0 +1,287 @@
+//! Remote write (`PUSHTIMER_REMOTE_WRITE_URL`) to two real stores: Prometheus 2.42 with
+//! `--web.enable-remote-write-receiver` and VictoriaMetrics (Debian's `victoria-metrics`). Real
+//! child jobs write; PromQL gives back their counts, sums, buckets, outcome labels and job
+//! gauges exactly; two runs of one job are two runs in the history; the shipped remote-write
+//! rules fire for the failed run only, and every query of the remote-write dashboard answers.
+//! What no real store can be made to do (refuse with 400, answer 429 with `Retry-After`) is
+//! played by the in-process fake, as said at each test.
+#![forbid(unsafe_code)]
+
+use std::time::Duration;
+
+use pushtimer_tests::tls::TempDir;
+use pushtimer_tests::{
+    Behaviour, FakeGateway, Point, Prometheus, VictoriaMetrics, assert_dashboard_answers,
+    assert_no_secret, repository, run_job, spawn_job,
+};
+
+const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
+const EXIT_JOB: &str = env!("CARGO_BIN_EXE_exit_job");
+/// How long a store may take to show what was written (VictoriaMetrics flushes its buffers
+/// about every second; Prometheus evaluates rules every second).
+const WITHIN: Duration = Duration::from_secs(30);
+
+/// The environment of a job writing only to `url`, as `job`.
+fn writing_to<'a>(url: &'a str, job: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("PUSHTIMER_REMOTE_WRITE_URL", url),
+        ("PUSHGATEWAY_JOB", job),
+        ("PUSHTIMER_EXPECTED_INTERVAL", "1h"),
+        // For the dashboard's p99 panel.
+        ("PUSHTIMER_QUANTILES", "0.5,0.99"),
+    ]
+}
+
+/// Runs the jobs every store test uses: `outcomes` twice as `rw` (two runs), `histograms`
+/// once as `rw_hist`, and `exit_job` ending with `exit(3)` as `rw_failed`.
+fn write_the_runs(url: &str) {
+    for _ in 0..2 {
+        let run = run_job(PROMISE_JOB, &["outcomes"], &writing_to(url, "rw"));
+        assert_eq!(run.status.code(), Some(0), "{run:#?}");
+        assert!(run.warnings().is_empty(), "{run:#?}");
+    }
+    let run = run_job(PROMISE_JOB, &["histograms"], &writing_to(url, "rw_hist"));
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    let run = run_job(EXIT_JOB, &["exit3", "2"], &writing_to(url, "rw_failed"));
+    assert_eq!(run.status.code(), Some(3), "{run:#?}");
+}
+
+/// The one value `promql` gives, once there is one.
+fn value(query: &dyn Fn(&str) -> Vec<Point>, promql: &str) -> f64 {
+    let points = query(promql);
+    assert_eq!(points.len(), 1, "{promql}: {points:?}");
+    points[0].value
+}
+
+/// What every store must give back after [`write_the_runs`]; `query` waits for data.
+fn check_the_runs(query: &dyn Fn(&str) -> Vec<Point>) {
+    let last = |series: &str| value(query, &format!("last_over_time({series}[1h])"));
+    let count = |name: &str, outcome: &str| {
+        last(&format!(
+            "{name}_seconds_count{{job=\"rw\",outcome=\"{outcome}\"}}"
+        ))
+    };
+    assert_eq!(count("promise_job_parse", "ok"), 2.0);
+    assert_eq!(count("promise_job_parse", "error"), 2.0);
+    assert_eq!(count("promise_job_parse", "panic"), 1.0);
+    assert_eq!(count("promise_job_wait", "ok"), 1.0);
+    assert_eq!(count("promise_job_wait", "cancelled"), 1.0);
+    assert_eq!(count("promise_job_work", "ok"), 1.0);
+
+    let hist = |series: &str| last(&format!("promise_job_upload_seconds_{series}")).to_string();
+    assert_eq!(hist("count{job=\"rw_hist\"}"), "5");
+    assert_eq!(hist("sum{job=\"rw_hist\"}"), "3.65");
+    assert_eq!(hist("bucket{job=\"rw_hist\",le=\"0.1\"}"), "2");
+    assert_eq!(hist("bucket{job=\"rw_hist\",le=\"1\"}"), "4");
+    assert_eq!(hist("bucket{job=\"rw_hist\",le=\"+Inf\"}"), "5");
+
+    // The job gauges: the records carry `pushtimer_record`, as in the gateway's groups.
+    let exit_code = query("last_over_time(pushtimer_job_exit_code{job=\"rw_failed\"}[1h])");
+    assert_eq!(exit_code.len(), 1, "{exit_code:?}");
+    assert_eq!(exit_code[0].value, 3.0);
+    assert_eq!(exit_code[0].labels["pushtimer_record"], "last_completion");
+    assert_eq!(
+        last("pushtimer_job_exit_code{job=\"rw\"}"),
+        0.0,
+        "the last run of rw succeeded"
+    );
+    assert_eq!(
+        last("pushtimer_job_expected_interval_seconds{job=\"rw\"}"),
+        3600.0
+    );
+    let succeeded = last("pushtimer_job_last_success_timestamp_seconds{job=\"rw\"}");
+    let completed = last("pushtimer_job_last_completion_timestamp_seconds{job=\"rw\"}");
+    assert!(succeeded > 1.7e9 && (succeeded - completed).abs() < 1.0);
+
+    // Two runs of one job are two runs: two starts, two completions, two successes.
+    let over_the_hour = |function: &str, series: &str| {
+        value(query, &format!("{function}({series}{{job=\"rw\"}}[1h])"))
+    };
+    // (`changes` would do, but VictoriaMetrics counts the first sample as a change.)
+    let first_start = over_the_hour("min_over_time", "pushtimer_job_start_timestamp_seconds");
+    let last_start = over_the_hour("max_over_time", "pushtimer_job_start_timestamp_seconds");
+    assert!(last_start > first_start, "{first_start} {last_start}");
+    assert_eq!(
+        over_the_hour(
+            "count_over_time",
+            "pushtimer_job_last_completion_timestamp_seconds"
+        ),
+        2.0
+    );
+    assert_eq!(
+        over_the_hour(
+            "count_over_time",
+            "pushtimer_job_last_success_timestamp_seconds"
+        ),
+        2.0
+    );
+}
+
+#[test]
+fn prometheus_receives_every_run_and_the_remote_write_rules_and_dashboard_work() {
+    let rules = repository().join("deploy/prometheus/pushtimer-rules-remote-write.yml");
+    let Some(prometheus) = Prometheus::start_receiver("remote_write_prometheus", &[&rules]) else {
+        return;
+    };
+    write_the_runs(&prometheus.write_url());
+    let query = |promql: &str| prometheus.query_until(promql, WITHIN, |points| !points.is_empty());
+    check_the_runs(&query);
+
+    // The failed job's alert fires; the job whose last run succeeded has none.
+    let firing = prometheus.query_until(
+        "ALERTS{alertname=\"PushtimerJobFailed\",alertstate=\"firing\"}",
+        WITHIN,
+        |points| !points.is_empty(),
+    );
+    let jobs: Vec<&str> = firing.iter().map(|p| p.labels["job"].as_str()).collect();
+    assert_eq!(jobs, ["rw_failed"], "{firing:?}");
+    let others = prometheus.query("ALERTS{job=~\"rw|rw_hist\"}");
+    assert!(others.is_empty(), "{others:?}");
+
+    assert_dashboard_answers(
+        &repository().join("deploy/grafana/pushtimer-batch-jobs-remote-write.json"),
+        &query,
+    );
+}
+
+#[test]
+fn victoria_metrics_receives_every_run() {
+    let Some(victoria) = VictoriaMetrics::start("remote_write_victoria_metrics") else {
+        return;
+    };
+    write_the_runs(&victoria.write_url());
+    let query = |promql: &str| victoria.query_until(promql, WITHIN, |points| !points.is_empty());
+    check_the_runs(&query);
+}
+
+/// Beside the gateway: one job, both destinations, the same counts in each.
+#[test]
+fn a_job_writes_beside_the_gateway() {
+    let Some(gateway) = pushtimer_tests::Gateway::start("remote_write_beside") else {
+        return;
+    };
+    let Some(prometheus) = Prometheus::start_receiver("remote_write_beside", &[]) else {
+        return;
+    };
+    let write_url = prometheus.write_url();
+    let gateway_url = gateway.url();
+    let mut env = writing_to(&write_url, "both");
+    env.push(("PUSHGATEWAY_URL", &gateway_url));
+    let run = run_job(PROMISE_JOB, &["outcomes"], &env);
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    let written = prometheus.query_until(
+        "last_over_time(promise_job_parse_seconds_count{job=\"both\",outcome=\"error\"}[1h])",
+        WITHIN,
+        |points| !points.is_empty(),
+    );
+    assert_eq!(written.len(), 1);
+    let pushed = gateway.scrape().value(
+        "promise_job_parse_seconds_count",
+        &[("job", "both"), ("outcome", "error")],
+    );
+    assert_eq!(pushed, Some(written[0].value));
+    assert_eq!(pushed, Some(2.0));
+}
+
+/// SIGTERM: the final write goes out before the job dies by the signal.
+#[test]
+fn sigterm_makes_the_final_write() {
+    let Some(prometheus) = Prometheus::start_receiver("remote_write_sigterm", &[]) else {
+        return;
+    };
+    let dir = TempDir::new("rw_sigterm");
+    let stop = dir.path().join("never");
+    let stop = stop.to_str().expect("a UTF-8 path");
+    let write_url = prometheus.write_url();
+    let mut env = writing_to(&write_url, "rw_term");
+    // An hour's interval: what arrives can only come from the final write.
+    env.push(("PUSHGATEWAY_PUSH_INTERVAL", "1h"));
+    let job = spawn_job(PROMISE_JOB, &["until", stop, "0"], &env);
+    assert!(
+        job.wait_for_stderr("running", WITHIN),
+        "the job did not start"
+    );
+    job.signal("TERM");
+    let run = job.wait();
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    let exit_code = prometheus.query_until(
+        "last_over_time(pushtimer_job_exit_code{job=\"rw_term\"}[1h])",
+        WITHIN,
+        |points| !points.is_empty(),
+    );
+    assert_eq!(exit_code.len(), 1, "{exit_code:?}");
+    assert_eq!(exit_code[0].value, 143.0, "128 + SIGTERM");
+    let calls = prometheus.query(
+        "last_over_time(promise_job_work_seconds_count{job=\"rw_term\",outcome=\"ok\"}[1h])",
+    );
+    assert!(calls.first().is_some_and(|p| p.value >= 1.0), "{calls:?}");
+}
+
+/// A refusal (400, played by the fake: a real store refuses only malformed writes) is
+/// reported once while the job runs (plus the verdict at exit), and every request is a
+/// remote-write 1.0 one.
+#[test]
+fn a_refused_write_is_reported_once_and_the_request_is_remote_write_1_0() {
+    let fake = FakeGateway::start(Behaviour::RecordStatus {
+        code: 400,
+        retry_after: None,
+    });
+    let url = format!("{}/api/v1/write", fake.url());
+    let mut env = writing_to(&url, "refused");
+    env.push(("PUSHGATEWAY_PUSH_INTERVAL", "20ms"));
+    let dir = TempDir::new("rw_refused");
+    let stop = dir.path().join("stop");
+    let job = spawn_job(
+        PROMISE_JOB,
+        &["until", stop.to_str().expect("a UTF-8 path"), "0"],
+        &env,
+    );
+    // Several periodic writes, each refused.
+    let seen = pushtimer_tests::poll_until(WITHIN, || fake.requests().len(), |n| *n >= 5);
+    assert!(seen >= 5, "only {seen} writes arrived");
+    std::fs::write(&stop, "").expect("the stop file");
+    let run = job.wait();
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 2, "one warning, one verdict: {run:#?}");
+    assert!(warnings[0].contains("HTTP 400"), "{warnings:?}");
+    assert!(warnings[0].contains("/api/v1/write"), "{warnings:?}");
+    assert!(warnings[1].contains("not delivered"), "{warnings:?}");
+    let requests = fake.requests();
+    for request in &requests {
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.path, "/api/v1/write");
+        assert_eq!(request.header("content-encoding"), Some("snappy"));
+        assert_eq!(
+            request.header("content-type"),
+            Some("application/x-protobuf")
+        );
+        assert_eq!(
+            request.header("x-prometheus-remote-write-version"),
+            Some("0.1.0")
+        );
+    }
+}
+
+/// Credentials in the URL never reach the output, whatever goes wrong.
+#[test]
+fn no_secret_reaches_the_output() {
+    let fake = FakeGateway::start(Behaviour::RecordStatus {
+        code: 401,
+        retry_after: None,
+    });
+    let port = fake.url().rsplit(':').next().unwrap_or_default().to_owned();
+    let url = format!("http://batch:s3cr%2Fet@127.0.0.1:{port}/api/v1/write");
+    let run = run_job(PROMISE_JOB, &["short"], &writing_to(&url, "secret"));
+    assert_no_secret(&run, "s3cr");
+    assert!(run.stderr.contains("HTTP 401"), "{run:#?}");
+    let sent = fake.requests();
+    assert!(
+        sent.iter().all(|r| r
+            .header("authorization")
+            .is_some_and(|a| a.starts_with("Basic "))),
+        "basic auth was sent"
+    );
+}
