@@ -9,10 +9,10 @@
 
 use std::time::Duration;
 
-use pushtimer_tests::tls::TempDir;
+use pushtimer_tests::tls::{Pki, Security, TempDir};
 use pushtimer_tests::{
     Behaviour, FakeGateway, Point, Prometheus, VictoriaMetrics, assert_dashboard_answers,
-    assert_no_secret, repository, run_job, spawn_job,
+    assert_no_secret, parse_answer, query_path, repository, run_job, spawn_job,
 };
 
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
@@ -284,4 +284,67 @@ fn no_secret_reaches_the_output() {
             .is_some_and(|a| a.starts_with("Basic "))),
         "basic auth was sent"
     );
+}
+
+/// HTTPS with a private CA, a client certificate and basic auth (a password with `/`, `#`,
+/// `?` and `@`) to a real Prometheus receiver behind `--web.config.file`: the writes arrive,
+/// with the remote-write endpoint's own variables only; without its CA, one warning names
+/// `PUSHTIMER_REMOTE_WRITE_CA_FILE` and nothing is written.
+#[test]
+fn remote_write_over_tls_with_a_private_ca_a_client_certificate_and_basic_auth() {
+    let password = "s3cr/t#?@x";
+    let pki = Pki::generate();
+    let security = Security {
+        require_client_cert: true,
+        basic_auth: Some(("batch", password)),
+        ..Security::default()
+    };
+    let Some((prometheus, client)) =
+        Prometheus::start_secure_receiver("remote_write_tls", &pki, security)
+    else {
+        return;
+    };
+    let url = format!("https://localhost:{}/api/v1/write", prometheus.port());
+    let path = |p: &std::path::Path| p.to_str().expect("a UTF-8 path").to_owned();
+    let (ca, cert, key) = (path(&pki.ca), path(&pki.client.cert), path(&pki.client.key));
+    let mut env = writing_to(&url, "rw_tls");
+    env.extend([
+        ("PUSHTIMER_REMOTE_WRITE_CA_FILE", ca.as_str()),
+        ("PUSHTIMER_REMOTE_WRITE_CLIENT_CERT_FILE", cert.as_str()),
+        ("PUSHTIMER_REMOTE_WRITE_CLIENT_KEY_FILE", key.as_str()),
+        ("PUSHTIMER_REMOTE_WRITE_USERNAME", "batch"),
+        ("PUSHTIMER_REMOTE_WRITE_PASSWORD", password),
+    ]);
+    let run = run_job(PROMISE_JOB, &["outcomes"], &env);
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    assert_no_secret(&run, "s3cr");
+    let promql =
+        "last_over_time(promise_job_parse_seconds_count{job=\"rw_tls\",outcome=\"error\"}[1h])";
+    let points = pushtimer_tests::poll_until(
+        WITHIN,
+        || {
+            let (code, body) = client
+                .request(prometheus.port(), "GET", &query_path(promql), None)
+                .expect("the query");
+            parse_answer(promql, code, &body)
+        },
+        |points| !points.is_empty(),
+    );
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].value, 2.0);
+
+    // The gateway's CA variable is not the endpoint's: without its own, it is not trusted.
+    let mut without_ca = env.clone();
+    without_ca.retain(|(name, _)| *name != "PUSHTIMER_REMOTE_WRITE_CA_FILE");
+    without_ca.push(("PUSHGATEWAY_CA_FILE", ca.as_str()));
+    let run = run_job(PROMISE_JOB, &["short"], &without_ca);
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(
+        run.warnings()
+            .iter()
+            .any(|w| w.contains("PUSHTIMER_REMOTE_WRITE_CA_FILE")),
+        "{run:#?}"
+    );
+    assert_no_secret(&run, "s3cr");
 }

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::server::{Binary, poll_until, wait_ready};
-use crate::tls::TempDir;
+use crate::server::{Binary, READY_WITHIN, poll_until, wait_ready};
+use crate::tls::{Pki, SecureClient, Security, TempDir, web_config};
 use crate::{Gateway, free_port, http_get};
 
 /// One element of an instant vector: its labels and its value.
@@ -29,6 +29,7 @@ pub struct Prometheus {
     child: Child,
     port: u16,
     _dir: TempDir,
+    _web: Option<TempDir>,
 }
 
 impl Prometheus {
@@ -40,7 +41,7 @@ impl Prometheus {
              static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
             gateway.port()
         );
-        Prometheus::launch(test, &scrape, rule_files, &[])
+        Prometheus::launch(test, &scrape, rule_files, &[], None)
     }
 
     /// Starts Prometheus as a remote-write receiver (`--web.enable-remote-write-receiver`,
@@ -51,7 +52,38 @@ impl Prometheus {
             "",
             rule_files,
             &["--web.enable-remote-write-receiver"],
+            None,
         )
+    }
+
+    /// [`start_receiver`](Self::start_receiver) behind TLS, mutual TLS and basic auth as
+    /// `security` says (`--web.config.file`); talk to it with the returned client, on
+    /// [`port`](Self::port).
+    pub fn start_secure_receiver(
+        test: &str,
+        pki: &Pki,
+        security: Security<'_>,
+    ) -> Option<(Prometheus, SecureClient)> {
+        let client = SecureClient::new(pki, security);
+        let web = TempDir::new(&format!("prometheus_web_{test}"));
+        let config = web.write("web-config.yml", web_config(pki, security));
+        let flag = format!("--web.config.file={}", config.display());
+        let prometheus = Prometheus::launch(
+            test,
+            "",
+            &[],
+            &["--web.enable-remote-write-receiver", &flag],
+            Some(&client),
+        )?;
+        let mut prometheus = prometheus;
+        // The web config must outlive the server, which reads it on every connection.
+        prometheus._web = Some(web);
+        Some((prometheus, client))
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     /// Where remote write goes: `http://127.0.0.1:<port>/api/v1/write`.
@@ -64,6 +96,7 @@ impl Prometheus {
         scrape: &str,
         rule_files: &[&Path],
         flags: &[&str],
+        secure: Option<&SecureClient>,
     ) -> Option<Prometheus> {
         let binary = PROMETHEUS.or_skip(test)?;
         let dir = TempDir::new(&format!("prometheus_{test}"));
@@ -96,8 +129,27 @@ impl Prometheus {
             child,
             port,
             _dir: dir,
+            _web: None,
         };
-        prometheus.wait_ready();
+        match secure {
+            None => prometheus.wait_ready(),
+            Some(client) => {
+                let ready = poll_until(
+                    READY_WITHIN,
+                    || {
+                        if let Ok(Some(status)) = prometheus.child.try_wait() {
+                            panic!("Prometheus exited before it was ready: {status}");
+                        }
+                        client.request(port, "GET", "/-/ready", None)
+                    },
+                    |answer| matches!(answer, Ok((200, _))),
+                );
+                assert!(
+                    matches!(ready, Ok((200, _))),
+                    "Prometheus was not ready: {ready:?}"
+                );
+            }
+        }
         Some(prometheus)
     }
 
@@ -131,18 +183,30 @@ impl Prometheus {
 /// (Prometheus, VictoriaMetrics); panics when the server refuses the query or answers something
 /// else than a vector or a scalar.
 pub fn query_api(base_url: &str, promql: &str) -> Vec<Point> {
-    let mut url = format!("{base_url}/api/v1/query?query=");
+    let url = format!("{base_url}{}", query_path(promql));
+    let (code, body) = http_get(&url).unwrap_or_else(|| panic!("cannot query {promql}"));
+    parse_answer(promql, code, &body)
+}
+
+/// `/api/v1/query?query=<promql, percent-encoded>`.
+pub fn query_path(promql: &str) -> String {
+    let mut path = String::from("/api/v1/query?query=");
     for byte in promql.bytes() {
         if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            url.push(char::from(byte));
+            path.push(char::from(byte));
         } else {
-            url.push_str(&format!("%{byte:02X}"));
+            path.push_str(&format!("%{byte:02X}"));
         }
     }
-    let (code, body) = http_get(&url).unwrap_or_else(|| panic!("cannot query {promql}"));
+    path
+}
+
+/// The instant vector (or scalar) of a query API answer; panics when the server refused the
+/// query or answered something else.
+pub fn parse_answer(promql: &str, code: u16, body: &str) -> Vec<Point> {
     assert_eq!(code, 200, "{promql}: HTTP {code}: {body}");
     let answer: serde_json::Value =
-        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{promql}: {e}: {body}"));
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{promql}: {e}: {body}"));
     assert_eq!(answer["status"], "success", "{promql}: {body}");
     let value_of = |pair: &serde_json::Value| -> f64 {
         pair[1]

@@ -382,55 +382,51 @@ impl Default for Security<'_> {
     }
 }
 
-/// A real Pushgateway started with `--web.config.file`, and a client that can talk to it
-/// (the test CA, the client certificate, the basic-auth header, as needed). Killed on drop.
-pub struct SecureGateway {
-    gateway: Gateway,
+/// The exporter-toolkit web configuration (`--web.config.file`, read by the Pushgateway and by
+/// Prometheus alike) for `security`.
+pub fn web_config(pki: &Pki, security: Security<'_>) -> String {
+    let mut yaml = String::new();
+    if security.tls {
+        let served = match security.server_cert {
+            ServerCert::Valid => &pki.server,
+            ServerCert::Expired => &pki.expired,
+            ServerCert::WrongHost => &pki.wrong_host,
+        };
+        yaml.push_str(&format!(
+            "tls_server_config:\n  cert_file: {:?}\n  key_file: {:?}\n",
+            served.cert, served.key
+        ));
+        if security.require_client_cert {
+            yaml.push_str(&format!(
+                "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {:?}\n",
+                pki.ca
+            ));
+        }
+    } else {
+        assert!(
+            !security.require_client_cert,
+            "mutual TLS needs `tls: true`"
+        );
+    }
+    if let Some((user, password)) = security.basic_auth {
+        // The lowest cost: the server checks it on every request.
+        let hash = bcrypt::hash(password, 4).expect("a bcrypt hash");
+        yaml.push_str(&format!("basic_auth_users:\n  {user}: {hash:?}\n"));
+    }
+    yaml
+}
+
+/// The harness's own client for a server set up with [`web_config`]: the test CA, the client
+/// certificate, the basic-auth header, as `security` needs.
+pub struct SecureClient {
     scheme: &'static str,
     agent: ureq::Agent,
     authorization: Option<String>,
-    log: PathBuf,
-    _dir: TempDir,
 }
 
-impl SecureGateway {
-    /// Starts one and waits until it answers `/-/ready` with 200 over its own scheme; or
-    /// returns `None` (after saying so) when the Pushgateway binary is not installed.
-    pub fn start(test: &str, pki: &Pki, security: Security<'_>) -> Option<SecureGateway> {
-        let dir = TempDir::new("web");
-        let mut yaml = String::new();
-        if security.tls {
-            let served = match security.server_cert {
-                ServerCert::Valid => &pki.server,
-                ServerCert::Expired => &pki.expired,
-                ServerCert::WrongHost => &pki.wrong_host,
-            };
-            yaml.push_str(&format!(
-                "tls_server_config:\n  cert_file: {:?}\n  key_file: {:?}\n",
-                served.cert, served.key
-            ));
-            if security.require_client_cert {
-                yaml.push_str(&format!(
-                    "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {:?}\n",
-                    pki.ca
-                ));
-            }
-        } else {
-            assert!(
-                !security.require_client_cert,
-                "mutual TLS needs `tls: true`"
-            );
-        }
-        if let Some((user, password)) = security.basic_auth {
-            // The lowest cost: the gateway checks it on every request.
-            let hash = bcrypt::hash(password, 4).expect("a bcrypt hash");
-            yaml.push_str(&format!("basic_auth_users:\n  {user}: {hash:?}\n"));
-        }
-        let config = dir.write("web-config.yml", &yaml);
-        let log = dir.path().join("pushgateway.log");
-        let flag = format!("--web.config.file={}", config.display());
-        let gateway = Gateway::launch(test, &[&flag], Some(&log))?;
-
+impl SecureClient {
+    /// A client for a server set up with `security`.
+    pub fn new(pki: &Pki, security: Security<'_>) -> SecureClient {
         let mut tls = ureq::tls::TlsConfig::builder();
         if security.tls && security.server_cert == ServerCert::Valid {
             let ca = ureq::tls::Certificate::from_pem(Pki::read(&pki.ca).as_bytes())
@@ -438,7 +434,7 @@ impl SecureGateway {
                 .to_owned();
             tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]));
         } else {
-            // The harness must still read a gateway whose certificate the job rightly refuses.
+            // The harness must still read a server whose certificate the job rightly refuses.
             tls = tls.disable_verification(true);
         }
         if security.require_client_cert {
@@ -463,11 +459,66 @@ impl SecureGateway {
                 base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
             )
         });
-        let mut secure = SecureGateway {
-            gateway,
+        SecureClient {
             scheme: if security.tls { "https" } else { "http" },
             agent,
             authorization,
+        }
+    }
+
+    /// `https://127.0.0.1:<port>` (or `http://` without TLS).
+    pub fn url(&self, port: u16) -> String {
+        format!("{}://127.0.0.1:{port}", self.scheme)
+    }
+
+    /// A request with the harness's credentials to the server on `port`: `(status, body)`, or
+    /// why it failed.
+    pub fn request(
+        &self,
+        port: u16,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<(u16, String), String> {
+        let mut request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url(port)))
+            .header("Content-Type", "text/plain; version=0.0.4");
+        if let Some(authorization) = &self.authorization {
+            request = request.header("Authorization", authorization);
+        }
+        let request = request
+            .body(body.unwrap_or("").to_owned())
+            .map_err(|e| e.to_string())?;
+        let mut response = self.agent.run(request).map_err(|e| e.to_string())?;
+        let code = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        Ok((code, text))
+    }
+}
+
+/// A real Pushgateway started with `--web.config.file`, and a client that can talk to it
+/// (the test CA, the client certificate, the basic-auth header, as needed). Killed on drop.
+pub struct SecureGateway {
+    gateway: Gateway,
+    client: SecureClient,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl SecureGateway {
+    /// Starts one and waits until it answers `/-/ready` with 200 over its own scheme; or
+    /// returns `None` (after saying so) when the Pushgateway binary is not installed.
+    pub fn start(test: &str, pki: &Pki, security: Security<'_>) -> Option<SecureGateway> {
+        let dir = TempDir::new("web");
+        let yaml = web_config(pki, security);
+        let config = dir.write("web-config.yml", &yaml);
+        let log = dir.path().join("pushgateway.log");
+        let flag = format!("--web.config.file={}", config.display());
+        let gateway = Gateway::launch(test, &[&flag], Some(&log))?;
+        let mut secure = SecureGateway {
+            gateway,
+            client: SecureClient::new(pki, security),
             log,
             _dir: dir,
         };
@@ -506,19 +557,19 @@ impl SecureGateway {
 
     /// `https://127.0.0.1:<port>` (or `http://` without TLS).
     pub fn url(&self) -> String {
-        format!("{}://127.0.0.1:{}", self.scheme, self.gateway.port())
+        self.client.url(self.gateway.port())
     }
 
     /// `https://localhost:<port>` (or `http://` without TLS).
     pub fn localhost_url(&self) -> String {
-        format!("{}://localhost:{}", self.scheme, self.gateway.port())
+        format!("{}://localhost:{}", self.client.scheme, self.gateway.port())
     }
 
     /// The `https://user:password@127.0.0.1:<port>` form of [`url`](Self::url).
     pub fn url_with_userinfo(&self, user: &str, password: &str) -> String {
         format!(
             "{}://{user}:{password}@127.0.0.1:{}",
-            self.scheme,
+            self.client.scheme,
             self.gateway.port()
         )
     }
@@ -535,20 +586,7 @@ impl SecureGateway {
         path: &str,
         body: Option<&str>,
     ) -> Result<(u16, String), String> {
-        let mut request = ureq::http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.url()))
-            .header("Content-Type", "text/plain; version=0.0.4");
-        if let Some(authorization) = &self.authorization {
-            request = request.header("Authorization", authorization);
-        }
-        let request = request
-            .body(body.unwrap_or("").to_owned())
-            .map_err(|e| e.to_string())?;
-        let mut response = self.agent.run(request).map_err(|e| e.to_string())?;
-        let code = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
-        Ok((code, text))
+        self.client.request(self.gateway.port(), method, path, body)
     }
 
     /// Everything the gateway exposes on `/metrics`.
