@@ -7,7 +7,9 @@
 
 use std::time::Duration;
 
-use pushtimer_tests::{Gateway, JobRun, Prometheus, assert_dashboard_answers, repository, run_job};
+use pushtimer_tests::{
+    Gateway, JobRun, PromQl, Prometheus, assert_dashboard_answers, repository, run_job,
+};
 
 const BATCH_JOB: &str = env!("CARGO_BIN_EXE_batch_job");
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");

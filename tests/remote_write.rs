@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use pushtimer_tests::tls::{Pki, Security, TempDir};
 use pushtimer_tests::{
-    Behaviour, FakeGateway, Point, Prometheus, VictoriaMetrics, assert_dashboard_answers,
+    Behaviour, FakeGateway, Point, PromQl, Prometheus, VictoriaMetrics, assert_dashboard_answers,
     assert_no_secret, parse_answer, query_path, repository, run_job, spawn_job,
 };
 

@@ -40,7 +40,9 @@ pub use http::{http_get, http_request};
 pub use job::{
     JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, spawn_job,
 };
-pub use prometheus::{Point, Prometheus, parse_answer, promtool_or_skip, query_api, query_path};
+pub use prometheus::{
+    Point, PromQl, Prometheus, parse_answer, promtool_or_skip, query_api, query_path,
+};
 pub use scrape::{Sample, Scrape};
 pub use server::poll_until;
 pub use sources::{is_pushtimer_variable, repository, runtime_variables};

@@ -161,21 +161,33 @@ impl Prometheus {
         let url = self.url();
         wait_ready(&mut self.child, &url, "Prometheus");
     }
+}
 
-    /// The instant vector `promql` evaluates to now; panics when Prometheus refuses the query
+/// A server that answers PromQL over plain HTTP (Prometheus, VictoriaMetrics).
+pub trait PromQl {
+    /// Its base URL, `http://127.0.0.1:<port>`.
+    fn base_url(&self) -> String;
+
+    /// The instant vector `promql` evaluates to now; panics when the server refuses the query
     /// (a syntax error, say) or answers something else than a vector or a scalar.
-    pub fn query(&self, promql: &str) -> Vec<Point> {
-        query_api(&self.url(), promql)
+    fn query(&self, promql: &str) -> Vec<Point> {
+        query_api(&self.base_url(), promql)
     }
 
     /// Queries until `ready` holds for the answer, at most `within`; returns that answer.
-    pub fn query_until(
+    fn query_until(
         &self,
         promql: &str,
         within: Duration,
         ready: impl Fn(&[Point]) -> bool,
     ) -> Vec<Point> {
         poll_until(within, || self.query(promql), |points| ready(points))
+    }
+}
+
+impl PromQl for Prometheus {
+    fn base_url(&self) -> String {
+        self.url()
     }
 }
 

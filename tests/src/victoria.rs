@@ -5,9 +5,8 @@
 //! Started with `-search.latencyOffset=0s`: by default its queries hide the newest 30 s of data.
 
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use crate::prometheus::{Point, query_api};
+use crate::prometheus::PromQl;
 use crate::server::{Binary, READY_WITHIN, poll_until};
 use crate::tls::TempDir;
 use crate::{free_port, http_get};
@@ -80,20 +79,11 @@ impl VictoriaMetrics {
     pub fn write_url(&self) -> String {
         format!("{}/api/v1/write", self.url())
     }
+}
 
-    /// The instant vector `promql` evaluates to now.
-    pub fn query(&self, promql: &str) -> Vec<Point> {
-        query_api(&self.url(), promql)
-    }
-
-    /// Queries until `ready` holds for the answer, at most `within`; returns that answer.
-    pub fn query_until(
-        &self,
-        promql: &str,
-        within: Duration,
-        ready: impl Fn(&[Point]) -> bool,
-    ) -> Vec<Point> {
-        poll_until(within, || self.query(promql), |points| ready(points))
+impl PromQl for VictoriaMetrics {
+    fn base_url(&self) -> String {
+        self.url()
     }
 }
 
