@@ -10,7 +10,8 @@ use pushtimer_tests::{Behaviour, FakeGateway, Gateway, JobRun, run_job};
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
 
 /// Runs `promise_job pacing` (one call, one flush, then prints the push thread's pacing)
-/// against `url` with a 1 s interval and a 1 s deadline.
+/// against `url` with a 100 s interval (no periodic round comes before the flush: only the
+/// flush teaches the pacing) and a 1 s deadline.
 fn pacing_against(url: &str) -> JobRun {
     run_job(
         PROMISE_JOB,
@@ -18,7 +19,7 @@ fn pacing_against(url: &str) -> JobRun {
         &[
             ("PUSHGATEWAY_URL", url),
             ("PUSHGATEWAY_JOB", "pacing"),
-            ("PUSHGATEWAY_PUSH_INTERVAL", "1s"),
+            ("PUSHGATEWAY_PUSH_INTERVAL", "100s"),
             ("PUSHGATEWAY_TIMEOUT", "1s"),
         ],
     )
@@ -34,7 +35,7 @@ fn a_429_with_retry_after_stretches_the_interval_and_is_honoured() {
     assert_eq!(run.status.code(), Some(0), "{run:#?}");
     assert!(
         run.stdout
-            .contains("flush=err interval_ms=2000 retry_after_s=120"),
+            .contains("flush=err interval_ms=200000 retry_after_s=120"),
         "{run:#?}"
     );
     // The flush did not wait two minutes inside its 1 s deadline: one attempt; then the final
@@ -59,7 +60,7 @@ fn a_503_without_retry_after_stretches_the_interval_and_is_retried_within_the_de
     assert_eq!(run.status.code(), Some(0), "{run:#?}");
     assert!(
         run.stdout
-            .contains("flush=err interval_ms=2000 retry_after_s=0"),
+            .contains("flush=err interval_ms=200000 retry_after_s=0"),
         "{run:#?}"
     );
     // The flush alone made more than one attempt.
@@ -75,7 +76,7 @@ fn a_healthy_gateway_keeps_the_interval_as_set() {
     assert_eq!(run.status.code(), Some(0), "{run:#?}");
     assert!(
         run.stdout
-            .contains("flush=ok interval_ms=1000 retry_after_s=0"),
+            .contains("flush=ok interval_ms=100000 retry_after_s=0"),
         "{run:#?}"
     );
     assert!(run.warnings().is_empty(), "{run:#?}");

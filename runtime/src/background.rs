@@ -224,9 +224,9 @@ impl BackgroundPusher {
             ..State::default()
         };
         let mut pacing = Pacing::new(self.interval);
-        let mut wait = pacing.first_wait();
+        let mut next_periodic = deadline::after(pacing.first_wait());
         loop {
-            let (target, action, deadline) = self.next_round(wait);
+            let (target, action, deadline) = self.next_round(next_periodic);
             // Nothing in a round may stop this thread: a panic (say, in the user's logger or a
             // user collector) ends this one round only.
             let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -252,10 +252,13 @@ impl BackgroundPusher {
                     .store(nanos(retry_after), Ordering::Relaxed);
             }
             if action == Action::Periodic {
-                wait = pacing.next_wait(now);
+                next_periodic = deadline::after(pacing.next_wait(now));
             } else {
-                // A flush does not move the next periodic round closer.
-                wait = wait.max(pacing.next_wait(now));
+                // A flush does not move the next periodic round closer, nor before a
+                // `Retry-After` it was answered with.
+                if let Some(not_before) = pacing.retry_after_until() {
+                    next_periodic = next_periodic.max(not_before);
+                }
                 let mut requests = self.lock_requests();
                 requests.done = requests.done.max(target);
                 requests.last_result = outcome.result;
@@ -264,13 +267,18 @@ impl BackgroundPusher {
         }
     }
 
-    /// Waits for a request or `wait`, and says what to do.
-    fn next_round(&self, wait: Duration) -> (u64, Action, Instant) {
+    /// Waits for a request or until `next_periodic`, and says what to do.
+    fn next_round(&self, next_periodic: Instant) -> (u64, Action, Instant) {
         let mut requests = self.lock_requests();
-        if requests.requested == requests.done {
+        // A loop: a wait may end early without a request (a spurious wake-up).
+        while requests.requested == requests.done {
+            let left = next_periodic.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
             requests = self
                 .wake
-                .wait_timeout(requests, wait)
+                .wait_timeout(requests, left)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }

@@ -1,9 +1,10 @@
 //! When the push thread's next periodic round comes: the push interval, with jitter so that a
 //! fleet started together does not push in lockstep, stretched while the server struggles.
 //!
-//! - **Jitter.** The first round comes at a random point within the first interval (a CronJob
-//!   fleet started on the same minute spreads over the whole interval at once); every later
-//!   wait is the interval ± 20 %, so the fleet stays spread.
+//! - **Jitter.** The first round comes at a random point between a tenth of the interval and the
+//!   whole interval (a CronJob fleet started on the same minute spreads over the interval at
+//!   once; no job pushes in its first tenth, which a short job never outlives anyway); every
+//!   later wait is the interval ± 20 %, so the fleet stays spread.
 //! - **Backoff.** A push that the server answered 429 or 5xx, that found no server (refused,
 //!   timed out, cut off), or that took more than a quarter of the interval doubles the
 //!   interval, up to [`MAX_STRETCH`] times the setting and never past [`STRETCH_CAP`] (unless
@@ -28,6 +29,8 @@ pub const STRETCH_CAP: Duration = Duration::from_secs(5 * 60);
 pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(10 * 60);
 /// A push slower than this fraction of the interval counts as a sign of strain.
 const SLOW_FRACTION: u32 = 4;
+/// The first wait is at least this fraction of the interval.
+pub const FIRST_WAIT_MIN: f64 = 0.1;
 /// Later waits are the interval times a factor in `1 ± JITTER`.
 const JITTER: f64 = 0.2;
 
@@ -93,10 +96,11 @@ impl Pacing {
         stretched.min(STRETCH_CAP.max(self.interval))
     }
 
-    /// How long to wait, from `now`, before the first periodic round: a random part of the
-    /// interval, so that jobs started together push at different moments.
+    /// How long to wait, from `now`, before the first periodic round: a random point between
+    /// [`FIRST_WAIT_MIN`] of the interval and the interval, so that jobs started together push
+    /// at different moments.
     pub fn first_wait(&mut self) -> Duration {
-        let fraction = self.random_fraction();
+        let fraction = FIRST_WAIT_MIN + (1.0 - FIRST_WAIT_MIN) * self.random_fraction();
         scale(self.interval(), fraction)
     }
 
@@ -163,6 +167,11 @@ mod tests {
         let now = Instant::now();
         let firsts: Vec<Duration> = (0..200).map(|_| pacing.first_wait()).collect();
         assert!(firsts.iter().all(|wait| *wait < interval));
+        assert!(
+            firsts
+                .iter()
+                .all(|wait| *wait >= interval.mul_f64(FIRST_WAIT_MIN))
+        );
         assert!(firsts.iter().any(|wait| *wait < interval / 4));
         assert!(firsts.iter().any(|wait| *wait > interval * 3 / 4));
         let waits: Vec<Duration> = (0..200).map(|_| pacing.next_wait(now)).collect();
