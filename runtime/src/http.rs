@@ -123,11 +123,9 @@ pub(crate) fn exchange(
         match &exchange.result {
             Err(error) if error.is_retryable() => {
                 let out_of_attempts = retries == Retries::Quick && attempts >= 2;
-                let waited = match exchange.retry_after {
-                    // The server said when: then, if the deadline allows, else give up now.
-                    Some(pause) => wait_until_before(pause, deadline),
-                    None => backoff.wait(),
-                };
+                // Not before the server's `Retry-After`, if it fits in the deadline; else
+                // give up now (the push thread then waits for it between rounds).
+                let waited = backoff.wait_at_least(exchange.retry_after.unwrap_or_default());
                 if out_of_attempts || !waited {
                     return exchange;
                 }
@@ -135,17 +133,6 @@ pub(crate) fn exchange(
             _ => return exchange,
         }
     }
-}
-
-/// Sleeps `pause` if it ends before `deadline`; false (without sleeping) otherwise.
-fn wait_until_before(pause: Duration, deadline: Instant) -> bool {
-    let in_time = Instant::now()
-        .checked_add(pause)
-        .is_some_and(|end| end < deadline);
-    if in_time {
-        std::thread::sleep(pause);
-    }
-    in_time
 }
 
 fn attempt(

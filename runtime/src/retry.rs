@@ -26,10 +26,12 @@ impl Backoff {
         }
     }
 
-    /// Sleeps before the next attempt; false (without sleeping) when the pause would end past
-    /// the deadline, i.e. when there is no time for another attempt.
-    pub(crate) fn wait(&mut self) -> bool {
-        let pause = self.jittered();
+    /// Sleeps before the next attempt, at least `minimum` (a server's `Retry-After`; a server
+    /// that asks for less than the backoff, even 0, does not make the client hammer it); false
+    /// (without sleeping) when the pause would end past the deadline, i.e. when there is no
+    /// time for another attempt.
+    pub(crate) fn wait_at_least(&mut self, minimum: Duration) -> bool {
+        let pause = self.pause(minimum);
         let ends_in_time = Instant::now()
             .checked_add(pause)
             .is_some_and(|end| end < self.deadline);
@@ -40,6 +42,11 @@ impl Backoff {
         self.next = self.next.saturating_mul(2).min(LONGEST_PAUSE);
         self.attempt += 1;
         true
+    }
+
+    /// The next pause: the backoff's, or `minimum` when that is longer.
+    fn pause(&self, minimum: Duration) -> Duration {
+        self.jittered().max(minimum)
     }
 
     /// Between half and all of the nominal pause ("equal jitter").
@@ -69,6 +76,18 @@ mod tests {
         }
         assert_eq!(backoff.next, LONGEST_PAUSE);
         let mut expired = Backoff::new(Instant::now());
-        assert!(!expired.wait());
+        assert!(!expired.wait_at_least(Duration::ZERO));
+        let mut soon = Backoff::new(Instant::now() + Duration::from_secs(3600));
+        assert!(
+            !soon.wait_at_least(Duration::from_secs(7200)),
+            "past the deadline"
+        );
+        let zero = soon.pause(Duration::ZERO);
+        assert!(
+            zero >= FIRST_PAUSE / 2 && zero <= FIRST_PAUSE,
+            "Retry-After: 0 still backs off"
+        );
+        let asked = Duration::from_millis(700);
+        assert_eq!(soon.pause(asked), asked, "a longer Retry-After wins");
     }
 }
