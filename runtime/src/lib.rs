@@ -18,6 +18,11 @@
 //! ends. No init call and no guard to hold; without `PUSHGATEWAY_URL` nothing touches the
 //! network and [`render`] shows what would have been pushed.
 //!
+//! For fleets too large for one Pushgateway, `PUSHTIMER_REMOTE_WRITE_URL` sends the same
+//! metrics by Prometheus remote write to a store that scales (Mimir, VictoriaMetrics,
+//! Prometheus with its receiver on), instead of or beside the gateway ([`Config::remote_write`]).
+//! Pushes come every 15 s by default, jittered, and back off while a server struggles.
+//!
 //! # What gets recorded
 //! - [`timed`] on a function: each call, from entry to return (or `?`, or a panic unwinding out
 //!   of it). On an `async fn`, from the first poll to completion; a future dropped before it
@@ -182,13 +187,14 @@ pub fn render() -> String {
 }
 
 /// Pushes everything recorded now and waits for the push, at most the push deadline
-/// (`PUSHGATEWAY_TIMEOUT`).
+/// (`PUSHGATEWAY_TIMEOUT`): to the gateway, to the remote-write endpoint, or to both side by
+/// side; the first failure is returned.
 ///
 /// Not needed for the final push: that happens by itself when the process exits. Useful before
 /// a long idle phase, or to learn whether the gateway took the data. Never panics.
 ///
 /// ```
-/// // Without PUSHGATEWAY_URL there is nowhere to push:
+/// // Without PUSHGATEWAY_URL (or PUSHTIMER_REMOTE_WRITE_URL) there is nowhere to push:
 /// match pushtimer::flush() {
 ///     Ok(()) => println!("pushed"),
 ///     Err(error) => println!("not pushed: {error}"),
