@@ -427,6 +427,7 @@ impl BackgroundPusher {
                 Some(earlier) => Feedback {
                     strained: earlier.strained || one.strained,
                     retry_after: earlier.retry_after.max(one.retry_after),
+                    stretch_needed: earlier.stretch_needed.max(one.stretch_needed),
                 },
             });
             if result.is_ok() {

@@ -394,7 +394,7 @@ impl Config {
     /// moved to the nearer bound with a warning). The first push comes at a random point between
     /// a tenth of the interval and the interval, later ones at the interval ± 20 %, so jobs started together do not
     /// push in lockstep; while a server answers 429 or 5xx, is unreachable or slow, the
-    /// interval doubles, up to 16 times (at most 5 minutes), and `Retry-After` is honoured (up
+    /// interval at least doubles, up to 16 times (at most 5 minutes), and `Retry-After` is honoured (up
     /// to 10 minutes). Unchanged state is pushed to the gateway again only every 5 minutes, as
     /// a keep-alive. The final push at exit carries everything, whatever the interval.
     pub fn push_interval(mut self, interval: Duration) -> Self {

@@ -6,9 +6,14 @@
 //!   once; no job pushes in its first tenth, which a short job never outlives anyway); every
 //!   later wait is the interval ± 20 %, so the fleet stays spread.
 //! - **Backoff.** A push that the server answered 429 or 5xx, that found no server (refused,
-//!   timed out, cut off), or that took more than a quarter of the interval doubles the
-//!   interval, up to [`MAX_STRETCH`] times the setting and never past [`STRETCH_CAP`] (unless
-//!   the setting itself is longer). Each healthy push halves it again, down to the setting.
+//!   timed out, cut off), or that took more than a quarter of the interval at least doubles
+//!   the interval: to four times what the push took, if that is more (a push that took 5 s
+//!   asks for 20 s at once, rather than after several doublings). The interval stays within
+//!   [`MAX_STRETCH`] times the setting and never past [`STRETCH_CAP`] (unless the setting
+//!   itself is longer). Each healthy push shrinks it by a third, back down to the setting:
+//!   gently, so that a fleet which overloaded a server does not come back all at once (the
+//!   fleet simulation in `bench/` showed a Pushgateway past its limit completing almost
+//!   nothing, because it keeps working on pushes whose clients gave up).
 //! - **`Retry-After`.** A server that says when to come back is not asked before then, for at
 //!   most [`RETRY_AFTER_CAP`]; a healthy push forgets it.
 //!
@@ -29,19 +34,23 @@ pub const STRETCH_CAP: Duration = Duration::from_secs(5 * 60);
 pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(10 * 60);
 /// A push slower than this fraction of the interval counts as a sign of strain.
 const SLOW_FRACTION: u32 = 4;
+/// Each healthy push multiplies the stretch by this, down to 1.
+const RECOVERY: f64 = 2.0 / 3.0;
 /// The first wait is at least this fraction of the interval.
 pub const FIRST_WAIT_MIN: f64 = 0.1;
 /// Later waits are the interval times a factor in `1 ± JITTER`.
 const JITTER: f64 = 0.2;
 
 /// How a push went, as far as pacing is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Feedback {
     /// The server is struggling or away: 429, 5xx, no connection, no answer in time, or a
     /// slow answer.
     pub strained: bool,
     /// The server's `Retry-After`, when it sent one.
     pub retry_after: Option<Duration>,
+    /// The stretch of the interval at which this push would have taken a quarter of it.
+    pub stretch_needed: f64,
 }
 
 impl Feedback {
@@ -58,9 +67,16 @@ impl Feedback {
             Err(PushError::Status { code, .. }) => *code == 429 || *code >= 500,
             Err(error) => error.is_retryable(),
         };
+        let quarter = (interval / SLOW_FRACTION).as_secs_f64();
+        let stretch_needed = if quarter > 0.0 {
+            took.as_secs_f64() / quarter
+        } else {
+            1.0
+        };
         Feedback {
             strained: failed_from_strain || took > interval / SLOW_FRACTION,
             retry_after,
+            stretch_needed,
         }
     }
 }
@@ -69,8 +85,9 @@ impl Feedback {
 #[derive(Debug)]
 pub struct Pacing {
     interval: Duration,
-    /// The interval is `stretch` times the setting: 1 when healthy, doubling under strain.
-    stretch: u32,
+    /// The interval is `stretch` times the setting: 1 when healthy, at least doubling under
+    /// strain, shrinking by a third per healthy push.
+    stretch: f64,
     /// The server's `Retry-After`: no periodic round before this.
     not_before: Option<Instant>,
     /// Random per process: one job's jitter says nothing about another's.
@@ -83,7 +100,7 @@ impl Pacing {
     pub fn new(interval: Duration) -> Pacing {
         Pacing {
             interval,
-            stretch: 1,
+            stretch: 1.0,
             not_before: None,
             seed: RandomState::new(),
             draws: 0,
@@ -92,7 +109,7 @@ impl Pacing {
 
     /// The interval as it stands, stretched or not (without jitter).
     pub fn interval(&self) -> Duration {
-        let stretched = self.interval.saturating_mul(self.stretch);
+        let stretched = scale(self.interval, self.stretch);
         stretched.min(STRETCH_CAP.max(self.interval))
     }
 
@@ -118,12 +135,17 @@ impl Pacing {
     /// Learns from a push (periodic, flush or final) that ended at `now`.
     pub fn record(&mut self, feedback: Feedback, now: Instant) {
         if feedback.strained {
-            self.stretch = self.stretch.saturating_mul(2).min(MAX_STRETCH);
+            let needed = if feedback.stretch_needed.is_finite() {
+                feedback.stretch_needed
+            } else {
+                f64::from(MAX_STRETCH)
+            };
+            self.stretch = (self.stretch * 2.0).max(needed).min(f64::from(MAX_STRETCH));
             if let Some(retry_after) = feedback.retry_after {
                 self.not_before = now.checked_add(retry_after.min(RETRY_AFTER_CAP));
             }
         } else {
-            self.stretch = (self.stretch / 2).max(1);
+            self.stretch = (self.stretch * RECOVERY).max(1.0);
             self.not_before = None;
         }
     }
@@ -154,10 +176,12 @@ mod tests {
     const HEALTHY: Feedback = Feedback {
         strained: false,
         retry_after: None,
+        stretch_needed: 0.1,
     };
     const STRAINED: Feedback = Feedback {
         strained: true,
         retry_after: None,
+        stretch_needed: 1.5,
     };
 
     #[test]
@@ -205,10 +229,41 @@ mod tests {
         assert_eq!(seen[1], interval * 2);
         assert_eq!(pacing.interval(), interval * MAX_STRETCH);
         assert!(seen.windows(2).all(|pair| pair[0] <= pair[1]));
-        for _ in 0..5 {
+        // Back gently: a third less per healthy push, never below the setting.
+        pacing.record(HEALTHY, now);
+        assert_eq!(pacing.interval(), interval.mul_f64(16.0 * 2.0 / 3.0));
+        let mut healthy = 1;
+        while pacing.interval() > interval {
             pacing.record(HEALTHY, now);
+            healthy += 1;
         }
+        assert_eq!(healthy, 7);
+        pacing.record(HEALTHY, now);
         assert_eq!(pacing.interval(), interval);
+    }
+
+    #[test]
+    fn a_slow_push_stretches_the_interval_to_what_it_needs_at_once() {
+        let interval = Duration::from_secs(1);
+        let mut pacing = Pacing::new(interval);
+        let took_five_seconds = Feedback::of(
+            &Err(PushError::Timeout),
+            Duration::from_secs(5),
+            None,
+            interval,
+        );
+        assert_eq!(took_five_seconds.stretch_needed, 20.0);
+        pacing.record(took_five_seconds, Instant::now());
+        assert_eq!(pacing.interval(), interval * MAX_STRETCH);
+        let mut pacing = Pacing::new(Duration::from_secs(15));
+        let took_ten = Feedback::of(&Ok(()), Duration::from_secs(10), None, pacing.interval);
+        assert!(took_ten.strained);
+        pacing.record(took_ten, Instant::now());
+        assert_eq!(pacing.interval(), Duration::from_secs(40));
+        let mut nan = STRAINED;
+        nan.stretch_needed = f64::NAN;
+        pacing.record(nan, Instant::now());
+        assert_eq!(pacing.interval(), Duration::from_secs(15) * MAX_STRETCH);
     }
 
     #[test]
@@ -233,14 +288,14 @@ mod tests {
         let mut pacing = Pacing::new(Duration::from_millis(100));
         let now = Instant::now();
         let asked = Feedback {
-            strained: true,
             retry_after: Some(Duration::from_secs(30)),
+            ..STRAINED
         };
         pacing.record(asked, now);
         assert!(pacing.next_wait(now) >= Duration::from_secs(30));
         let greedy = Feedback {
-            strained: true,
             retry_after: Some(Duration::MAX),
+            ..STRAINED
         };
         pacing.record(greedy, now);
         assert_eq!(pacing.next_wait(now), RETRY_AFTER_CAP);
