@@ -1,9 +1,16 @@
 #!/usr/bin/env python3
 """Turns the results of `cargo bench -p pushtimer-bench` into BENCHMARKS.md at the repo root.
 
-Reads criterion's `target/criterion/<group>/<id>/new/{estimates,benchmark}.json`; every number
-written comes from those files (or from the machine: lscpu, rustc, Cargo.lock). Standard
-library only. Usage, from anywhere: `bench/run.sh` (runs every benchmark, then this).
+Reads criterion's `target/criterion/<group>/<id>/new/{estimates,benchmark}.json` and the fleet
+simulation's `target/fleet/results.json` (one JSON object a line, written by
+`bench/benches/fleet.rs`); every number written comes from those files (or from the machine:
+lscpu, rustc, Cargo.lock). Standard library only. Usage, from anywhere: `bench/run.sh` (runs
+every benchmark, then this) or `bench/fleet.sh` (the fleet only, then this).
+
+`target` is `$CARGO_TARGET_DIR` when set; `$PUSHTIMER_FLEET_OUT` names another fleet results
+file (the simulation writes there too). When one of the two kinds of results is missing, its
+sections are kept as they are in the existing BENCHMARKS.md, so that running only the fleet
+(or only criterion) does not drop the other's sections.
 """
 
 import datetime
@@ -11,13 +18,17 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 import tomllib
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
-CRITERION = os.path.join(
-    os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "criterion"
+TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+CRITERION = os.path.join(TARGET, "criterion")
+FLEET_RESULTS = os.environ.get("PUSHTIMER_FLEET_OUT") or os.path.join(
+    TARGET, "fleet", "results.json"
 )
+FLEET_HEADING = "## Fleet: one Pushgateway, many jobs"
 OUTPUT = os.path.join(ROOT, "BENCHMARKS.md")
 PEERS_NOT_BUILT = os.path.join(BENCH_DIR, "PEERS_NOT_BUILT.md")
 
@@ -255,15 +266,16 @@ def targets():
     return rows
 
 
-def main():
-    if not os.path.isdir(CRITERION):
-        sys.exit(f"no criterion results in {CRITERION}: run `cargo bench -p pushtimer-bench` first")
+def criterion_sections():
+    """Every section but the fleet's, from criterion's results."""
     out = []
     w = out.append
     w("# Benchmarks")
     w("")
     w("Written by `bench/report.py` from criterion's results; every number below comes from")
-    w("`target/criterion/*/new/estimates.json` (the mean, with its 95% confidence interval).")
+    w("`target/criterion/*/new/estimates.json` (the mean, with its 95% confidence interval),")
+    w("except in the last section, which comes from the fleet simulation's")
+    w("`target/fleet/results.json`.")
     w("")
     w("## Machine")
     w("")
@@ -275,7 +287,8 @@ def main():
     w("## How to reproduce")
     w("")
     w("```sh")
-    w("bench/run.sh   # every benchmark, then python3 bench/report.py")
+    w("bench/run.sh     # every benchmark, then python3 bench/report.py")
+    w("bench/fleet.sh   # only the fleet simulation (about 15 minutes), then the report")
     w("```")
     w("")
     w("Criterion settings: 1 s warm-up, 3 s measurement, 100 samples per benchmark.")
@@ -399,9 +412,434 @@ def main():
     w("")
     w(FINDINGS.rstrip())
     w("")
+    return out
 
+
+# --- the fleet simulation -------------------------------------------------------------------
+
+# A run is healthy when fewer than this share of its pushes failed...
+HEALTHY_FAILURES = 0.01
+# ... and 99 % of its pushes took less than this (ms).
+HEALTHY_P99_MS = 1000.0
+
+FLEET_INTRO = """\
+`bench/benches/fleet.rs` (run by `bench/fleet.sh`) starts a real Pushgateway on loopback,
+fresh for every run and without persistence, then N simulated batch jobs: N threads, each
+with its own `pushtimer::Pusher` and its own group (`fleet_job_<i>/instance/sim-<i>`),
+pushing (HTTP PUT) an exposition shaped like pushtimer's: the run's three gauges
+(`pushtimer_job_start_timestamp_seconds`, ...), one histogram with the default buckets and
+summaries with `_count` and `_sum` per `outcome`, with HELP and TYPE lines and new values on
+every push, gzip-compressed on the wire as the runtime sends it. Two policies:
+
+- `fixed`: every job starts at the same instant and waits exactly the interval after each
+  push, as the push thread did before pacing (a CronJob fleet started on the same minute);
+- `paced`: the runtime's own `Pacing`, fed as the push thread feeds it: a random first wait
+  within the interval, then the interval ± 20 %; a push that failed from strain (429, 5xx,
+  timeout, no connection) or took more than a quarter of the interval doubles the interval
+  (up to 16 ×, at most 5 minutes), a healthy one halves it back.
+
+Counted are the pushes started in the measurement window, after a warm-up; latency is the
+time of each `Pusher::push` call (its retries included, failed calls too). CPU is utime +
+stime from `/proc` over the window, in cores: the gateway, the simulator (the jobs share the
+machine's cores with the gateway), and the rest of the machine's busy time (`others`: other
+processes, the kernel). `nocheck` runs start the gateway with
+`--push.disable-consistency-check`.
+"""
+
+
+def load_fleet():
+    """(suite, runs, end) from the fleet results file, or None when there are no runs."""
+    try:
+        with open(FLEET_RESULTS, encoding="utf-8") as f:
+            lines = [json.loads(line) for line in f if line.strip()]
+    except (OSError, json.JSONDecodeError):
+        return None
+    suite = next((x for x in lines if x.get("kind") == "suite"), {})
+    runs = [x for x in lines if x.get("kind") == "run"]
+    end = next((x for x in lines if x.get("kind") == "end"), None)
+    return (suite, runs, end) if runs else None
+
+
+def fmt_ms(ms):
+    if ms is None:
+        return "–"
+    if ms >= 1000:
+        return f"{ms / 1000:.2f} s"
+    if ms >= 10:
+        return f"{ms:.0f} ms"
+    return f"{ms:.1f} ms"
+
+
+def fmt_num(x, digits=0):
+    return "–" if x is None else f"{x:,.{digits}f}"
+
+
+def fmt_interval(seconds):
+    return f"{seconds:g} s"
+
+
+def failure_rate(run):
+    attempted = run.get("attempted") or 0
+    return run.get("failed", 0) / attempted if attempted else None
+
+
+def fmt_rate(rate):
+    if rate is None:
+        return "–"
+    if 0 < rate < 0.001:
+        return "<0.1 %"
+    return f"{rate * 100:.1f} %"
+
+
+def checked(run):
+    """Whether the run's gateway did its consistency check (its default)."""
+    if "consistency_check" in run:
+        return run["consistency_check"]
+    return "--push.disable-consistency-check" not in run.get("gateway_args", "")
+
+
+def para(text, bullet=False):
+    """A paragraph (or a bullet item) wrapped as the prose above is."""
+    if bullet:
+        return textwrap.fill(text, width=95, initial_indent="- ", subsequent_indent="  ")
+    return textwrap.fill(text, width=95)
+
+
+def healthy(run):
+    rate = failure_rate(run)
+    p99 = run.get("latency_p99_ms")
+    return rate is not None and rate < HEALTHY_FAILURES and p99 is not None and p99 < HEALTHY_P99_MS
+
+
+def cpu_ms_per_push(run):
+    """Gateway CPU per push attempted in the window, in ms."""
+    cores, rate = run.get("gateway_cpu_cores"), run.get("attempted_per_s")
+    return cores / rate * 1000 if cores is not None and rate else None
+
+
+def describe(run):
+    return (f"{run['jobs']:,} jobs every {fmt_interval(run['interval_s'])}, "
+            f"`{run['policy']}`{'' if checked(run) else ', `nocheck`'}")
+
+
+def fleet_section(suite, runs, end):
+    out = []
+    w = out.append
+    w(FLEET_HEADING)
+    w("")
+    w(FLEET_INTRO.rstrip())
+    w("")
+    w("### Setup")
+    w("")
+    lscpu = run(["lscpu"]) or ""
+    fields = {}
+    for line in lscpu.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    cpus = suite.get("cpus") or fields.get("CPU(s)", "?")
+    w(f"- Machine: {fields.get('Model name', 'unknown')}, {cpus} cores seen by the simulator "
+      f"(gateway and jobs share them)")
+    versions = sorted({r.get("gateway_version", "") for r in runs} - {""})
+    w(f"- Gateway: `{'`, `'.join(versions) or suite.get('gateway_version', 'unknown')}`, started as "
+      "`prometheus-pushgateway --web.listen-address=127.0.0.1:<free port> --persistence.file=`")
+    series = sorted({r["series"] for r in runs})
+    body = sorted({r.get("body_bytes") for r in runs} - {None})
+    w(f"- Each push: {' / '.join(str(s) for s in series)} sample lines "
+      f"({' / '.join(f'{b:,}' for b in body)} bytes of text before gzip); deadline "
+      f"{fmt_interval(runs[0].get('timeout_s', 5))} per push, retries included (the runtime's default)")
+    warm = sorted({(r["interval_s"], r["warmup_s"], r["measure_s"]) for r in runs})
+    w("- Warm-up and measurement: " + "; ".join(
+        f"{fmt_interval(m)} after {fmt_interval(wu)} at {fmt_interval(i)}" for i, wu, m in warm))
+    if suite.get("open_files_limit"):
+        w(f"- Open-files limit of the simulator: {suite['open_files_limit']:,.0f}")
+    started = suite.get("started_unix")
+    if started:
+        when = datetime.datetime.fromtimestamp(started, datetime.timezone.utc)
+        line = f"- Suite run: {when.strftime('%Y-%m-%d %H:%M UTC')}"
+        if end and end.get("total_s"):
+            minutes, seconds = divmod(round(end["total_s"]), 60)
+            line += f", {len(runs)} runs in {minutes} min {seconds} s"
+        else:
+            line += f", {len(runs)} runs (the suite did not finish)"
+        w(line)
+    w("")
+
+    # --- results --------------------------------------------------------------------------
+    w("### Results")
+    w("")
+    w(para(f"Healthy (**bold**): fewer than {HEALTHY_FAILURES * 100:g} % of the pushes failed and p99 "
+           f"below {fmt_ms(HEALTHY_P99_MS)}. `offered/s`: jobs over the interval. `ok/s`: pushes "
+           "that succeeded, per second of the window. `gw ms/push`: the gateway's CPU over the "
+           "pushes attempted. `stretch`: for `paced`, the mean interval at the end over the "
+           "setting, and how many jobs were stretched."))
+    w("")
+    groups = []
+    for run_ in runs:
+        key = (checked(run_), run_["interval_s"])
+        if key not in groups:
+            groups.append(key)
+    for check, interval in groups:
+        w(f"#### Every {fmt_interval(interval)}, consistency check "
+          f"{'on (the default)' if check else 'off (`--push.disable-consistency-check`)'}")
+        w("")
+        w("| run | jobs | offered/s | attempted/s | ok/s | failed | p50 | p99 | max "
+          "| gw CPU | gw ms/push | gw RSS (peak) | sim CPU | others | stretch |")
+        w("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+        for r in runs:
+            if (checked(r), r["interval_s"]) != (check, interval):
+                continue
+            name = f"`{r['policy']}`"
+            if healthy(r):
+                name = f"**{name}**"
+            kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(r.get("failures", {}).items()))
+            failed = f"{r['failed']:,} ({fmt_rate(failure_rate(r))})"
+            if kinds:
+                failed += f": {kinds}"
+            rss = f"{fmt_num(r.get('gateway_rss_mib'))} ({fmt_num(r.get('gateway_peak_rss_mib'))}) MiB"
+            stretch = "–"
+            if r.get("paced_stretch_mean") is not None:
+                stretch = (f"{r['paced_stretch_mean']:.1f} × ({r.get('paced_jobs_stretched') or 0:,.0f} "
+                           f"of {r['jobs']:,})")
+            w(f"| {name} | {r['jobs']:,} | {fmt_num(r.get('offered_per_s'))} "
+              f"| {fmt_num(r.get('attempted_per_s'))} | {fmt_num(r.get('pushes_per_s'))} | {failed} "
+              f"| {fmt_ms(r.get('latency_p50_ms'))} | {fmt_ms(r.get('latency_p99_ms'))} "
+              f"| {fmt_ms(r.get('latency_max_ms'))} | {fmt_num(r.get('gateway_cpu_cores'), 2)} "
+              f"| {fmt_num(cpu_ms_per_push(r), 1)} | {rss} "
+              f"| {fmt_num(r.get('simulator_cpu_cores'), 2)} | {fmt_num(r.get('other_cpu_cores'), 2)} "
+              f"| {stretch} |")
+        w("")
+
+    # --- guidance -------------------------------------------------------------------------
+    w("### Guidance")
+    w("")
+    w(para(f"A run counts as healthy when fewer than {HEALTHY_FAILURES * 100:g} % of its pushes failed "
+           f"and 99 % of them took less than {fmt_ms(HEALTHY_P99_MS)}. X below is the highest "
+           "rate of pushes that succeeded in a healthy run: a lower bound of what the gateway "
+           "takes from a fleet of that size. The lightest load it did not take shows where it "
+           "stopped, for the fleet named there."))
+    w("")
+    cores = cpus
+    for check in [True, False]:
+        mode = [r for r in runs if checked(r) == check]
+        if not mode:
+            continue
+        label = ("with its default consistency check" if check
+                 else "started with `--push.disable-consistency-check`")
+        good = [r for r in mode if healthy(r)]
+        bad = [r for r in mode if not healthy(r)]
+        if good:
+            best = max(good, key=lambda r: r["pushes_per_s"])
+            line = (f"**One Pushgateway on {cores} cores, {label}, takes about "
+                    f"{best['pushes_per_s']:,.0f} pushes/s of {best['series']} series from a fleet "
+                    f"of {best['jobs']:,} jobs** (X, from {describe(best)}: p99 "
+                    f"{fmt_ms(best['latency_p99_ms'])}, {fmt_rate(failure_rate(best))} failed)")
+        else:
+            line = f"One Pushgateway on {cores} cores, {label}: no run was healthy"
+        if bad:
+            worst = min(bad, key=lambda r: r["offered_per_s"])
+            line += (f"; the lightest load it did not take was {worst['offered_per_s']:,.0f} "
+                     f"pushes/s offered ({describe(worst)}: {fmt_rate(failure_rate(worst))} "
+                     f"failed, p99 {fmt_ms(worst['latency_p99_ms'])})")
+        line += "."
+        default = [r for r in mode if r["interval_s"] == 15]
+        if default:
+            sizes = []
+            for jobs in sorted({r["jobs"] for r in default}):
+                these = [r for r in default if r["jobs"] == jobs]
+                if all(healthy(r) for r in these):
+                    sizes.append(f"{jobs:,} jobs healthy "
+                                 f"({', '.join(r['policy'] for r in these)})")
+                else:
+                    sizes.append(f"{jobs:,} jobs not ("
+                                 + "; ".join(f"{r['policy']}: {fmt_rate(failure_rate(r))} failed, "
+                                             f"p99 {fmt_ms(r['latency_p99_ms'])}" for r in these)
+                                 + ")")
+            line += " At the default 15 s interval: " + "; ".join(sizes) + "."
+        # Runs where every push was answered (whatever the latency): their CPU per push is the
+        # gateway's cost of one push at that fleet size.
+        answered = [r for r in mode if (failure_rate(r) or 0) < HEALTHY_FAILURES
+                    and r.get("attempted") and cpu_ms_per_push(r)]
+        costs = {}
+        for r in answered:
+            costs.setdefault(r["jobs"], []).append(cpu_ms_per_push(r))
+        costs = sorted((j, sum(c) / len(c)) for j, c in costs.items())
+        if check and len(costs) >= 2:
+            line += (" Its CPU per push grew with the groups it held: "
+                     + ", ".join(f"{c:.1f} ms at {j:,} jobs" for j, c in costs)
+                     + f" (runs with fewer than {HEALTHY_FAILURES * 100:g} % failed, mean over "
+                     "policies and intervals), so the rate it takes falls as the fleet grows")
+            most = max(r["gateway_cpu_cores"] for r in mode if r.get("gateway_cpu_cores") is not None)
+            line += f"; and its CPU never exceeded {most:.2f} cores, however many jobs pushed."
+        shared = [r for r in good + bad if r.get("gateway_cpu_cores") is not None
+                  and r.get("simulator_cpu_cores") is not None
+                  and r["gateway_cpu_cores"] + r["simulator_cpu_cores"] + (r.get("other_cpu_cores") or 0)
+                  >= 0.9 * float(cores)]
+        if shared:
+            line += (" The machine itself was nearly saturated in "
+                     + ", ".join(f"`{r['name']}` (gateway {r['gateway_cpu_cores']:.2f} + simulator "
+                                 f"{r['simulator_cpu_cores']:.2f} + others "
+                                 f"{r.get('other_cpu_cores') or 0:.2f} cores)" for r in shared)
+                     + f": with the {cores} cores to itself the gateway would take more.")
+        w(para(line, bullet=True))
+    w("")
+    w(para("Why the check costs so: for every push, the gateway's single write loop copies the "
+           "map of every group it holds and gathers all of them together with the new push, to "
+           "prove the result consistent (`checkWriteRequest` in `storage/diskmetricstore.go`); "
+           "requests wait in its write queue meanwhile. `--push.disable-consistency-check` skips "
+           "that (a good push is then answered 202), and the gateway's own help calls it "
+           "DANGEROUS: an inconsistent push (say, a type clash with another group) is then "
+           "accepted instead of refused with 400, and the inconsistency only shows when the "
+           "gateway's metrics are gathered for a scrape."))
+    w("")
+
+    # --- backoff --------------------------------------------------------------------------
+    pairs = []
+    for r in runs:
+        if r["policy"] != "fixed":
+            continue
+        twin = next((p for p in runs if p["policy"] == "paced" and p["jobs"] == r["jobs"]
+                     and p["interval_s"] == r["interval_s"]
+                     and checked(p) == checked(r)), None)
+        if twin:
+            pairs.append((r, twin))
+    if pairs:
+        w("### Backoff: `fixed` against `paced`")
+        w("")
+        w("| jobs, interval, gateway | policy | attempted/s | ok/s | failed | p50 | p99 | gw CPU | gw RSS |")
+        w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for fixed, paced in pairs:
+            where = (f"{fixed['jobs']:,}, {fmt_interval(fixed['interval_s'])}"
+                     f"{'' if checked(fixed) else ', `nocheck`'}")
+            for r in (fixed, paced):
+                w(f"| {where} | `{r['policy']}` | {fmt_num(r.get('attempted_per_s'))} "
+                  f"| {fmt_num(r.get('pushes_per_s'))} | {fmt_rate(failure_rate(r))} "
+                  f"| {fmt_ms(r.get('latency_p50_ms'))} | {fmt_ms(r.get('latency_p99_ms'))} "
+                  f"| {fmt_num(r.get('gateway_cpu_cores'), 2)} | {fmt_num(r.get('gateway_rss_mib'))} MiB |")
+        w("")
+        key = next(((f, p) for f, p in pairs if f["jobs"] == 1000 and f["interval_s"] == 1
+                    and checked(f)), None)
+        if key:
+            f, p = key
+            w(para(f"At 1,000 jobs every 1 s (default gateway), `fixed` failed "
+              f"{fmt_rate(failure_rate(f))} of its pushes (p50 {fmt_ms(f['latency_p50_ms'])}, p99 "
+              f"{fmt_ms(f['latency_p99_ms'])}) and `paced` {fmt_rate(failure_rate(p))} (p50 "
+              f"{fmt_ms(p['latency_p50_ms'])}, p99 {fmt_ms(p['latency_p99_ms'])}); backoff cut the "
+              f"pushes attempted from {f['attempted_per_s']:,.0f}/s to {p['attempted_per_s']:,.0f}/s "
+              f"(mean interval {p.get('paced_stretch_mean') or 1:.1f} × the setting at the end), and "
+              f"the gateway ended with {fmt_num(p.get('gateway_rss_mib'))} MiB resident against "
+              f"{fmt_num(f.get('gateway_rss_mib'))} MiB."
+              + (f" Even stretched {p['paced_stretch_mean']:.0f} ×, the fleet still offered "
+                 f"{p['jobs'] / p['interval_s'] / p['paced_stretch_mean']:,.0f} pushes/s, while the "
+                 f"gateway completed {completed_per_s(p):,.0f} pushes/s over the whole run, "
+                 f"{'most' if gateway_2xx(p) - p.get('run_succeeded', 0) > gateway_2xx(p) / 2 else 'some'}"
+                 " of them for jobs that had given up (see below)."
+                 if p.get("paced_stretch_mean") and failure_rate(p) and completed_per_s(p)
+                 else "")))
+            w("")
+        helped = []
+        for f, p in pairs:
+            if failure_rate(f) == 1 and failure_rate(p) == 1:
+                continue
+            helped.append(
+                    f"{f['jobs']:,} jobs every {fmt_interval(f['interval_s'])}"
+                    f"{'' if checked(f) else ' (`nocheck`)'}: failed {fmt_rate(failure_rate(f))} → "
+                    f"{fmt_rate(failure_rate(p))}, p50 {fmt_ms(f['latency_p50_ms'])} → "
+                    f"{fmt_ms(p['latency_p50_ms'])}, p99 {fmt_ms(f['latency_p99_ms'])} → "
+                f"{fmt_ms(p['latency_p99_ms'])}")
+        if helped:
+            w(para("Pair by pair, `fixed` → `paced`, leaving out the pairs where both failed every "
+                   "push: " + "; ".join(helped) + "."))
+            w("")
+
+    # --- the gateway's side ---------------------------------------------------------------
+    w("### The gateway's side")
+    w("")
+    w(para("Whole runs (warm-up and the last pushes included): the pushes the jobs saw succeed, "
+           "the push requests the gateway counted as answered with 2xx "
+           "(`pushgateway_http_requests_total{handler=\"push\"}`), and what it still held when "
+           "the jobs had stopped. More 2xx than successes are pushes the gateway completed after "
+           "the job had given up on them."))
+    w("")
+    w("| run | jobs ok | gateway 2xx | goroutines after | open fds after | last push ended |")
+    w("|---|---:|---:|---:|---:|---:|")
+    for r in runs:
+        counts = r.get("gateway_counts", {})
+        ok = gateway_2xx(r)
+        w(f"| `{r['name']}` | {r.get('run_succeeded', 0):,} | {ok:,.0f} "
+          f"| {fmt_num(counts.get('go_goroutines'))} | {fmt_num(counts.get('process_open_fds'))} "
+          f"| {r.get('drain_s', 0):.1f} s after the window |")
+    w("")
+    late = []
+    for r in runs:
+        ok = gateway_2xx(r)
+        if ok > r.get("run_succeeded", 0):
+            late.append((ok - r.get("run_succeeded", 0), ok, r))
+    if late:
+        wasted = sum(x[0] for x in late)
+        done = sum(x[1] for x in late)
+        held = max(r.get("gateway_counts", {}).get("go_goroutines", 0) for _, _, r in late)
+        w(para(f"In the {len(late)} runs where pushes timed out, {wasted:,.0f} of the {done:,.0f} "
+               "pushes the gateway completed were for jobs that had already given up, and it still "
+               f"held up to {held:,.0f} goroutines (mostly push requests still waiting for its write "
+               "loop) when the jobs stopped: an overloaded gateway keeps spending its one write "
+               "loop on requests nobody waits for, which is how the runs above its limit ended "
+               "with almost no push succeeding."))
+        w("")
+    return out
+
+
+def gateway_2xx(run):
+    """Push requests the gateway answered with 2xx over the whole run (its own count)."""
+    counts = run.get("gateway_counts", {})
+    return sum(v for k, v in counts.items()
+               if k.startswith("push_") and k.rsplit("_", 1)[-1].startswith("2"))
+
+
+def completed_per_s(run):
+    """The gateway's 2xx pushes per second over the whole run (warm-up to the last push)."""
+    seconds = run.get("warmup_s", 0) + run.get("measure_s", 0) + run.get("drain_s", 0)
+    return gateway_2xx(run) / seconds if seconds else None
+
+
+def split_fleet(text):
+    """(everything but the fleet section, the fleet section) of an existing BENCHMARKS.md."""
+    lines = text.split("\n")
+    try:
+        start = lines.index(FLEET_HEADING)
+    except ValueError:
+        return lines, []
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return lines[:start] + lines[end:], lines[start:end]
+
+
+def main():
+    have_criterion = os.path.isdir(CRITERION)
+    fleet = load_fleet()
+    if not have_criterion and fleet is None:
+        sys.exit(f"no criterion results in {CRITERION} and no fleet results in {FLEET_RESULTS}: "
+                 "run bench/run.sh or bench/fleet.sh first")
+    try:
+        with open(OUTPUT, encoding="utf-8") as f:
+            kept_main, kept_fleet = split_fleet(f.read())
+    except OSError:
+        kept_main, kept_fleet = [], []
+    if have_criterion:
+        out = criterion_sections()
+    else:
+        print(f"no criterion results in {CRITERION}: keeping those sections of {OUTPUT}")
+        out = kept_main
+    while out and out[-1] == "":
+        out.pop()
+    out.append("")
+    if fleet is not None:
+        out.extend(fleet_section(*fleet))
+    elif kept_fleet:
+        print(f"no fleet results in {FLEET_RESULTS}: keeping that section of {OUTPUT}")
+        out.extend(kept_fleet)
+    while out and out[-1] == "":
+        out.pop()
     with open(OUTPUT, "w", encoding="utf-8") as f:
-        f.write("\n".join(out))
+        f.write("\n".join(out) + "\n")
     print(f"wrote {OUTPUT}")
 
 

@@ -6,4 +6,5 @@ cargo bench -p pushtimer-bench --bench overhead
 cargo bench -p pushtimer-bench --bench push_path
 PUSHTIMER_BENCH_GATEWAY=pushing cargo bench -p pushtimer-bench --bench push_activity
 PUSHTIMER_BENCH_GATEWAY=blackholed cargo bench -p pushtimer-bench --bench push_activity
+bench/fleet.sh --no-report
 python3 bench/report.py
