@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the fleet simulation (one real Pushgateway, many simulated jobs; about 15 minutes),
+# Runs the fleet simulation (one real Pushgateway, many simulated jobs; about 35 minutes),
 # then writes BENCHMARKS.md. Settings: the environment variables at the top of
 # bench/benches/fleet.rs (e.g. PUSHTIMER_FLEET_RUNS=paced:1000:1s for one run).
 # `--no-report`: only the simulation (bench/run.sh writes the report once, at its end).

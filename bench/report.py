@@ -288,7 +288,7 @@ def criterion_sections():
     w("")
     w("```sh")
     w("bench/run.sh     # every benchmark, then python3 bench/report.py")
-    w("bench/fleet.sh   # only the fleet simulation (about 15 minutes), then the report")
+    w("bench/fleet.sh   # only the fleet simulation (about 35 minutes), then the report")
     w("```")
     w("")
     w("Criterion settings: 1 s warm-up, 3 s measurement, 100 samples per benchmark.")
