@@ -589,6 +589,16 @@ impl PushSettings {
     pub(crate) fn build(self) -> (Result<PushPlan, PushError>, Vec<String>) {
         let mut problems = Vec::new();
         let job = self.job.unwrap_or_else(default_job);
+        if job.is_empty() && (self.gateway.is_some() || self.remote_write.is_some()) {
+            // The job is every series' `job` label and the gateway's group: without it,
+            // nothing can go anywhere.
+            let error = PushError::InvalidConfig {
+                setting: env::JOB,
+                reason: "the job name must not be empty".into(),
+            };
+            problems.push(format!("{error}; nothing will be pushed"));
+            return (Err(error), problems);
+        }
         let grouping = checked_grouping(&self.grouping, &mut problems);
         let mut unusable = None;
         let gateway = self.gateway.as_deref().and_then(|url| {
@@ -819,6 +829,48 @@ mod tests {
         let (_naming, pushing, problems) = built(config);
         assert!(matches!(pushing, Err(PushError::NotConfigured)));
         assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn an_empty_job_turns_every_destination_off() {
+        let config = Config::new()
+            .gateway("http://h")
+            .remote_write("http://h/api/v1/write")
+            .job("");
+        let (_naming, pushing, problems) = built(config);
+        assert!(
+            matches!(pushing, Err(PushError::InvalidConfig { setting, .. }) if setting == env::JOB)
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+    }
+
+    #[test]
+    fn remote_write_alone_is_a_destination_with_its_own_variables() {
+        let (_naming, pushing, problems) = built(from(&[
+            (env::REMOTE_WRITE_URL, "https://u:p@h/api/v1/write"),
+            (env::CA_FILE, "/nonexistent/gateway-ca.pem"),
+            ("PUSHTIMER_REMOTE_WRITE_CA_FILE", "/nonexistent/rw-ca.pem"),
+        ]));
+        // The gateway's CA is not read (no gateway); the endpoint's own is, and fails.
+        assert!(
+            matches!(pushing, Err(PushError::InvalidConfig { setting, .. })
+            if setting == "PUSHTIMER_REMOTE_WRITE_CA_FILE")
+        );
+        assert!(
+            problems.iter().all(|p| !p.contains("PUSHGATEWAY_CA_FILE")),
+            "{problems:?}"
+        );
+        let (_naming, pushing, problems) = built(from(&[(
+            env::REMOTE_WRITE_URL,
+            "https://u:p@h/api/v1/write",
+        )]));
+        let plan = plan(pushing);
+        assert!(plan.gateway.is_none());
+        assert_eq!(
+            plan.remote_write.map(|w| w.url().to_owned()),
+            Some("https://h/api/v1/write".to_owned())
+        );
+        assert!(problems.is_empty(), "{problems:?}");
     }
 
     #[test]
