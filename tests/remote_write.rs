@@ -348,3 +348,32 @@ fn remote_write_over_tls_with_a_private_ca_a_client_certificate_and_basic_auth()
     );
     assert_no_secret(&run, "s3cr");
 }
+
+/// A bearer token for the endpoint is sent to it as `Authorization: Bearer`; the gateway's
+/// token variable is never sent there (the fake records what arrives: no real store shows
+/// the headers it got).
+#[test]
+fn the_endpoints_own_bearer_token_is_sent_and_the_gateways_is_not() {
+    const TOKEN: &str = "rw-token-9f3k";
+    let fake = FakeGateway::start(Behaviour::Record);
+    let dir = TempDir::new("rw_bearer");
+    let own = dir.write("own", format!("{TOKEN}\n"));
+    let gateways = dir.write("gateway", "gateway-token-never-sent\n");
+    let url = format!("{}/api/v1/write", fake.url());
+    let own = own.to_str().expect("a UTF-8 path");
+    let gateways = gateways.to_str().expect("a UTF-8 path");
+    let mut env = writing_to(&url, "rw_bearer");
+    env.push(("PUSHTIMER_REMOTE_WRITE_BEARER_TOKEN_FILE", own));
+    env.push(("PUSHGATEWAY_BEARER_TOKEN_FILE", gateways));
+    let run = run_job(PROMISE_JOB, &["short"], &env);
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert_no_secret(&run, TOKEN);
+    let requests = fake.requests();
+    assert!(!requests.is_empty(), "nothing was written: {run:#?}");
+    for request in &requests {
+        assert_eq!(
+            request.header("authorization"),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+    }
+}
