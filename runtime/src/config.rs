@@ -91,6 +91,18 @@ struct Secure {
     bearer_token_file: Option<PathBuf>,
 }
 
+impl Secure {
+    fn set_client_cert(&mut self, cert: PathBuf, key: PathBuf) {
+        self.client_cert_file = Some(cert);
+        self.client_key_file = Some(key);
+    }
+
+    fn set_basic_auth(&mut self, username: &str, password: &str) {
+        self.username = Some(username.to_owned());
+        self.password = Some(password.to_owned());
+    }
+}
+
 impl fmt::Debug for Secure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Secure")
@@ -355,16 +367,14 @@ impl Config {
         cert: impl Into<PathBuf>,
         key: impl Into<PathBuf>,
     ) -> Self {
-        self.remote_secure.client_cert_file = Some(cert.into());
-        self.remote_secure.client_key_file = Some(key.into());
+        self.remote_secure.set_client_cert(cert.into(), key.into());
         self
     }
 
     /// HTTP basic auth for the remote-write endpoint (`PUSHTIMER_REMOTE_WRITE_USERNAME`,
     /// `PUSHTIMER_REMOTE_WRITE_PASSWORD`; default: none).
     pub fn remote_write_basic_auth(mut self, username: &str, password: &str) -> Self {
-        self.remote_secure.username = Some(username.to_owned());
-        self.remote_secure.password = Some(password.to_owned());
+        self.remote_secure.set_basic_auth(username, password);
         self
     }
 
@@ -412,15 +422,13 @@ impl Config {
     /// A client certificate chain and its key, both PEM, for mutual TLS
     /// (`PUSHGATEWAY_CLIENT_CERT_FILE`, `PUSHGATEWAY_CLIENT_KEY_FILE`; default: none).
     pub fn client_cert(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
-        self.secure.client_cert_file = Some(cert.into());
-        self.secure.client_key_file = Some(key.into());
+        self.secure.set_client_cert(cert.into(), key.into());
         self
     }
 
     /// HTTP basic auth (`PUSHGATEWAY_USERNAME`, `PUSHGATEWAY_PASSWORD`; default: none).
     pub fn basic_auth(mut self, username: &str, password: &str) -> Self {
-        self.secure.username = Some(username.to_owned());
-        self.secure.password = Some(password.to_owned());
+        self.secure.set_basic_auth(username, password);
         self
     }
 
