@@ -328,19 +328,11 @@ impl BackgroundPusher {
                 let families = &families;
                 let (to_gateway, to_remote) = both(
                     gateway.map(|gateway| {
-                        let retries = if flush {
-                            Retries::WithinDeadline
-                        } else {
-                            gateway.retries()
-                        };
+                        let retries = gateway.retries(flush);
                         move || gateway.push(families, deadline, retries)
                     }),
                     remote_write.map(|remote| {
-                        let retries = if flush {
-                            Retries::WithinDeadline
-                        } else {
-                            remote.retries()
-                        };
+                        let retries = remote.retries(flush);
                         move || remote.write(&[(families, &[])], deadline, retries)
                     }),
                 );
@@ -371,8 +363,17 @@ impl BackgroundPusher {
 
     /// The last act at exit, on both destinations side by side, each reported once.
     fn last_act(&self, registry: &Registry, last: LastAct, deadline: Instant) -> RoundOutcome {
-        let (families, notes) = registry.families_with(registry.user_families());
-        diagnostics::emit(notes);
+        // The final state goes out unless the only destination is a gateway told to delete
+        // the group: then nothing is rendered (and no user collector runs).
+        let carries_state = !last.delete || self.remote_write.is_some();
+        let families = if carries_state {
+            self.renders.fetch_add(1, Ordering::Relaxed);
+            let (families, notes) = registry.families_with(registry.user_families());
+            diagnostics::emit(notes);
+            families
+        } else {
+            Vec::new()
+        };
         let (completion, success) = registry.record_families(last.exit_code);
         let (to_gateway, to_remote) = both(
             self.gateway.as_ref().map(|gateway| {
@@ -422,14 +423,7 @@ impl BackgroundPusher {
         let mut feedback: Option<Feedback> = None;
         for (exchange, took) in [to_gateway, to_remote].into_iter().flatten() {
             let one = Feedback::of(&exchange.result, took, exchange.retry_after, self.interval);
-            feedback = Some(match feedback {
-                None => one,
-                Some(earlier) => Feedback {
-                    strained: earlier.strained || one.strained,
-                    retry_after: earlier.retry_after.max(one.retry_after),
-                    stretch_needed: earlier.stretch_needed.max(one.stretch_needed),
-                },
-            });
+            feedback = Some(feedback.map_or(one, |earlier| earlier.and(one)));
             if result.is_ok() {
                 result = exchange.result;
             }
@@ -456,21 +450,15 @@ impl BackgroundPusher {
             gateway_retries: self
                 .gateway
                 .as_ref()
-                .map_or(Retries::Quick, Destination::retries),
+                .map_or(Retries::Quick, |gateway| gateway.retries(false)),
             remote_write_retries: self
                 .remote_write
                 .as_ref()
-                .map_or(Retries::Quick, Destination::retries),
+                .map_or(Retries::Quick, |remote| remote.retries(false)),
             exit_code,
         };
         if let Err(PushError::FlushDeadline) = self.request(registry, Some(last)) {
-            let timeout = Some((
-                Exchange {
-                    result: Err(PushError::Timeout),
-                    retry_after: None,
-                },
-                Duration::ZERO,
-            ));
+            let timeout = Some((Exchange::failed(PushError::Timeout), Duration::ZERO));
             let gateway = self.gateway.as_ref().and(timeout.clone());
             let remote = self.remote_write.as_ref().and(timeout);
             self.report_final(last, &gateway, &remote);
@@ -528,11 +516,12 @@ impl<T: Client> Destination<T> {
         }
     }
 
-    /// How hard the thread tries on its own (not for a flush, which the caller waits for): a
-    /// server that never answered gets one attempt and one quick retry, so the thread is not
-    /// busy retrying a dead address when the job wants to exit.
-    fn retries(&self) -> Retries {
-        if self.answered.load(Ordering::Relaxed) {
+    /// How hard to try: a flush, which the caller waits for, retries within its deadline; on
+    /// its own (periodic rounds, the last act) the thread gives a server that never answered
+    /// one attempt and one quick retry, so it is not busy retrying a dead address when the job
+    /// wants to exit.
+    fn retries(&self, flush: bool) -> Retries {
+        if flush || self.answered.load(Ordering::Relaxed) {
             Retries::WithinDeadline
         } else {
             Retries::Quick
@@ -577,10 +566,7 @@ impl Destination<GatewayPlan> {
         let (body, notes) = registry::encode(families);
         diagnostics::emit(notes);
         if body.is_empty() {
-            return Exchange {
-                result: Ok(()),
-                retry_after: None,
-            };
+            return Exchange::done();
         }
         let request = match self.client.method {
             PushMethod::Put => Request::Put(&body),
@@ -660,23 +646,17 @@ where
                 Ok(handle) => {
                     let first = timed(first);
                     let second = handle.join().unwrap_or_else(|_| {
-                        let failed = Exchange {
-                            result: Err(PushError::Transport {
-                                reason: "a panic interrupted the write".into(),
-                            }),
-                            retry_after: None,
-                        };
+                        let failed = Exchange::failed(PushError::Transport {
+                            reason: "a panic interrupted the write".into(),
+                        });
                         (failed, Duration::ZERO)
                     });
                     (Some(first), Some(second))
                 }
                 Err(error) => {
-                    let failed = Exchange {
-                        result: Err(PushError::Transport {
-                            reason: format!("cannot start a thread for the write ({error})"),
-                        }),
-                        retry_after: None,
-                    };
+                    let failed = Exchange::failed(PushError::Transport {
+                        reason: format!("cannot start a thread for the write ({error})"),
+                    });
                     (Some(timed(first)), Some((failed, Duration::ZERO)))
                 }
             }

@@ -50,7 +50,16 @@ pub(crate) struct Exchange {
 }
 
 impl Exchange {
-    fn failed(error: PushError) -> Exchange {
+    /// Nothing needed sending, or it was sent and taken.
+    pub(crate) fn done() -> Exchange {
+        Exchange {
+            result: Ok(()),
+            retry_after: None,
+        }
+    }
+
+    /// It failed with `error`, and the server asked for nothing.
+    pub(crate) fn failed(error: PushError) -> Exchange {
         Exchange {
             result: Err(error),
             retry_after: None,
@@ -234,10 +243,7 @@ fn check(
     };
     let code = response.status().as_u16();
     if (200..300).contains(&code) {
-        return Exchange {
-            result: Ok(()),
-            retry_after: None,
-        };
+        return Exchange::done();
     }
     let retry_after = response
         .headers()

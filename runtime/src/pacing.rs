@@ -81,6 +81,18 @@ impl Feedback {
     }
 }
 
+impl Feedback {
+    /// What two pushes of one round say together: strain on either counts, with the longer
+    /// `Retry-After` and the larger stretch needed.
+    pub fn and(self, other: Feedback) -> Feedback {
+        Feedback {
+            strained: self.strained || other.strained,
+            retry_after: self.retry_after.max(other.retry_after),
+            stretch_needed: self.stretch_needed.max(other.stretch_needed),
+        }
+    }
+}
+
 /// The pacing of one push thread's periodic rounds (see the module's documentation).
 #[derive(Debug)]
 pub struct Pacing {
@@ -301,6 +313,20 @@ mod tests {
         assert_eq!(pacing.next_wait(now), RETRY_AFTER_CAP);
         pacing.record(HEALTHY, now);
         assert!(pacing.next_wait(now) < Duration::from_secs(1));
+    }
+
+    #[test]
+    fn feedback_of_two_pushes_takes_the_worse_of_each() {
+        let asked = Feedback {
+            retry_after: Some(Duration::from_secs(30)),
+            stretch_needed: 0.5,
+            ..HEALTHY
+        };
+        let both = asked.and(STRAINED);
+        assert!(both.strained);
+        assert_eq!(both.retry_after, Some(Duration::from_secs(30)));
+        assert_eq!(both.stretch_needed, 1.5);
+        assert_eq!(HEALTHY.and(HEALTHY), HEALTHY);
     }
 
     #[test]

@@ -72,10 +72,7 @@ impl RemoteWriter {
             batch.add(families, extra);
         }
         if batch.is_empty() {
-            return Exchange {
-                result: Ok(()),
-                retry_after: None,
-            };
+            return Exchange::done();
         }
         let payload = Payload {
             bytes: batch.encode(),
