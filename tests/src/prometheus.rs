@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::server::{Binary, READY_WITHIN, poll_until, wait_ready};
+use crate::server::{Binary, poll_until, wait_ready, wait_until_ready};
 use crate::tls::{Pki, SecureClient, Security, TempDir, web_config};
 use crate::{Gateway, free_port, http_get};
 
@@ -133,22 +133,9 @@ impl Prometheus {
         };
         match secure {
             None => prometheus.wait_ready(),
-            Some(client) => {
-                let ready = poll_until(
-                    READY_WITHIN,
-                    || {
-                        if let Ok(Some(status)) = prometheus.child.try_wait() {
-                            panic!("Prometheus exited before it was ready: {status}");
-                        }
-                        client.request(port, "GET", "/-/ready", None)
-                    },
-                    |answer| matches!(answer, Ok((200, _))),
-                );
-                assert!(
-                    matches!(ready, Ok((200, _))),
-                    "Prometheus was not ready: {ready:?}"
-                );
-            }
+            Some(client) => wait_until_ready(&mut prometheus.child, "Prometheus", || {
+                matches!(client.request(port, "GET", "/-/ready", None), Ok((200, _)))
+            }),
         }
         Some(prometheus)
     }

@@ -61,12 +61,21 @@ impl Binary {
 /// Waits until `base_url/-/ready` answers 200, at most [`READY_WITHIN`]; fails the test when
 /// the server (`what`) exits first.
 pub(crate) fn wait_ready(child: &mut Child, base_url: &str, what: &str) {
+    let url = format!("{base_url}/-/ready");
+    wait_until_ready(child, what, || {
+        http_get(&url).is_some_and(|(code, _)| code == 200)
+    });
+}
+
+/// Waits until `ready` holds, at most [`READY_WITHIN`]; fails the test when the server
+/// (`what`) exits first, or is not ready in time.
+pub(crate) fn wait_until_ready(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
     let started = Instant::now();
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited before it was ready: {status}");
         }
-        if http_get(&format!("{base_url}/-/ready")).is_some_and(|(code, _)| code == 200) {
+        if ready() {
             return;
         }
         assert!(

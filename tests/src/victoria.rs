@@ -7,7 +7,7 @@
 use std::process::{Child, Command, Stdio};
 
 use crate::prometheus::PromQl;
-use crate::server::{Binary, READY_WITHIN, poll_until};
+use crate::server::{Binary, wait_until_ready};
 use crate::tls::TempDir;
 use crate::{free_port, http_get};
 
@@ -59,19 +59,10 @@ impl VictoriaMetrics {
 
     fn wait_ready(&mut self) {
         let url = format!("{}/health", self.url());
-        let healthy = poll_until(
-            READY_WITHIN,
-            || {
-                if let Ok(Some(status)) = self.child.try_wait() {
-                    panic!("VictoriaMetrics exited before it was ready: {status}");
-                }
-                http_get(&url)
-            },
-            |answer| matches!(answer, Some((200, body)) if body.trim() == "OK"),
-        );
-        assert!(
-            healthy.is_some(),
-            "VictoriaMetrics was not ready within {READY_WITHIN:?}"
+        wait_until_ready(
+            &mut self.child,
+            "VictoriaMetrics",
+            || matches!(http_get(&url), Some((200, body)) if body.trim() == "OK"),
         );
     }
 
