@@ -8,12 +8,15 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use ureq::Agent;
 use ureq::http::Response;
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 
 use crate::auth::Auth;
 use crate::env::ServerVariables;
 use crate::error::PushError;
 use crate::retry::Backoff;
 use crate::tls::TlsSettings;
+use crate::whole_request::{self, WholeRequest};
 
 /// Content type of the text exposition format the Pushgateway reads.
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -188,7 +191,7 @@ fn attempt(
 /// the deadline (the global one, narrowed per attempt, makes the deadline total).
 pub(crate) fn agent(deadline: Duration, tls: &TlsSettings) -> Agent {
     let deadline = Some(deadline);
-    Agent::config_builder()
+    let config = Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
         // The gateway is normally inside the cluster; proxy variables are not followed.
@@ -206,8 +209,14 @@ pub(crate) fn agent(deadline: Duration, tls: &TlsSettings) -> Agent {
         .timeout_recv_body(deadline)
         .timeout_per_read(deadline)
         .timeout_per_write(deadline)
-        .build()
-        .new_agent()
+        .output_buffer_size(whole_request::OUTPUT_BUFFER)
+        .build();
+    // ureq's own chain (TCP, TLS), then one write per request (see `whole_request`).
+    Agent::with_parts(
+        config,
+        DefaultConnector::new().chain(WholeRequest),
+        DefaultResolver::default(),
+    )
 }
 
 /// A request body, gzip-compressed when large.

@@ -98,6 +98,7 @@ mod summary;
 mod timer;
 mod tls;
 mod url;
+mod whole_request;
 mod write_request;
 
 pub use config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
