@@ -170,6 +170,17 @@ mod tests {
         }
     }
 
+    /// An agent configured as `http::agent` configures its own, on the recording socket.
+    fn agent_writing_whole_requests(writes: &Writes) -> Agent {
+        Agent::with_parts(
+            Agent::config_builder()
+                .output_buffer_size(OUTPUT_BUFFER)
+                .build(),
+            Socket(writes.clone()).chain(WholeRequest),
+            DefaultResolver::default(),
+        )
+    }
+
     fn put(agent: &Agent, body: &[u8]) {
         let answer = agent
             .put("http://127.0.0.1:9/metrics/job/killed")
@@ -200,13 +211,7 @@ mod tests {
     #[test]
     fn head_and_body_go_in_one_write() {
         let writes = Writes::default();
-        let agent = Agent::with_parts(
-            Agent::config_builder()
-                .output_buffer_size(OUTPUT_BUFFER)
-                .build(),
-            Socket(writes.clone()).chain(WholeRequest),
-            DefaultResolver::default(),
-        );
+        let agent = agent_writing_whole_requests(&writes);
         let body = body();
         for _ in 0..2 {
             put(&agent, &body);
@@ -226,13 +231,7 @@ mod tests {
     #[test]
     fn a_request_larger_than_the_buffer_is_sent_whole_in_pieces() {
         let writes = Writes::default();
-        let agent = Agent::with_parts(
-            Agent::config_builder()
-                .output_buffer_size(OUTPUT_BUFFER)
-                .build(),
-            Socket(writes.clone()).chain(WholeRequest),
-            DefaultResolver::default(),
-        );
+        let agent = agent_writing_whole_requests(&writes);
         let body: Vec<u8> = body().into_iter().cycle().take(OUTPUT_BUFFER * 2).collect();
         put(&agent, &body);
         let writes = writes.lock().unwrap();
