@@ -27,11 +27,12 @@ use crate::config::{GatewayPlan, PushMethod, PushPlan};
 use crate::deadline;
 use crate::diagnostics;
 use crate::error::PushError;
-use crate::http::{Exchange, Request, Retries};
+use crate::http::{Exchange, Request};
 use crate::pacing::{Feedback, Pacing};
 use crate::registry::{self, Registry};
 use crate::remote_write::RemoteWriter;
 use crate::report::Reporter;
+use crate::retry::Retries;
 use crate::run;
 use crate::write_request::Labelled;
 

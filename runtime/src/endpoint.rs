@@ -1,5 +1,6 @@
 //! One server pushtimer sends to (a Pushgateway or a remote-write endpoint): its base URL, its
-//! credentials, its TLS settings, the deadline of a request, and the HTTP agent made of them.
+//! credentials, its TLS settings, the deadline of a request, the HTTP agent made of them, and
+//! requests to it retried within that deadline.
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -10,7 +11,8 @@ use ureq::Agent;
 use crate::auth::Auth;
 use crate::env::{self, ServerVariables};
 use crate::error::PushError;
-use crate::http::{self, Connection, Exchange, Payload, Retries};
+use crate::http::{self, Connection, Exchange, Payload};
+use crate::retry::{Backoff, Retries};
 use crate::tls::TlsSettings;
 use crate::url::ServerUrl;
 
@@ -98,8 +100,9 @@ impl Endpoint {
         &self.auth
     }
 
-    /// Sends `method` with `payload` to `url` (on this server), retrying as `retries` and
-    /// `deadline` allow; never later than `deadline`.
+    /// Sends `method` with `payload` to `url` (on this server), retrying what may succeed on a
+    /// later attempt (connection failures, timeouts, 429, 5xx) as `retries` and `deadline`
+    /// allow, honouring a `Retry-After` that fits in the deadline; returns by `deadline`.
     pub(crate) fn exchange(
         &self,
         url: &str,
@@ -116,6 +119,27 @@ impl Endpoint {
             auth: &self.auth,
             variables: self.variables,
         };
-        http::exchange(connection, url, method, payload, deadline, retries)
+        let mut backoff = Backoff::new(deadline);
+        let mut attempts = 0u32;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Exchange::failed(PushError::Timeout);
+            }
+            attempts = attempts.saturating_add(1);
+            let exchange = http::attempt(connection, url, method, payload, left);
+            match &exchange.result {
+                Err(error) if error.is_retryable() => {
+                    let out_of_attempts = retries == Retries::Quick && attempts >= 2;
+                    // Not before the server's `Retry-After`, if it fits in the deadline; else
+                    // give up now (the push thread then waits for it between rounds).
+                    let waited = backoff.wait_at_least(exchange.retry_after.unwrap_or_default());
+                    if out_of_attempts || !waited {
+                        return exchange;
+                    }
+                }
+                _ => return exchange,
+            }
+        }
     }
 }

@@ -1,8 +1,8 @@
-//! One request to the gateway: building it, retrying it within the deadline, and turning what
-//! went wrong into a [`PushError`] a user can act on.
+//! One request to a server: its body, building and sending it with the server's agent, and
+//! turning what went wrong into a [`PushError`] a user can act on.
 
 use std::io::{ErrorKind, Read, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -14,7 +14,6 @@ use ureq::unversioned::transport::{Connector, DefaultConnector};
 use crate::auth::Auth;
 use crate::env::ServerVariables;
 use crate::error::PushError;
-use crate::retry::Backoff;
 use crate::tls::TlsSettings;
 use crate::whole_request::{self, WholeRequest};
 
@@ -33,15 +32,6 @@ pub(crate) enum Request<'a> {
     Put(&'a str),
     Post(&'a str),
     Delete,
-}
-
-/// How hard to try.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Retries {
-    /// Retry retryable failures with backoff as long as the deadline allows.
-    WithinDeadline,
-    /// One attempt and at most one quick retry: for a server that has not answered all run.
-    Quick,
 }
 
 /// What came of a request: its result, and what the server asked of the client.
@@ -112,42 +102,9 @@ pub(crate) struct Connection<'a> {
     pub(crate) variables: &'static ServerVariables,
 }
 
-/// Sends `method` with `payload` to `url`, retrying what may succeed on a later attempt
-/// (connection failures, timeouts, 429, 5xx) as `retries` and `deadline` allow, honouring a
-/// `Retry-After` that fits in the deadline; returns by `deadline`.
-pub(crate) fn exchange(
-    connection: Connection<'_>,
-    url: &str,
-    method: &'static str,
-    payload: Option<&Payload>,
-    deadline: Instant,
-    retries: Retries,
-) -> Exchange {
-    let mut backoff = Backoff::new(deadline);
-    let mut attempts = 0u32;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Exchange::failed(PushError::Timeout);
-        }
-        attempts = attempts.saturating_add(1);
-        let exchange = attempt(connection, url, method, payload, left);
-        match &exchange.result {
-            Err(error) if error.is_retryable() => {
-                let out_of_attempts = retries == Retries::Quick && attempts >= 2;
-                // Not before the server's `Retry-After`, if it fits in the deadline; else
-                // give up now (the push thread then waits for it between rounds).
-                let waited = backoff.wait_at_least(exchange.retry_after.unwrap_or_default());
-                if out_of_attempts || !waited {
-                    return exchange;
-                }
-            }
-            _ => return exchange,
-        }
-    }
-}
-
-fn attempt(
+/// Sends `method` with `payload` to `url` once, taking at most `left`; a failure becomes a
+/// [`PushError`] naming the variables to check.
+pub(crate) fn attempt(
     connection: Connection<'_>,
     url: &str,
     method: &str,

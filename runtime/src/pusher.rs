@@ -8,8 +8,9 @@ use crate::endpoint::Endpoint;
 use crate::env;
 use crate::error::PushError;
 use crate::grouping;
-use crate::http::{Exchange, Request, Retries};
+use crate::http::{Exchange, Request};
 use crate::names;
+use crate::retry::Retries;
 use crate::url::ServerUrl;
 
 /// A client for one group of one Pushgateway, in the style of client_golang's `push.Pusher`.

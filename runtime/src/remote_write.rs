@@ -12,7 +12,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::endpoint::Endpoint;
 use crate::env;
-use crate::http::{Exchange, Payload, Retries};
+use crate::http::{Exchange, Payload};
+use crate::retry::Retries;
 use crate::url::ServerUrl;
 use crate::write_request::{Batch, Labelled};
 

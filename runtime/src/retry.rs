@@ -1,7 +1,17 @@
-//! Jittered exponential backoff between push attempts, bounded by the push deadline.
+//! How hard a request is tried, and the jittered exponential backoff between its attempts,
+//! bounded by the push deadline.
 
 use std::hash::{BuildHasher, RandomState};
 use std::time::{Duration, Instant};
+
+/// How hard to try.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Retries {
+    /// Retry retryable failures with backoff as long as the deadline allows.
+    WithinDeadline,
+    /// One attempt and at most one quick retry: for a server that has not answered all run.
+    Quick,
+}
 
 /// First pause between attempts.
 const FIRST_PAUSE: Duration = Duration::from_millis(50);
