@@ -402,11 +402,12 @@ impl Config {
     /// How often the background thread looks for new observations and pushes them
     /// (`PUSHGATEWAY_PUSH_INTERVAL`; default 15 s; kept between 10 ms and 24 h, a value outside
     /// moved to the nearer bound with a warning). The first push comes at a random point between
-    /// a tenth of the interval and the interval, later ones at the interval ± 20 %, so jobs started together do not
-    /// push in lockstep; while a server answers 429 or 5xx, is unreachable or slow, the
-    /// interval at least doubles, up to 16 times (at most 5 minutes), and `Retry-After` is honoured (up
-    /// to 10 minutes). Unchanged state is pushed to the gateway again only every 5 minutes, as
-    /// a keep-alive. The final push at exit carries everything, whatever the interval.
+    /// a tenth of the interval and the interval, later ones at the interval ± 20 %, so jobs
+    /// started together do not push in lockstep; while a server answers 429 or 5xx, is
+    /// unreachable or slow, the interval at least doubles, up to 16 times (at most 5 minutes),
+    /// and `Retry-After` is honoured (up to 10 minutes). Unchanged state is pushed to the
+    /// gateway again only every 5 minutes, as a keep-alive. The final push at exit carries
+    /// everything, whatever the interval.
     pub fn push_interval(mut self, interval: Duration) -> Self {
         self.push_interval = interval;
         self
