@@ -7,16 +7,16 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use crate::server::{Binary, poll_until, wait_ready};
+use crate::server::{Binary, ServerProcess, poll_until, spawn};
 use crate::{Scrape, http_get};
 
 /// A `prometheus-pushgateway` child process on `127.0.0.1:<free port>`, without persistence.
 /// Killed on drop.
 pub struct Gateway {
-    child: Child,
+    process: ServerProcess,
     port: u16,
     binary: PathBuf,
     args: Vec<String>,
@@ -49,9 +49,9 @@ impl Gateway {
             None => Stdio::null(),
         };
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        let child = spawn_gateway(&binary, port, &args, stderr);
+        let process = spawn_gateway(&binary, port, &args, stderr);
         Some(Gateway {
-            child,
+            process,
             port,
             binary,
             args,
@@ -61,9 +61,9 @@ impl Gateway {
     /// Starts a gateway on a given loopback port (e.g. one a job is already pushing to).
     pub fn start_at(test: &str, port: u16) -> Option<Gateway> {
         let binary = PUSHGATEWAY.or_skip(test)?;
-        let child = spawn_gateway(&binary, port, &[], Stdio::null());
+        let process = spawn_gateway(&binary, port, &[], Stdio::null());
         let mut gateway = Gateway {
-            child,
+            process,
             port,
             binary,
             args: Vec::new(),
@@ -76,19 +76,18 @@ impl Gateway {
     /// the same port, waiting until it is ready.
     pub fn restart(&mut self) {
         self.stop();
-        self.child = spawn_gateway(&self.binary, self.port, &self.args, Stdio::null());
+        self.process = spawn_gateway(&self.binary, self.port, &self.args, Stdio::null());
         self.wait_ready();
     }
 
     /// Kills the gateway and waits until it is gone: its port then refuses connections.
     pub fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.process.stop();
     }
 
     /// The gateway's exit status, if it has exited.
     pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
+        self.process.exited()
     }
 
     /// `http://127.0.0.1:<port>`
@@ -103,7 +102,7 @@ impl Gateway {
 
     fn wait_ready(&mut self) {
         let url = self.url();
-        wait_ready(&mut self.child, &url, "the Pushgateway");
+        self.process.wait_ready(&url, "the Pushgateway");
     }
 
     /// Everything the gateway exposes on `/metrics`.
@@ -121,13 +120,6 @@ impl Gateway {
     }
 }
 
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The Pushgateway's binary.
 const PUSHGATEWAY: Binary = Binary {
     override_variable: "PUSHGATEWAY_BIN",
@@ -135,17 +127,14 @@ const PUSHGATEWAY: Binary = Binary {
     package: "prometheus-pushgateway",
 };
 
-fn spawn_gateway(binary: &Path, port: u16, args: &[String], stderr: Stdio) -> Child {
-    Command::new(binary)
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--persistence.file=")
-        .arg("--log.level=warn")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
+fn spawn_gateway(binary: &Path, port: u16, args: &[String], stderr: Stdio) -> ServerProcess {
+    let mut all = vec![
+        format!("--web.listen-address=127.0.0.1:{port}"),
+        "--persistence.file=".to_owned(),
+        "--log.level=warn".to_owned(),
+    ];
+    all.extend_from_slice(args);
+    spawn(binary, &all, stderr)
 }
 
 /// A loopback port nothing listens on right now.

@@ -8,10 +8,10 @@
 //! fails the test when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1` (as in CI).
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-use crate::server::{Binary, poll_until, wait_ready, wait_until_ready};
+use crate::server::{Binary, ServerProcess, poll_until, spawn};
 use crate::tls::{Pki, SecureClient, Security, TempDir, web_config};
 use crate::{Gateway, free_port, http_get};
 
@@ -26,7 +26,7 @@ pub struct Point {
 
 /// A Prometheus child process scraping one gateway. Killed on drop.
 pub struct Prometheus {
-    child: Child,
+    process: ServerProcess,
     port: u16,
     _dir: TempDir,
     _web: Option<TempDir>,
@@ -111,29 +111,23 @@ impl Prometheus {
         );
         let config_path = dir.write("prometheus.yml", config);
         let port = free_port();
-        let child = Command::new(&binary)
-            .args(flags)
-            .arg(format!("--config.file={}", config_path.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.path().join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let mut args: Vec<String> = flags.iter().map(|flag| (*flag).to_owned()).collect();
+        args.extend([
+            format!("--config.file={}", config_path.display()),
+            format!("--storage.tsdb.path={}", dir.path().join("data").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            "--log.level=warn".to_owned(),
+        ]);
+        let process = spawn(&binary, &args, Stdio::null());
         let mut prometheus = Prometheus {
-            child,
+            process,
             port,
             _dir: dir,
             _web: None,
         };
         match secure {
             None => prometheus.wait_ready(),
-            Some(client) => wait_until_ready(&mut prometheus.child, "Prometheus", || {
+            Some(client) => prometheus.process.wait_until_ready("Prometheus", || {
                 matches!(client.request(port, "GET", "/-/ready", None), Ok((200, _)))
             }),
         }
@@ -146,7 +140,7 @@ impl Prometheus {
 
     fn wait_ready(&mut self) {
         let url = self.url();
-        wait_ready(&mut self.child, &url, "Prometheus");
+        self.process.wait_ready(&url, "Prometheus");
     }
 }
 
@@ -239,13 +233,6 @@ pub fn parse_answer(promql: &str, code: u16, body: &str) -> Vec<Point> {
             value: value_of(&answer["data"]["result"]),
         }],
         other => panic!("{promql}: unexpected result type {other:?}: {body}"),
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

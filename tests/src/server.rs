@@ -1,15 +1,75 @@
 //! What every real server the tests start needs: finding its binary (or skipping, visibly),
-//! waiting until it is ready, and polling it until it shows an outcome.
+//! starting it, waiting until it is ready, and polling it until it shows an outcome.
 
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::Child;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::http_get;
 
 /// How long a server may take to become ready.
 pub(crate) const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// A server's process: started by [`spawn`], killed (and reaped) when stopped or dropped.
+pub(crate) struct ServerProcess(Child);
+
+/// Starts `binary` with `args`, no input, its output discarded and its stderr to `stderr`.
+pub(crate) fn spawn(binary: &Path, args: &[String], stderr: Stdio) -> ServerProcess {
+    let child = Command::new(binary)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+    ServerProcess(child)
+}
+
+impl ServerProcess {
+    /// Kills the server and waits until it is gone: its port then refuses connections.
+    pub(crate) fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+
+    /// The server's exit status, if it has exited.
+    pub(crate) fn exited(&mut self) -> Option<ExitStatus> {
+        self.0.try_wait().ok().flatten()
+    }
+
+    /// Waits until `base_url/-/ready` answers 200, at most [`READY_WITHIN`]; fails the test
+    /// when the server (`what`) exits first.
+    pub(crate) fn wait_ready(&mut self, base_url: &str, what: &str) {
+        let url = format!("{base_url}/-/ready");
+        self.wait_until_ready(what, || http_get(&url).is_some_and(|(code, _)| code == 200));
+    }
+
+    /// Waits until `ready` holds, at most [`READY_WITHIN`]; fails the test when the server
+    /// (`what`) exits first, or is not ready in time.
+    pub(crate) fn wait_until_ready(&mut self, what: &str, ready: impl Fn() -> bool) {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.exited() {
+                panic!("{what} exited before it was ready: {status}");
+            }
+            if ready() {
+                return;
+            }
+            assert!(
+                started.elapsed() < READY_WITHIN,
+                "{what} was not ready within {READY_WITHIN:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
 
 /// A server's binary to run.
 pub(crate) struct Binary {
@@ -55,34 +115,6 @@ impl Binary {
             .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/local/bin")])
             .flat_map(|dir| self.names.iter().map(move |name| dir.join(name)))
             .find(|candidate| candidate.is_file())
-    }
-}
-
-/// Waits until `base_url/-/ready` answers 200, at most [`READY_WITHIN`]; fails the test when
-/// the server (`what`) exits first.
-pub(crate) fn wait_ready(child: &mut Child, base_url: &str, what: &str) {
-    let url = format!("{base_url}/-/ready");
-    wait_until_ready(child, what, || {
-        http_get(&url).is_some_and(|(code, _)| code == 200)
-    });
-}
-
-/// Waits until `ready` holds, at most [`READY_WITHIN`]; fails the test when the server
-/// (`what`) exits first, or is not ready in time.
-pub(crate) fn wait_until_ready(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
-    let started = Instant::now();
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited before it was ready: {status}");
-        }
-        if ready() {
-            return;
-        }
-        assert!(
-            started.elapsed() < READY_WITHIN,
-            "{what} was not ready within {READY_WITHIN:?}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -4,16 +4,16 @@
 //!
 //! Started with `-search.latencyOffset=0s`: by default its queries hide the newest 30 s of data.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
 use crate::prometheus::PromQl;
-use crate::server::{Binary, wait_until_ready};
+use crate::server::{Binary, ServerProcess, spawn};
 use crate::tls::TempDir;
 use crate::{free_port, http_get};
 
 /// A VictoriaMetrics child process. Killed on drop.
 pub struct VictoriaMetrics {
-    child: Child,
+    process: ServerProcess,
     port: u16,
     _dir: TempDir,
 }
@@ -31,21 +31,15 @@ impl VictoriaMetrics {
         let binary = VICTORIA_METRICS.or_skip(test)?;
         let dir = TempDir::new(&format!("victoria_{test}"));
         let port = free_port();
-        let child = Command::new(&binary)
-            .arg(format!("-httpListenAddr=127.0.0.1:{port}"))
-            .arg(format!(
-                "-storageDataPath={}",
-                dir.path().join("data").display()
-            ))
-            .arg("-search.latencyOffset=0s")
-            .arg("-loggerLevel=ERROR")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
+        let args = [
+            format!("-httpListenAddr=127.0.0.1:{port}"),
+            format!("-storageDataPath={}", dir.path().join("data").display()),
+            "-search.latencyOffset=0s".to_owned(),
+            "-loggerLevel=ERROR".to_owned(),
+        ];
+        let process = spawn(&binary, &args, Stdio::null());
         let mut victoria = VictoriaMetrics {
-            child,
+            process,
             port,
             _dir: dir,
         };
@@ -59,8 +53,7 @@ impl VictoriaMetrics {
 
     fn wait_ready(&mut self) {
         let url = format!("{}/health", self.url());
-        wait_until_ready(
-            &mut self.child,
+        self.process.wait_until_ready(
             "VictoriaMetrics",
             || matches!(http_get(&url), Some((200, body)) if body.trim() == "OK"),
         );
@@ -75,12 +68,5 @@ impl VictoriaMetrics {
 impl PromQl for VictoriaMetrics {
     fn base_url(&self) -> String {
         self.url()
-    }
-}
-
-impl Drop for VictoriaMetrics {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
