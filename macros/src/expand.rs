@@ -1,27 +1,57 @@
 //! Code generation for `#[timed]`.
 //!
-//! The function keeps its signature, attributes and body untouched; one statement is put in
-//! front of the body. That statement resolves the call site's series once (a `static`) and
-//! starts a drop guard, so `return`, `?`, panics and borrows behave exactly as before and the
-//! body's type inference is unchanged (it is still the tail expression of the function).
+//! The function keeps its signature, attributes and body; what the body means is unchanged.
+//! A guard is started first (it resolves the call site's series once, in a `static`) and records
+//! the call when it drops, so `?`, panics, borrows, `#[track_caller]` and `cfg`'d statements
+//! behave exactly as written. To tell an `Err` from an `Ok`, the values the function returns are
+//! bound to its declared return type, which is a coercion site exactly as the function's own
+//! tail and `return` are, so type inference and coercions are unchanged too:
+//! - a function whose return type can be named: its body becomes the initialiser of
+//!   `let value: R = { body };` and each of its `return e` a `return { let value: R = e; ... }`
+//!   (see [`crate::returns`]);
+//! - an `async fn`, or a method `#[async_trait]` has rewritten: the body runs in an inner
+//!   `async move` block awaited in place (see [`crate::future`]);
+//! - anything else (`()`, `!`, `impl Trait`): the body is left exactly as written, after the
+//!   guard.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Meta};
 
 use crate::attr::{Histogram, TimedArgs};
-use crate::marks;
+use crate::{future, returns};
 
 /// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
 const SECONDS_SUFFIX: &str = "_seconds";
 
-/// Expands `#[timed(args)] item`.
-pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> {
+/// The `static` every expansion puts in the body: finding it means `#[timed]` ran already.
+const CALL_SITE_STATIC: &str = "__PUSHTIMER_CALL_SITE";
+
+/// Expands `#[timed(args)] item`. On an error the caller keeps the function as written, so the
+/// error is the only one.
+pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStream> {
     if let Some(constness) = &item.sig.constness {
         return Err(syn::Error::new_spanned(
             constness,
             "#[timed] cannot time a `const fn`: reading the clock is not possible in const evaluation",
         ));
+    }
+    if mentions_call_site(item.block.to_token_stream()) {
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "#[timed] is applied to this function twice (once under another name): each call would be counted twice; remove one",
+        ));
+    }
+    // A second `#[timed]` below this one: reported on it, and dropped, so the function is
+    // still timed once and its callers compile.
+    let mut duplicate = TokenStream::new();
+    if let Some(index) = item.attrs.iter().position(is_timed_attribute) {
+        let second = item.attrs.remove(index);
+        duplicate = syn::Error::new_spanned(
+            second,
+            "#[timed] is applied to this function twice: each call would be counted twice; remove one",
+        )
+        .to_compile_error();
     }
 
     let fn_name = unraw(&item.sig.ident);
@@ -83,46 +113,26 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
         attrs,
         vis,
         sig,
-        block,
+        mut block,
     } = item;
     // Inner attributes (`#![allow(...)]`) must stay first in the body, before the guard.
     let (inner_attrs, outer_attrs): (Vec<Attribute>, Vec<Attribute>) = attrs
         .into_iter()
         .partition(|attr| matches!(attr.style, AttrStyle::Inner(_)));
-    // `mixed_site` hygiene: the body cannot see or shadow the guard or the classifier.
+    // `mixed_site` hygiene: the body cannot see or shadow the guard.
     let guard = Ident::new("__pushtimer_guard", Span::mixed_site());
-    let classify = Ident::new("__pushtimer_classify", Span::mixed_site());
-    let output = marks::nameable_output(&sig.output);
-    let asynchronous = sig.asyncness.is_some();
-    let (fallible, classifier) = match output {
-        Some(ty) => (
-            quote! {{
+    let enter = |output: Option<&syn::Type>, asynchronous: bool| {
+        let fallible = match output.and_then(returns::nameable) {
+            Some(ty) => quote! {{
                 use ::pushtimer::__private::{OtherType as _, ResultType as _};
                 (&&::pushtimer::__private::TypeProbe::<#ty>::new()).fallible()
             }},
-            quote! {
-                #[allow(unused_variables)]
-                let #classify = |value: &#ty| -> ::pushtimer::__private::Outcome {
-                    use ::pushtimer::__private::{OtherValue as _, ResultValue as _};
-                    (&&::pushtimer::__private::ValueProbe(value)).outcome()
-                };
-            },
-        ),
-        None => (quote!(false), TokenStream::new()),
-    };
-    let body = marks::mark(
-        *block,
-        &guard,
-        output.is_some().then_some(&classify),
-        marks::returns_unit(&sig.output),
-    );
-    Ok(quote! {
-        #(#outer_attrs)*
-        #docs
-        #vis #sig {
-            #(#inner_attrs)*
+            None => quote!(false),
+        };
+        let call_site = Ident::new(CALL_SITE_STATIC, Span::mixed_site());
+        quote! {
             let #guard = {
-                static __PUSHTIMER_CALL_SITE: ::pushtimer::__private::CallSite =
+                static #call_site: ::pushtimer::__private::CallSite =
                     ::pushtimer::__private::CallSite::new(
                         #metric_lit,
                         #help,
@@ -136,11 +146,72 @@ pub(crate) fn expand(args: TimedArgs, item: ItemFn) -> syn::Result<TokenStream> 
                         #buckets,
                         #quantiles,
                     );
-                __PUSHTIMER_CALL_SITE.enter(#fallible)
+                #call_site.enter(#fallible)
             };
-            #classifier
+        }
+    };
+    let declared = match &sig.output {
+        syn::ReturnType::Type(_, ty) => Some(&**ty),
+        syn::ReturnType::Default => None,
+    };
+    let body = if sig.asyncness.is_some() {
+        future::timed_future_body(&enter(declared, true), &guard, &block.stmts, declared)
+    } else if let Some((future, output)) = future::async_trait_body(&sig.output, &mut block.stmts) {
+        let stmts = std::mem::take(&mut future.block.stmts);
+        let timed =
+            future::timed_future_body(&enter(Some(&output), true), &guard, &stmts, Some(&output));
+        future.block.stmts = vec![syn::Stmt::Expr(syn::Expr::Verbatim(timed), None)];
+        let stmts = &block.stmts;
+        quote!(#(#stmts)*)
+    } else {
+        let enter = enter(declared, false);
+        match returns::nameable_output(&sig.output) {
+            Some(ty) => {
+                returns::mark_returns(&mut block, &guard, ty);
+                let value = returns::value_ident();
+                let mark = returns::mark_value(&guard, &value);
+                quote! {
+                    #enter
+                    let #value: #ty = #block;
+                    #mark
+                    #value
+                }
+            }
+            None => {
+                let stmts = &block.stmts;
+                quote!(#enter #(#stmts)*)
+            }
+        }
+    };
+    Ok(quote! {
+        #duplicate
+        #(#outer_attrs)*
+        #docs
+        #vis #sig {
+            #(#inner_attrs)*
             #body
         }
+    })
+}
+
+/// `#[timed]`, `#[pushtimer::timed]` or `#[::pushtimer::timed]`.
+fn is_timed_attribute(attr: &Attribute) -> bool {
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    matches!(attr.style, AttrStyle::Outer)
+        && (segments == ["timed"] || segments == ["pushtimer", "timed"])
+}
+
+/// Whether `tokens` hold the call site `static` of an earlier expansion.
+fn mentions_call_site(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) => ident == CALL_SITE_STATIC,
+        proc_macro2::TokenTree::Group(group) => mentions_call_site(group.stream()),
+        _ => false,
     })
 }
 

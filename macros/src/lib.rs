@@ -7,7 +7,8 @@
 
 mod attr;
 mod expand;
-mod marks;
+mod future;
+mod returns;
 
 use proc_macro::TokenStream;
 use syn::ItemFn;
@@ -56,7 +57,12 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     match expand::expand(parsed, item_fn) {
         Ok(tokens) => tokens.into(),
-        Err(error) => error.to_compile_error().into(),
+        // The function stays as written, so its callers still compile: the error is the only one.
+        Err(error) => {
+            let mut tokens = error.to_compile_error();
+            tokens.extend(proc_macro2::TokenStream::from(item));
+            tokens.into()
+        }
     }
 }
 

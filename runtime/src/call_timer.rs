@@ -1,10 +1,15 @@
 //! The drop guard that times one call of a `#[timed]` function and tells how it ended.
 //!
-//! The generated code marks the ways out it can see: the last expression and every `return`
-//! pass through [`CallTimer::done`] (which classifies the value), and every `?` is armed just
-//! before it applies and disarmed when it lets the value through. When the guard is dropped
-//! without a mark, the call ended another way: a panic (the thread is panicking), a `?` that
-//! returned early (armed), or, for an `async fn`, the future was dropped before completion.
+//! The generated code leaves the function's body as written and marks only the values it
+//! returns: the last expression and every `return` are bound to the declared return type, and
+//! [`CallTimer::mark`] is given the value's outcome (an `Err` or not). A guard dropped without a
+//! mark left the call another way:
+//! - a panic unwinding out of the call (the thread started panicking after the call began);
+//! - for an `async fn` (whose body runs inside an inner `async` block, so that `?` and `return`
+//!   land in a value the generated code sees), the future dropped before it completed;
+//! - otherwise, for a function returning a `Result`, a `?` (or a `return` inside a macro such as
+//!   `bail!`, which the generated code cannot see): an `Err`;
+//! - otherwise an ordinary return.
 
 use std::cell::Cell;
 
@@ -19,20 +24,18 @@ use crate::summary::SummaryCore;
 #[derive(Debug)]
 pub(crate) struct OutcomeSeries {
     pub(crate) by_outcome: [&'static SummaryCore; 4],
-    /// Returns a `Result`: a `?` that returns early returns an `Err`.
+    /// Returns a `Result`: an unmarked return is a `?` returning an `Err`.
     pub(crate) fallible: bool,
     /// An `async fn`: a guard dropped unmarked was a future dropped before completion.
     pub(crate) asynchronous: bool,
 }
 
-/// Where the call is.
+/// Not marked yet.
 const RUNNING: u8 = 0;
-/// A `?` is being applied: if the guard drops now, it returned early.
-const ARMED: u8 = 1;
 /// Returned, not an `Err`.
-const DONE_OK: u8 = 2;
+const DONE_OK: u8 = 1;
 /// Returned an `Err`.
-const DONE_ERROR: u8 = 3;
+const DONE_ERROR: u8 = 2;
 
 /// Times one call from its creation until it is dropped, then records the duration in the
 /// series of the call's outcome.
@@ -44,6 +47,9 @@ pub struct CallTimer {
     clock: &'static Clock,
     start: Reading,
     state: Cell<u8>,
+    /// The call began while a panic was unwinding (from a `Drop`): a panic cannot unwind out of
+    /// it (that would abort the process), so `panicking()` at its end says nothing about it.
+    began_unwinding: bool,
 }
 
 impl CallTimer {
@@ -55,55 +61,36 @@ impl CallTimer {
             clock,
             start: Reading::now(clock),
             state: Cell::new(RUNNING),
+            began_unwinding: std::thread::panicking(),
         }
     }
 
-    /// The function returns `value`; `classify` says whether it is an `Err`.
+    /// The function returns a value whose outcome is `outcome` (`Error` for an `Err`).
     #[doc(hidden)]
     #[inline]
-    pub fn done<T>(&self, value: T, classify: impl FnOnce(&T) -> Outcome) -> T {
-        let state = match classify(&value) {
+    pub fn mark(&self, outcome: Outcome) {
+        self.state.set(match outcome {
             Outcome::Error => DONE_ERROR,
             _ => DONE_OK,
-        };
-        self.state.set(state);
-        value
+        });
     }
 
-    /// The function returns `value`, which cannot be an `Err`.
+    /// The function returns a value that cannot be an `Err` (an `async fn` completed).
     #[doc(hidden)]
     #[inline]
-    pub fn done_ok<T>(&self, value: T) -> T {
+    pub fn mark_ok(&self) {
         self.state.set(DONE_OK);
-        value
-    }
-
-    /// A `?` is about to be applied to `value`.
-    #[doc(hidden)]
-    #[inline]
-    pub fn armed<T>(&self, value: T) -> T {
-        self.state.set(ARMED);
-        value
-    }
-
-    /// The `?` let `value` through.
-    #[doc(hidden)]
-    #[inline]
-    pub fn disarm<T>(&self, value: T) -> T {
-        self.state.set(RUNNING);
-        value
     }
 
     fn outcome(&self) -> Outcome {
+        if !self.began_unwinding && std::thread::panicking() {
+            // Checked before the mark: a local's `Drop` may panic after the value was marked.
+            return Outcome::Panic;
+        }
         match self.state.get() {
             DONE_OK => Outcome::Ok,
             DONE_ERROR => Outcome::Error,
-            _ if std::thread::panicking() => Outcome::Panic,
-            ARMED if self.series.fallible => Outcome::Error,
-            ARMED => Outcome::Ok,
             _ if self.series.asynchronous => Outcome::Cancelled,
-            // Left by a way out the generated code could not mark (a `return` or `?` inside
-            // a macro's arguments): most likely a `?`.
             _ if self.series.fallible => Outcome::Error,
             _ => Outcome::Ok,
         }

@@ -244,6 +244,7 @@ pub fn set_exit_code(code: i32) {
 pub mod __private {
     //! Used by the code `#[timed]` generates; not public API.
     pub use crate::__pushtimer_default_help as default_help;
+    pub use crate::__pushtimer_outcome_of as outcome_of;
     pub use crate::background::PushThreadStats;
     pub use crate::call_site::CallSite;
     pub use crate::call_timer::CallTimer;

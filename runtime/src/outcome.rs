@@ -49,6 +49,17 @@ impl Outcome {
     }
 }
 
+/// The [`Outcome`] of a value of a concrete type: `Error` for an `Err`, else `Ok` (see the module
+/// docs). Expanded where the type is concrete, which is what makes the probe see a `Result`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pushtimer_outcome_of {
+    ($value:expr) => {{
+        use $crate::__private::{OtherValue as _, ResultValue as _};
+        (&&$crate::__private::ValueProbe($value)).outcome()
+    }};
+}
+
 /// A value, to ask whether it is an `Err` (see the module docs).
 #[doc(hidden)]
 pub struct ValueProbe<'a, T>(pub &'a T);

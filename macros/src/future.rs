@@ -1,0 +1,129 @@
+//! Timing a function whose body is a future: an `async fn`, or the shape `#[async_trait]` turns
+//! one into (`fn f(..) -> Pin<Box<dyn Future<Output = T> + Send + '_>> { Box::pin(async move {
+//! .. }) }`, written by `#[async_trait]` on the impl before `#[timed]` on the method expands).
+//!
+//! The body runs inside an inner `async move` block, awaited in place: its `?` and `return`s end
+//! the inner block, so every way the body completes lands in one value the generated code sees,
+//! while a future dropped before completion never reaches the mark (`cancelled`). The inner
+//! block's return type is pinned to the declared one by an unreachable typed `return` (as
+//! `#[async_trait]` itself does), so `return`s keep their coercions.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{
+    Expr, ExprAsync, GenericArgument, Ident, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
+};
+
+use crate::returns::{mark_value, nameable, value_ident};
+
+/// The `async move` block an `#[async_trait]` method returns, and the future's output type.
+pub(crate) fn async_trait_body<'a>(
+    output: &ReturnType,
+    stmts: &'a mut [Stmt],
+) -> Option<(&'a mut ExprAsync, Type)> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let future_output = pinned_boxed_future_output(ty)?;
+    let Some(Stmt::Expr(Expr::Call(call), None)) = stmts.last_mut() else {
+        return None;
+    };
+    let Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect();
+    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first_mut() {
+        Some(Expr::Async(block)) if block.capture.is_some() => Some((block, future_output)),
+        _ => None,
+    }
+}
+
+/// `T` of `Pin<Box<dyn Future<Output = T> + ..>>`, under any path to those names.
+fn pinned_boxed_future_output(ty: &Type) -> Option<Type> {
+    let boxed = single_type_argument(ty, "Pin")?;
+    let Type::TraitObject(object) = single_type_argument(boxed, "Box")? else {
+        return None;
+    };
+    object.bounds.iter().find_map(|bound| {
+        let TypeParamBound::Trait(bound) = bound else {
+            return None;
+        };
+        let last = bound.path.segments.last()?;
+        if last.ident != "Future" {
+            return None;
+        }
+        let PathArguments::AngleBracketed(args) = &last.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Output" => Some(assoc.ty.clone()),
+            _ => None,
+        })
+    })
+}
+
+/// The one type argument of a path type whose last segment is `name`.
+fn single_type_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != name {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    match (types.next(), types.next()) {
+        (Some(ty), None) => Some(ty),
+        _ => None,
+    }
+}
+
+/// The statements of a timed future's body: `enter` starts the guard, the body's `stmts` run in
+/// an inner `async move` block, and its value is marked before it is returned.
+pub(crate) fn timed_future_body(
+    enter: &TokenStream,
+    guard: &Ident,
+    stmts: &[Stmt],
+    output: Option<&Type>,
+) -> TokenStream {
+    let value = value_ident();
+    match output.and_then(nameable) {
+        Some(ty) => {
+            let never = Ident::new("__pushtimer_never", proc_macro2::Span::mixed_site());
+            let mark = mark_value(guard, &value);
+            quote! {
+                #enter
+                let #value: #ty = async move {
+                    if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ty> {
+                        #[allow(unreachable_code)]
+                        return #never;
+                    }
+                    #(#stmts)*
+                }.await;
+                #mark
+                #value
+            }
+        }
+        None => quote! {
+            #enter
+            let #value = async move { #(#stmts)* }.await;
+            #[allow(unreachable_code)]
+            #guard.mark_ok();
+            #value
+        },
+    }
+}

@@ -1,0 +1,94 @@
+//! The values a timed function returns, bound to its declared return type so the guard sees
+//! whether each is an `Err`.
+//!
+//! Only `return` expressions are touched, and only their operand: `return e` becomes
+//! `return { let v: R = e; guard.mark(outcome_of!(&v)); v }`. The `let` with the declared type
+//! is a coercion site exactly as `return` is, so coercions (`&String` as `&str`, `Box<E>` as
+//! `Box<dyn Error>`, ...) and inference are unchanged; the `return` node keeps its attributes
+//! (`#[cfg]`, ...). Nothing else in the body changes: `?` is left alone (an unmarked way out of a
+//! function returning a `Result` is an `Err`), as are closures, `async` blocks and nested items
+//! (their `return`s are their own) and macro arguments (not parsed).
+
+use proc_macro2::Span;
+use quote::quote;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Block, Expr, Ident, Item, ReturnType, Type, parse_quote};
+
+/// The declared return type when code can name it in a `let` (`let v: T = ...` works): not
+/// `()`, not `!`, no `impl Trait`, `_` or type macro inside.
+pub(crate) fn nameable_output(output: &ReturnType) -> Option<&Type> {
+    match output {
+        ReturnType::Type(_, ty) => nameable(ty),
+        ReturnType::Default => None,
+    }
+}
+
+/// `ty` when code can name it in a `let` and it is not `()` or `!`.
+pub(crate) fn nameable(ty: &Type) -> Option<&Type> {
+    if matches!(ty, Type::Never(_)) || matches!(ty, Type::Tuple(tuple) if tuple.elems.is_empty()) {
+        return None;
+    }
+    let mut finder = Unnameable(false);
+    let mut probe = ty.clone();
+    finder.visit_type_mut(&mut probe);
+    (!finder.0).then_some(ty)
+}
+
+struct Unnameable(bool);
+
+impl VisitMut for Unnameable {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if matches!(ty, Type::ImplTrait(_) | Type::Infer(_) | Type::Macro(_)) {
+            self.0 = true;
+        }
+        visit_mut::visit_type_mut(self, ty);
+    }
+}
+
+/// The local every marked value is bound to (`mixed_site`: the body cannot see it).
+pub(crate) fn value_ident() -> Ident {
+    Ident::new("__pushtimer_value", Span::mixed_site())
+}
+
+/// Marks every `return` of `block` that belongs to the function itself.
+pub(crate) fn mark_returns(block: &mut Block, guard: &Ident, output: &Type) {
+    let mut marker = Marker { guard, output };
+    marker.visit_block_mut(block);
+}
+
+struct Marker<'a> {
+    guard: &'a Ident,
+    output: &'a Type,
+}
+
+impl VisitMut for Marker<'_> {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        if matches!(expr, Expr::Closure(_) | Expr::Async(_) | Expr::Const(_)) {
+            return;
+        }
+        visit_mut::visit_expr_mut(self, expr);
+        if let Expr::Return(ret) = expr
+            && let Some(operand) = ret.expr.take()
+        {
+            let (guard, output, value) = (self.guard, self.output, value_ident());
+            ret.expr = Some(Box::new(parse_quote! {{
+                let #value: #output = #operand;
+                #[allow(unreachable_code)]
+                #guard.mark(::pushtimer::__private::outcome_of!(&#value));
+                #value
+            }}));
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {
+        // A nested fn's `return`s are its own.
+    }
+}
+
+/// `value`'s outcome marked on `guard`, as a statement that may follow a diverging expression.
+pub(crate) fn mark_value(guard: &Ident, value: &Ident) -> proc_macro2::TokenStream {
+    quote! {
+        #[allow(unreachable_code)]
+        #guard.mark(::pushtimer::__private::outcome_of!(&#value));
+    }
+}

@@ -1,0 +1,216 @@
+//! `#[timed]` keeps what a function means, checked by running it: `cfg`'d statements, `?` in a
+//! `Drop` during a panic, a panic after the value is returned, `#[async_trait]` methods and
+//! `#[tokio::test]` in either order, each with the outcome it must be counted under (read back
+//! from `pushtimer::render()`; nothing is configured, so nothing is pushed).
+//!
+//! All tests share the process-wide registry, so each uses metric names of its own.
+#![deny(unsafe_code)]
+
+use std::cell::RefCell;
+
+use async_trait::async_trait;
+use pushtimer_tests::{Scrape, block_on};
+
+/// The call count of `name`'s `_seconds` series with outcome `outcome`.
+fn count(name: &str, outcome: &str) -> Option<f64> {
+    Scrape::parse(&pushtimer::render())
+        .value(&format!("{name}_seconds_count"), &[("outcome", outcome)])
+}
+
+thread_local! {
+    static LINES: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+}
+
+fn line(text: &'static str) -> Result<(), String> {
+    LINES.with(|lines| lines.borrow_mut().push(text));
+    Ok(())
+}
+
+#[pushtimer::timed(name = "transparent_cfg")]
+fn cfg_statements() -> Result<(), String> {
+    // The `cfg` gates the whole statement, `?` included: one line runs, never both.
+    #[cfg(any())]
+    line("never")?;
+    #[cfg(not(any()))]
+    line("always")?;
+    Ok(())
+}
+
+#[test]
+fn cfg_on_a_statement_still_gates_it() {
+    cfg_statements().unwrap();
+    assert_eq!(LINES.with(|lines| lines.borrow().clone()), ["always"]);
+    assert_eq!(count("transparent_cfg", "ok"), Some(1.0));
+}
+
+#[pushtimer::timed(name = "transparent_in_drop")]
+fn fails_in_drop() -> Result<u8, std::num::ParseIntError> {
+    let n = "x".parse::<u8>()?;
+    Ok(n)
+}
+
+struct CallsOnDrop;
+
+impl Drop for CallsOnDrop {
+    fn drop(&mut self) {
+        // Runs while a panic unwinds: this call's own `?` returns an `Err`, no panic leaves it.
+        assert!(std::thread::panicking());
+        assert!(fails_in_drop().is_err());
+    }
+}
+
+#[test]
+fn a_question_mark_in_a_drop_during_a_panic_counts_as_error() {
+    let result = std::panic::catch_unwind(|| {
+        let _on_drop = CallsOnDrop;
+        panic!("on purpose");
+    });
+    assert!(result.is_err());
+    assert_eq!(count("transparent_in_drop", "error"), Some(1.0));
+    assert_eq!(count("transparent_in_drop", "panic"), Some(0.0));
+}
+
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("a local's drop panics after the value was returned");
+    }
+}
+
+#[pushtimer::timed(name = "transparent_late_panic")]
+fn panics_after_returning(early: bool) -> Result<u8, String> {
+    let _local = PanicsOnDrop;
+    if early {
+        return Ok(1);
+    }
+    Ok(2)
+}
+
+#[test]
+fn a_panic_after_the_value_was_returned_counts_as_panic() {
+    assert!(std::panic::catch_unwind(|| panics_after_returning(true)).is_err());
+    assert!(std::panic::catch_unwind(|| panics_after_returning(false)).is_err());
+    assert_eq!(count("transparent_late_panic", "panic"), Some(2.0));
+    assert_eq!(count("transparent_late_panic", "ok"), Some(0.0));
+}
+
+macro_rules! bail {
+    ($message:expr) => {
+        return Err(String::from($message))
+    };
+}
+
+#[pushtimer::timed(name = "transparent_bail")]
+fn bails(fail: bool) -> Result<u8, String> {
+    if fail {
+        bail!("no");
+    }
+    Ok(1)
+}
+
+#[test]
+fn an_early_return_from_a_macro_counts_as_error() {
+    assert!(bails(true).is_err());
+    assert_eq!(bails(false), Ok(1));
+    assert_eq!(count("transparent_bail", "error"), Some(1.0));
+    assert_eq!(count("transparent_bail", "ok"), Some(1.0));
+}
+
+#[derive(Debug)]
+struct Missing;
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("missing")
+    }
+}
+
+impl std::error::Error for Missing {}
+
+#[pushtimer::timed(name = "transparent_coerced")]
+fn coerced(which: u8) -> Result<&'static str, Box<dyn std::error::Error>> {
+    match which {
+        0 => return Err(Box::new(Missing)),
+        1 => Err(Box::new(Missing)),
+        _ => Ok("fine"),
+    }
+}
+
+#[test]
+fn coerced_errors_count_as_errors() {
+    assert!(coerced(0).is_err());
+    assert!(coerced(1).is_err());
+    assert_eq!(coerced(2).ok(), Some("fine"));
+    assert_eq!(count("transparent_coerced", "error"), Some(2.0));
+    assert_eq!(count("transparent_coerced", "ok"), Some(1.0));
+}
+
+#[async_trait]
+trait Fetch {
+    async fn fetch(&self, key: &str) -> Result<u32, String>;
+}
+
+struct Source;
+
+#[async_trait]
+impl Fetch for Source {
+    #[pushtimer::timed(name = "transparent_async_trait")]
+    async fn fetch(&self, key: &str) -> Result<u32, String> {
+        if key.is_empty() {
+            return Err("empty".into());
+        }
+        let n = key.parse::<u32>().map_err(|e| e.to_string())?;
+        tokio::task::yield_now().await;
+        Ok(n)
+    }
+}
+
+#[test]
+fn async_trait_methods_are_timed_with_their_outcome() {
+    assert_eq!(block_on(Source.fetch("")), Err("empty".into()));
+    assert!(block_on(Source.fetch("x")).is_err());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    assert_eq!(runtime.block_on(Source.fetch("7")), Ok(7));
+    // Dropped before completion: polled once, to its first await, then dropped.
+    let mut future = Source.fetch("8");
+    let waker = std::task::Waker::noop();
+    let polled = future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(waker));
+    assert!(polled.is_pending());
+    drop(future);
+    assert_eq!(count("transparent_async_trait", "error"), Some(2.0));
+    assert_eq!(count("transparent_async_trait", "ok"), Some(1.0));
+    assert_eq!(count("transparent_async_trait", "cancelled"), Some(1.0));
+}
+
+#[tokio::test]
+#[pushtimer::timed(name = "transparent_tokio_below")]
+async fn tokio_test_above_timed() {
+    tokio::task::yield_now().await;
+}
+
+#[pushtimer::timed(name = "transparent_tokio_above")]
+#[tokio::test]
+async fn timed_above_tokio_test() -> Result<(), String> {
+    tokio::task::yield_now().await;
+    Ok(())
+}
+
+#[test]
+fn tokio_tests_in_either_order_are_timed() {
+    // The harness runs the two tests too, perhaps at the same time: each direct call must add
+    // at least one call to its series.
+    let before = |name| count(name, "ok").unwrap_or(0.0);
+    let (below, above) = (
+        before("transparent_tokio_below"),
+        before("transparent_tokio_above"),
+    );
+    tokio_test_above_timed();
+    assert_eq!(timed_above_tokio_test(), Ok(()));
+    assert!(count("transparent_tokio_below", "ok").unwrap() >= below + 1.0);
+    assert!(count("transparent_tokio_above", "ok").unwrap() >= above + 1.0);
+}
