@@ -211,7 +211,13 @@ fn malformed_settings_are_named_and_the_rest_still_works() {
         "return",
         &[
             ("PUSHGATEWAY_TIMEOUT", "banana"),
-            ("PUSHTIMER_LABELS", "team=ml,oops,job=x,9bad=1,project=seg"),
+            // `le` and `quantile` would make the gateway refuse every push of the group.
+            (
+                "PUSHTIMER_LABELS",
+                "team=ml,oops,job=x,9bad=1,le=1,quantile=0.5,project=seg",
+            ),
+            // Would name the job's series like pushtimer's own families.
+            ("PUSHTIMER_NAMESPACE", "pushtimer"),
         ],
     );
     assert_eq!(run.status.code(), Some(0), "{run:#?}");
@@ -224,7 +230,12 @@ fn malformed_settings_are_named_and_the_rest_still_works() {
         .iter()
         .filter(|w| w.contains("PUSHTIMER_LABELS"))
         .count();
-    assert_eq!(label_warnings, 3, "one per bad pair: {run:#?}");
+    assert_eq!(label_warnings, 5, "one per bad pair: {run:#?}");
+    let namespace_warnings = warnings
+        .iter()
+        .filter(|w| w.contains("PUSHTIMER_NAMESPACE"))
+        .count();
+    assert_eq!(namespace_warnings, 1, "{run:#?}");
     // The good labels are kept, and pushing works with the default deadline.
     let kept = [
         ("job", "faulty"),

@@ -12,7 +12,10 @@ use syn::{Expr, ExprLit, Ident, Lit, LitStr};
 /// Label names the Pushgateway, Prometheus or pushtimer own: a constant label with one of these
 /// names would be overwritten by the grouping key (`job`, `instance`) or clash with the
 /// summary's own `quantile` label or the `outcome` label of every call.
-const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile", "outcome"];
+const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile", "le", "outcome"];
+
+/// The prefix of pushtimer's own metric families (`pushtimer_job_duration_seconds`, ...).
+pub(crate) const OWN_PREFIX: &str = "pushtimer_";
 
 /// The parsed arguments of one `#[timed(...)]`.
 #[derive(Default)]
@@ -267,7 +270,14 @@ fn check_metric_name(name: &LitStr) -> syn::Result<()> {
         }
         None => false,
     };
-    if valid {
+    if valid && text.starts_with(OWN_PREFIX) {
+        Err(syn::Error::new(
+            name.span(),
+            format!(
+                "metric name {text:?} starts with `{OWN_PREFIX}`, which belongs to pushtimer's own metrics; choose another name"
+            ),
+        ))
+    } else if valid {
         Ok(())
     } else {
         Err(syn::Error::new(
@@ -294,7 +304,7 @@ fn check_label_name(name: &str, span: Span) -> syn::Result<()> {
         return Err(syn::Error::new(
             span,
             format!(
-                "reserved label name `{name}`: `job` and `instance` belong to the Pushgateway's grouping key, `quantile` to the summary itself and `outcome` to how each call ended"
+                "reserved label name `{name}`: `job` and `instance` belong to the Pushgateway's grouping key, `quantile` to a summary's quantiles, `le` to a histogram's buckets and `outcome` to how each call ended"
             ),
         ));
     }

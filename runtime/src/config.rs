@@ -519,7 +519,15 @@ impl Config {
                     env::NAMESPACE
                 ));
             }
-            valid
+            // `ns_` + name must never be one of pushtimer's own families (`pushtimer_*`).
+            let own = format!("{ns}_").starts_with(names::OWN_PREFIX);
+            if valid && own {
+                problems.push(format!(
+                    "{}={ns:?} would name the job's metrics like pushtimer's own (`pushtimer_*`); no prefix is used",
+                    env::NAMESPACE
+                ));
+            }
+            valid && !own
         });
         let mut labels = Vec::new();
         for (name, value) in self.labels {
@@ -948,6 +956,28 @@ mod tests {
         assert!(problems[0].contains("PUSHTIMER_NAMESPACE"));
         let (naming, _pushing, _problems) = built(from(&[(env::NAMESPACE, "ns")]));
         assert_eq!(naming.namespace.as_deref(), Some("ns"));
+    }
+
+    #[test]
+    fn a_namespace_that_names_pushtimers_own_metrics_is_dropped() {
+        for own in ["pushtimer", "pushtimer_x"] {
+            let (naming, _pushing, problems) = built(from(&[(env::NAMESPACE, own)]));
+            assert_eq!(naming.namespace, None, "{own}");
+            assert!(problems[0].contains("pushtimer's own"), "{problems:?}");
+        }
+        let (naming, _pushing, problems) = built(from(&[(env::NAMESPACE, "pushtimers")]));
+        assert_eq!(
+            naming.namespace.as_deref(),
+            Some("pushtimers"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn le_is_a_reserved_label() {
+        let (naming, _pushing, problems) = built(from(&[(env::LABELS, "le=1,team=ml")]));
+        assert_eq!(naming.labels, [("team".to_owned(), "ml".to_owned())]);
+        assert!(problems[0].contains("\"le\" dropped"), "{problems:?}");
     }
 
     #[test]

@@ -119,7 +119,8 @@ impl SummaryBuilder {
     /// Finds or creates the series in the global registry.
     ///
     /// Fails when the name is not a valid metric name or a label name is invalid or reserved
-    /// (`job`, `instance`, `quantile`, `outcome`, `__*`).
+    /// (`job`, `instance`, `quantile`, `le`, `outcome`, `__*`), or the name starts with
+    /// `pushtimer_` (pushtimer's own metrics).
     pub fn register(self) -> Result<Summary, InvalidName> {
         self.register_with_buckets(&[])
     }
@@ -139,6 +140,12 @@ impl SummaryBuilder {
             return Err(InvalidName {
                 name: self.name,
                 reason: "a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+            });
+        }
+        if self.name.starts_with(names::OWN_PREFIX) {
+            return Err(InvalidName {
+                name: self.name,
+                reason: "names starting with `pushtimer_` belong to pushtimer's own metrics",
             });
         }
         for (label, _) in &self.labels {
@@ -253,5 +260,37 @@ impl HistogramBuilder {
     pub fn register(self) -> Result<Histogram, InvalidName> {
         let summary = self.summary.register_with_buckets(&self.buckets)?;
         Ok(Histogram { summary })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_of_quantiles_and_buckets_are_refused() {
+        let summary = Summary::builder("handle_le").label("le", "1").register();
+        assert_eq!(summary.err().map(|e| e.name), Some("le".to_owned()));
+        let summary = Summary::builder("handle_q")
+            .label("quantile", "1")
+            .register();
+        assert_eq!(summary.err().map(|e| e.name), Some("quantile".to_owned()));
+        let histogram = Histogram::builder("handle_h")
+            .buckets(&[1.0])
+            .label("le", "1")
+            .register();
+        assert_eq!(histogram.err().map(|e| e.name), Some("le".to_owned()));
+    }
+
+    #[test]
+    fn names_of_pushtimers_own_metrics_are_refused() {
+        let summary = Summary::builder("pushtimer_job_duration").register();
+        assert_eq!(
+            summary.err().map(|e| e.name),
+            Some("pushtimer_job_duration".to_owned())
+        );
+        let histogram = Histogram::builder("pushtimer_x").register();
+        assert!(histogram.is_err());
+        assert!(Summary::builder("pushtimers_own").register().is_ok());
     }
 }

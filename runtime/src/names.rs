@@ -3,10 +3,16 @@
 //! The macro checks what it can at compile time; these checks cover names that only arrive at
 //! run time (the environment, the builder, the hand-observation API).
 
-/// Label names that belong to the Pushgateway's grouping key (`job`, `instance`), to the
-/// summary itself (`quantile`) or to a timed call's series (`outcome`): a constant label with
-/// one of these names is refused.
-pub(crate) const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile", "outcome"];
+/// Label names that belong to the Pushgateway's grouping key (`job`, `instance`), to a
+/// summary's quantiles (`quantile`), to a histogram's buckets (`le`) or to a timed call's series
+/// (`outcome`): a constant label with one of these names is refused (the gateway answers 400 to
+/// a push holding one, and loses the whole group).
+pub(crate) const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile", "le", "outcome"];
+
+/// The prefix of pushtimer's own metric families (`pushtimer_job_duration_seconds`, ...): a
+/// timed function or hand-made series whose full name starts with it is refused, so it can never
+/// collide with one of them.
+pub(crate) const OWN_PREFIX: &str = "pushtimer_";
 
 /// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
 pub(crate) const SECONDS_SUFFIX: &str = "_seconds";
@@ -35,7 +41,7 @@ pub(crate) fn constant_label_problem(name: &str) -> Option<&'static str> {
     if !is_valid_label_name(name) {
         Some("a label name must match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`")
     } else if RESERVED_LABELS.contains(&name) {
-        Some("`job`, `instance`, `quantile` and `outcome` are reserved")
+        Some("`job`, `instance`, `quantile`, `le` and `outcome` are reserved")
     } else {
         None
     }
@@ -118,7 +124,7 @@ mod tests {
         assert_eq!(constant_label_problem("stage"), None);
         assert_eq!(constant_label_problem("_x1"), None);
         for bad in [
-            "", "__name", "a:b", "a-b", "job", "instance", "quantile", "outcome",
+            "", "__name", "a:b", "a-b", "job", "instance", "quantile", "le", "outcome",
         ] {
             assert!(constant_label_problem(bad).is_some(), "{bad}");
         }

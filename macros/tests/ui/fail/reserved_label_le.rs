@@ -1,0 +1,6 @@
+#[pushtimer::timed(histogram, labels(le = "0.5"))]
+fn load() {}
+
+fn main() {
+    load();
+}
