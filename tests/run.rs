@@ -31,6 +31,87 @@ fn gauge(scrape: &Scrape, name: &str, job: &str, record: Option<&str>) -> Option
     }
 }
 
+/// A run that ends before its first timed call (a bad argument, a missing input: where most
+/// real failures happen) is recorded too, with its exit code, with no code of the job's.
+#[test]
+fn a_run_that_ends_before_its_first_timed_call_is_recorded() {
+    let Some(gateway) = Gateway::start("ends_early") else {
+        return;
+    };
+    for (how, code) in [("early-exit2", 2), ("early-err", 1)] {
+        let job = format!("ends_{how}");
+        let before = now();
+        let run = run_job(
+            EXIT_JOB,
+            &[how],
+            &[
+                ("PUSHGATEWAY_URL", &gateway.url()),
+                ("PUSHGATEWAY_JOB", &job),
+            ],
+        );
+        assert_eq!(run.status.code(), Some(code), "{run:#?}");
+        assert!(run.warnings().is_empty(), "{run:#?}");
+        let scrape = gateway.scrape();
+        let exit_code = gauge(
+            &scrape,
+            "pushtimer_job_exit_code",
+            &job,
+            Some("last_completion"),
+        );
+        assert_eq!(exit_code, Some(f64::from(code)), "{how}: {scrape:#?}");
+        let start = gauge(&scrape, "pushtimer_job_start_timestamp_seconds", &job, None);
+        assert!(
+            start.is_some_and(|start| start >= before),
+            "{how}: {start:?}"
+        );
+        let success = gauge(
+            &scrape,
+            "pushtimer_job_last_success_timestamp_seconds",
+            &job,
+            Some("last_success"),
+        );
+        assert_eq!(success, None, "{how}: a failure is no success");
+        assert!(
+            scrape
+                .find("exit_job_work_seconds_count", &[("job", &job)])
+                .is_empty(),
+            "{how}: nothing was timed"
+        );
+    }
+}
+
+/// `cargo run` `exec`s the job: the process started when cargo did, the program after the
+/// compile, and the run is the program's. Here a shell stands in for cargo, waiting a second
+/// (the "compile") before it `exec`s the job.
+#[test]
+fn the_run_starts_when_the_program_does_not_when_its_process_did() {
+    let Some(gateway) = Gateway::start("program_start") else {
+        return;
+    };
+    let before = now();
+    let run = run_job(
+        "sh",
+        &["-c", "sleep 1 && exec \"$0\" return 1", EXIT_JOB],
+        &[
+            ("PUSHGATEWAY_URL", &gateway.url()),
+            ("PUSHGATEWAY_JOB", "program_start"),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    let scrape = gateway.scrape();
+    let start = gauge(
+        &scrape,
+        "pushtimer_job_start_timestamp_seconds",
+        "program_start",
+        None,
+    )
+    .unwrap_or_else(|| panic!("no start: {scrape:#?}"));
+    assert!(
+        start >= before + 1.0,
+        "{start} is before the exec ({before} + 1 s)"
+    );
+}
+
 #[test]
 fn every_ending_records_start_duration_completion_exit_code_and_success() {
     let Some(gateway) = Gateway::start("every_ending") else {
@@ -44,8 +125,7 @@ fn every_ending_records_start_duration_completion_exit_code_and_success() {
         ("panic", 101),
     ] {
         let job = format!("ending_{how}");
-        // The process's start comes from the kernel in hundredths of a second.
-        let before = now() - 0.05;
+        let before = now();
         let run = run_job(
             EXIT_JOB,
             &[how, "5"],

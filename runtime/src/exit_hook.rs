@@ -13,20 +13,36 @@
 #![allow(unsafe_code)]
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What runs at exit: the final push, handed over by the runtime (so this module needs nothing
 /// of the rest of the crate). It gets the exit code, when known.
 static HOOK: OnceLock<fn(Option<i32>)> = OnceLock::new();
 
-/// Registers `hook` to run at exit; called once, when the push thread starts.
+/// The C library refused the registration made before `main` (reported by [`install`]).
+static EARLY_REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// Registers `hook` to run at exit; called when the push thread starts. A no-op when it was
+/// registered before `main` already, but for reporting a refusal then (nothing may log before
+/// `main`).
 pub(crate) fn install(hook: fn(Option<i32>)) {
     if HOOK.set(hook).is_err() {
+        if !EARLY_REFUSED.swap(false, Ordering::Relaxed) {
+            return;
+        }
+    } else if platform::register() {
         return;
     }
-    if !platform::register() {
-        crate::diagnostics::warn(
-            "cannot register the exit hook; call pushtimer::flush() before exiting",
-        );
+    crate::diagnostics::warn(
+        "cannot register the exit hook; call pushtimer::flush() before exiting",
+    );
+}
+
+/// Registers `hook` before `main` (see `startup.rs`): silent, a refusal is reported by
+/// [`install`] later.
+pub(crate) fn register_early(hook: fn(Option<i32>)) {
+    if HOOK.set(hook).is_ok() && !platform::register() {
+        EARLY_REFUSED.store(true, Ordering::Relaxed);
     }
 }
 

@@ -105,6 +105,15 @@ pub(crate) fn final_push(exit_code: Option<i32>) {
     }
 }
 
+/// The exit hook registered before `main` (see `startup.rs`): a run that ends before its first
+/// timed call makes the runtime now, so the run is recorded with its exit code.
+pub(crate) fn at_exit(exit_code: Option<i32>) {
+    if RUNTIME.get().is_none() {
+        runtime();
+    }
+    final_push(exit_code);
+}
+
 /// A SIGTERM or SIGINT arrived (see `signals.rs`; called on its thread, not in the handler).
 /// Alone, pushtimer makes the final push and ends the process by the signal; with a handler of
 /// the application on top, it pushes what it has and leaves the shutdown to the application.

@@ -94,6 +94,7 @@ mod signals;
 #[path = "signals_unsupported.rs"]
 mod signals;
 mod sketch;
+mod startup;
 mod summary;
 mod timer;
 mod tls;

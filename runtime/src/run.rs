@@ -44,7 +44,7 @@ pub(crate) const NAMES: [&str; 6] = [
 /// This run.
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
-    /// Unix time the process started.
+    /// Unix time the program started (see `startup.rs`).
     start: f64,
     expected_interval: Option<Duration>,
     labels: Vec<(String, String)>,
@@ -54,7 +54,7 @@ impl Run {
     /// This process's run; `labels` are the constant labels of every series.
     pub(crate) fn new(labels: Vec<(String, String)>, expected_interval: Option<Duration>) -> Run {
         Run {
-            start: process_start().unwrap_or_else(now),
+            start: crate::startup::program_start().unwrap_or_else(now),
             expected_interval,
             labels,
         }
@@ -141,44 +141,9 @@ fn now() -> f64 {
         .map_or(0.0, |since| since.as_secs_f64())
 }
 
-/// When this process started, in Unix time: on Linux from `/proc` (the process's start in
-/// clock ticks since boot, and the boot time as now less the uptime, both to the hundredth of
-/// a second); elsewhere `None`, and the run counts from pushtimer's start instead.
-fn process_start() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let uptime = std::fs::read_to_string("/proc/uptime").ok()?;
-    parse_process_start(&stat, &uptime, now())
-}
-
-/// `/proc/self/stat`'s 22nd field (after the command name, which may hold spaces and
-/// parentheses, so counted from the last `)`), in ticks of `USER_HZ` (100 on Linux, whatever
-/// the kernel's own tick rate) after boot; the boot was `/proc/uptime`'s first number of
-/// seconds before `now`.
-fn parse_process_start(stat: &str, uptime: &str, now: f64) -> Option<f64> {
-    const USER_HZ: f64 = 100.0;
-    let after_name = stat.get(stat.rfind(')')? + 1..)?;
-    // Field 3 (the state) is the first after the name: field 22 is the 20th.
-    let ticks: u64 = after_name.split_whitespace().nth(19)?.parse().ok()?;
-    let up: f64 = uptime.split_whitespace().next()?.parse().ok()?;
-    let start = now - up + ticks as f64 / USER_HZ;
-    (start.is_finite() && start <= now).then_some(start)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_process_start_is_read_past_an_awkward_command_name() {
-        let stat = "4242 (my (odd) job) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 12345 1000 10";
-        let uptime = "200.00 390.12\n";
-        let start = parse_process_start(stat, uptime, 1_700_000_200.0);
-        assert!(
-            start.is_some_and(|s| (s - 1_700_000_123.45).abs() < 1e-6),
-            "{start:?}"
-        );
-        assert_eq!(parse_process_start("garbage", uptime, 1e9), None);
-    }
 
     #[test]
     fn this_process_started_before_now() {

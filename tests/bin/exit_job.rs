@@ -3,7 +3,8 @@
 //! It calls a timed function `<calls>` times, an async timed function once, observes 0.25 s by
 //! hand `<calls>` times, then ends as asked: `return` (from `main`), `exit3`
 //! (`std::process::exit(3)`), `panic` (a panic unwinding out of `main`) or `flush` (calls
-//! `pushtimer::flush()`, prints its outcome, then returns).
+//! `pushtimer::flush()`, prints its outcome, then returns). `early-exit2` and `early-err` end
+//! before anything else, pushtimer untouched: by `exit(2)`, and by returning an `Err` (code 1).
 #![forbid(unsafe_code)]
 
 use std::hint::black_box;
@@ -21,9 +22,15 @@ async fn upload(bytes: usize) -> usize {
 }
 
 fn main() -> Result<(), String> {
-    pushtimer_tests::init_stderr_logger();
     let args: Vec<String> = std::env::args().collect();
     let how = args.get(1).map(String::as_str).unwrap_or("return");
+    // Ends before anything of pushtimer runs (a bad argument, a missing input).
+    match how {
+        "early-exit2" => std::process::exit(2),
+        "early-err" => return Err("a missing input".into()),
+        _ => {}
+    }
+    pushtimer_tests::init_stderr_logger();
     let calls: u64 = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(3);
 
     for i in 0..calls {
