@@ -1,11 +1,12 @@
 //! Whole-run quantiles of a summary, to within 1% of the true value.
 //!
-//! Durations are counted in log-linear buckets: each power of two of nanoseconds is split into
-//! 64 equal buckets, so a bucket is at most 1/64 of the values it holds wide, and its midpoint
-//! is within 1/128 (0.79%) of every one of them. A quantile is the midpoint of the bucket
-//! holding the observation of its rank (the `ceil(q * n)`-th smallest), so the estimate is
-//! within 0.79% of that observation, for durations from 1 µs (2^10 ns) to 39 hours (2^47 ns);
-//! shorter ones count as 1 µs, longer ones as 39 hours.
+//! Durations are counted in log-linear buckets: below 64 ns each nanosecond has a bucket of its
+//! own (exact), and from there each power of two of nanoseconds is split into 64 equal buckets,
+//! so a bucket is at most 1/64 of the values it holds wide, and its midpoint is within 1/128
+//! (0.79%) of every one of them. A quantile is the midpoint of the bucket holding the
+//! observation of its rank (the `ceil(q * n)`-th smallest), so the estimate is within 0.79% of
+//! that observation, for every duration a summary records: from 0 to 2^64 ns (584 years; the
+//! hand API refuses longer ones). Nothing is clamped.
 //!
 //! Counting is one relaxed `fetch_add` into the calling thread's shard. Memory follows what
 //! was observed: a shard's table of powers of two (under 1 KiB) is allocated the first time a
@@ -19,15 +20,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// Buckets per power of two.
 const SUB_BUCKETS: u64 = 64;
 const SUB_BITS: u32 = 6;
-/// The smallest power of two kept apart: 2^10 ns, about 1 µs.
-const MIN_EXPONENT: u32 = 10;
-/// The largest: values from 2^46 ns (19.5 h) up to 2^47 ns (39 h).
-const MAX_EXPONENT: u32 = 46;
+/// The powers of two kept apart: the first "octave" holds 0–63 ns one nanosecond a bucket,
+/// each next one a power of two from 2^6 ns up to 2^63 ns.
+const OCTAVES: usize = (64 - SUB_BITS + 1) as usize;
 /// All buckets.
-pub(crate) const BUCKETS: usize = ((MAX_EXPONENT - MIN_EXPONENT + 1) as u64 * SUB_BUCKETS) as usize;
-
-/// The powers of two kept apart.
-const OCTAVES: usize = (MAX_EXPONENT - MIN_EXPONENT + 1) as usize;
+pub(crate) const BUCKETS: usize = OCTAVES * SUB_BUCKETS as usize;
 
 /// One power of two's counters.
 type Octave = OnceLock<Box<[AtomicU64]>>;
@@ -72,21 +69,25 @@ impl ShardSketch {
 /// The bucket of `nanos`.
 #[inline]
 fn bucket(nanos: u64) -> usize {
-    let value = nanos.max(1 << MIN_EXPONENT);
-    let exponent = (63 - value.leading_zeros()).min(MAX_EXPONENT);
-    let value = value.min((1 << (MAX_EXPONENT + 1)) - 1);
-    let sub = (value >> (exponent - SUB_BITS)) & (SUB_BUCKETS - 1);
-    ((u64::from(exponent - MIN_EXPONENT) * SUB_BUCKETS) + sub) as usize
+    if nanos < SUB_BUCKETS {
+        return nanos as usize;
+    }
+    // 6 ..= 63, since nanos >= 2^6.
+    let exponent = 63 - nanos.leading_zeros();
+    let sub = (nanos >> (exponent - SUB_BITS)) & (SUB_BUCKETS - 1);
+    ((u64::from(exponent - SUB_BITS + 1) * SUB_BUCKETS) + sub) as usize
 }
 
-/// The midpoint of bucket `index`, in nanoseconds.
+/// The midpoint of bucket `index`, in nanoseconds (the value itself below 64 ns).
 fn midpoint(index: usize) -> f64 {
     let index = index as u64;
-    let exponent = MIN_EXPONENT as u64 + index / SUB_BUCKETS;
-    let sub = index % SUB_BUCKETS;
-    let width = 1u64 << (exponent - u64::from(SUB_BITS));
-    let low = (SUB_BUCKETS + sub) * width;
-    low as f64 + width as f64 / 2.0
+    let (octave, sub) = (index / SUB_BUCKETS, index % SUB_BUCKETS);
+    if octave == 0 {
+        return sub as f64;
+    }
+    // Octave k holds [2^(k+5), 2^(k+6)) in buckets 2^(k-1) wide.
+    let width = (1u64 << (octave - 1)) as f64;
+    (SUB_BUCKETS + sub) as f64 * width + width / 2.0
 }
 
 /// The estimates, in seconds, of the quantiles `qs` of the observations counted in `counts`;
@@ -155,8 +156,8 @@ mod tests {
         Ok(())
     }
 
-    /// From 1 µs to 1 day, in nanoseconds.
-    const RANGE: std::ops::RangeInclusive<u64> = 1_000..=86_400_000_000_000;
+    /// From 0 to a year, in nanoseconds.
+    const RANGE: std::ops::RangeInclusive<u64> = 0..=31_536_000_000_000_000;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
@@ -193,10 +194,34 @@ mod tests {
     }
 
     #[test]
-    fn no_observation_gives_nan_and_extremes_are_clamped() {
+    fn no_observation_gives_nan_and_every_duration_has_a_bucket() {
         assert!(quantiles(&vec![0; BUCKETS], &[0.5])[0].is_nan());
         assert_eq!(bucket(0), 0);
+        assert_eq!(bucket(63), 63);
+        assert_eq!(bucket(64), 64);
         assert_eq!(bucket(u64::MAX), BUCKETS - 1);
-        assert!(bucket(1 << 20) < BUCKETS);
+        let mut values: Vec<u64> = (0..2_000)
+            .chain((6..64).flat_map(|e| [(1u64 << e) - 1, 1u64 << e]))
+            .collect();
+        values.sort_unstable();
+        for pair in values.windows(2) {
+            assert!(bucket(pair[0]) <= bucket(pair[1]), "{pair:?}");
+        }
+    }
+
+    /// The ends the issue found clamped: a 143 ns call was reported as 1.03 µs, and 1.8e10 s as
+    /// 140,188 s.
+    #[test]
+    fn very_short_and_very_long_durations_are_estimated_within_one_percent() {
+        for value in [0u64, 1, 63, 64, 143, 999, 18_000_000_000_000_000_000, u64::MAX - 1] {
+            let got = estimate(&[value], &[0.5, 0.99], 1);
+            let truth = value as f64 / 1e9;
+            for estimate in got {
+                assert!(
+                    (estimate - truth).abs() <= truth * 0.01,
+                    "{value} ns: {estimate} s vs {truth} s"
+                );
+            }
+        }
     }
 }
