@@ -110,7 +110,7 @@ impl SummaryBuilder {
 
     /// Quantiles over the whole run, each in (0, 1), strictly increasing, e.g.
     /// `&[0.5, 0.9, 0.99]`: pushed as `{quantile="0.99"}` series, each within 1% of the true
-    /// value for durations from 1 µs to 1 day. Default: none.
+    /// value for any duration (0 to 2^64 ns). Default: none.
     pub fn quantiles(mut self, quantiles: &[f64]) -> Self {
         self.quantiles = quantiles.to_vec();
         self

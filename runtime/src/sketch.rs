@@ -9,7 +9,7 @@
 //! hand API refuses longer ones). Nothing is clamped.
 //!
 //! Counting is one relaxed `fetch_add` into the calling thread's shard. Memory follows what
-//! was observed: a shard's table of powers of two (under 1 KiB) is allocated the first time a
+//! was observed: a shard's table of powers of two (about 1.4 KiB) is allocated the first time a
 //! thread of that shard observes, and each power of two's 64 counters (512 bytes) the first
 //! time a duration in it is seen, so a function whose calls span a few powers of two costs a
 //! few KiB per shard.
