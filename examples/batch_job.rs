@@ -238,7 +238,13 @@ fn push() {
             "not pushed: neither PUSHGATEWAY_URL nor PUSHTIMER_REMOTE_WRITE_URL is set; \
              run with PUSHGATEWAY_URL=http://localhost:9091 to push these metrics"
         ),
-        Err(error) => println!("not pushed: {error}"),
+        Err(error) => match &error {
+            // One destination took it and another did not: the error names both.
+            PushError::Undelivered { delivered, .. } if !delivered.is_empty() => {
+                println!("pushed in part: {error}");
+            }
+            _ => println!("not pushed: {error}"),
+        },
     }
 }
 

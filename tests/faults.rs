@@ -287,20 +287,28 @@ fn a_panic_in_the_push_thread_does_not_stop_pushing() {
     stop_and_assert_exact(job, &stop, &gateway, &work);
 }
 
-/// Fault 10: `flush()` while the gateway is down returns an error value within the deadline.
+/// Fault 10: `flush()` while the gateway is down returns an error value within the deadline,
+/// naming the group's URL.
 #[test]
 fn flush_returns_an_error_value_while_the_gateway_is_down() {
     let refused = format!("http://127.0.0.1:{}", free_port());
     let run = run_exit_job(&refused, "flush", &[]);
     assert_unharmed(&run, "flush", "connection refused");
-    assert!(run.stdout.contains("flush: connection refused"), "{run:#?}");
+    assert!(
+        run.stdout.contains(&format!(
+            "flush: not delivered to {refused}/metrics/job/faulty: connection refused"
+        )),
+        "{run:#?}"
+    );
 
     let blackhole = FakeGateway::start(Behaviour::Blackhole);
     let run = run_exit_job(&blackhole.url(), "flush", &[]);
     assert_unharmed(&run, "flush", "no answer within the push deadline");
     assert!(
-        run.stdout
-            .contains("flush: no answer within the push deadline"),
+        run.stdout.contains(&format!(
+            "flush: not delivered to {}/metrics/job/faulty: no answer within the push deadline",
+            blackhole.url()
+        )),
         "{run:#?}"
     );
 }

@@ -10,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::error::PushError;
+use crate::user_file::UserFile;
 
 /// How requests authenticate.
 #[derive(Default)]
@@ -79,17 +80,18 @@ impl TokenFile {
             setting: self.setting,
             reason: format!("{} {what}", self.path.display()),
         };
-        let metadata =
-            std::fs::metadata(&self.path).map_err(|e| problem(format!("cannot be read ({e})")))?;
-        let stamp = (metadata.modified().ok(), metadata.len());
+        // Opened without blocking and checked on the handle (a FIFO, a device or a file over
+        // 1 MiB is refused), at start-up and at every re-read alike.
+        let file = UserFile::open(self.setting, &self.path)?;
+        let stamp = file.stamp();
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((modified, len, token)) = cache.as_ref()
             && (*modified, *len) == stamp
         {
             return Ok(token.clone());
         }
-        let text = std::fs::read_to_string(&self.path)
-            .map_err(|e| problem(format!("cannot be read ({e})")))?;
+        let text = String::from_utf8(file.read()?)
+            .map_err(|_| problem("cannot be read (it is not UTF-8 text)".into()))?;
         let token = text.trim().to_owned();
         if token.is_empty() {
             return Err(problem("is empty".into()));
@@ -137,6 +139,27 @@ mod tests {
         let error = auth.header().unwrap_err();
         assert!(error.to_string().contains("PUSHGATEWAY_BEARER_TOKEN_FILE"));
         assert!(Auth::bearer_file(&path, crate::env::BEARER_TOKEN_FILE).is_err());
+    }
+
+    /// The re-read in a live job goes through the same checks as the first read: a token
+    /// file swapped for a FIFO (or a device) is refused at once, never waited on.
+    #[cfg(unix)]
+    #[test]
+    #[allow(unsafe_code)]
+    fn a_token_file_swapped_for_a_fifo_is_refused_without_waiting() {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::env::temp_dir().join(format!("pushtimer-token3-{}", std::process::id()));
+        std::fs::write(&path, "first\n").unwrap();
+        let auth = Auth::bearer_file(&path, crate::env::BEARER_TOKEN_FILE).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path and a plain mode; mkfifo touches nothing else.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let error = auth.header().unwrap_err().to_string();
+        std::fs::remove_file(&path).unwrap();
+        assert!(error.contains("PUSHGATEWAY_BEARER_TOKEN_FILE"), "{error}");
+        assert!(error.contains("a FIFO"), "{error}");
+        assert!(!error.contains("first"), "{error}");
     }
 
     #[test]

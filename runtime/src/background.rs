@@ -29,6 +29,7 @@ use crate::diagnostics;
 use crate::error::PushError;
 use crate::http::{Exchange, Request};
 use crate::pacing::{Feedback, Pacing};
+use crate::redact::redact_url;
 use crate::registry::{self, Registry};
 use crate::remote_write::RemoteWriter;
 use crate::report::Reporter;
@@ -94,6 +95,8 @@ struct Requests {
     last_result: Result<(), PushError>,
     /// The last act at exit is requested: after it nothing is pushed any more.
     last_act: Option<LastAct>,
+    /// The last act at exit was done: a flush after it sends nothing and says so.
+    finished: bool,
 }
 
 /// What one round of the thread does.
@@ -182,6 +185,7 @@ impl BackgroundPusher {
                 deadline: None,
                 last_result: Ok(()),
                 last_act: None,
+                finished: false,
             }),
             wake: Condvar::new(),
             completed: Condvar::new(),
@@ -263,6 +267,7 @@ impl BackgroundPusher {
                 let mut requests = self.lock_requests();
                 requests.done = requests.done.max(target);
                 requests.last_result = outcome.result;
+                requests.finished |= matches!(action, Action::Last(_));
                 self.completed.notify_all();
             }
         }
@@ -306,7 +311,14 @@ impl BackgroundPusher {
         state: &mut State,
     ) -> RoundOutcome {
         if state.finished {
-            return RoundOutcome::quiet();
+            // After the last act nothing is sent: a request says so rather than pass for sent.
+            return match action {
+                Action::Periodic => RoundOutcome::quiet(),
+                Action::Push | Action::Last(_) => RoundOutcome {
+                    result: Err(PushError::FinalPushDone),
+                    feedback: None,
+                },
+            };
         }
         match action {
             Action::Periodic | Action::Push => {
@@ -417,18 +429,33 @@ impl BackgroundPusher {
         }
     }
 
-    /// The round's result (the first failure) and what pacing learns from it: strain on
-    /// either destination counts, and the longer `Retry-After`.
+    /// The round's result and what pacing learns from it: strain on either destination
+    /// counts, and the longer `Retry-After`. A failure names the destination that failed, and
+    /// the one that took the push when there is one ([`PushError::Undelivered`]).
     fn outcome(&self, to_gateway: Sent, to_remote: Sent) -> RoundOutcome {
-        let mut result = Ok(());
+        let mut failed = Vec::new();
+        let mut delivered = Vec::new();
         let mut feedback: Option<Feedback> = None;
-        for (exchange, took) in [to_gateway, to_remote].into_iter().flatten() {
+        let urls = [
+            self.gateway.as_ref().map(Destination::shown_url),
+            self.remote_write.as_ref().map(Destination::shown_url),
+        ];
+        for (sent, url) in [to_gateway, to_remote].into_iter().zip(urls) {
+            let (Some((exchange, took)), Some(url)) = (sent, url) else {
+                continue;
+            };
             let one = Feedback::of(&exchange.result, took, exchange.retry_after, self.interval);
             feedback = Some(feedback.map_or(one, |earlier| earlier.and(one)));
-            if result.is_ok() {
-                result = exchange.result;
+            match exchange.result {
+                Ok(()) => delivered.push(url),
+                Err(error) => failed.push((url, error)),
             }
         }
+        let result = if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(PushError::Undelivered { failed, delivered })
+        };
         RoundOutcome { result, feedback }
     }
 
@@ -468,10 +495,20 @@ impl BackgroundPusher {
 
     fn request(&self, registry: &Registry, last: Option<LastAct>) -> Result<(), PushError> {
         let deadline = deadline::after(self.timeout);
+        if self.lock_requests().finished {
+            // The final push already ran (a flush from an `atexit` handler of the user's, or
+            // from a thread still running while the process exits): nothing more is sent.
+            return Err(PushError::FinalPushDone);
+        }
         if !self.thread_running.load(Ordering::Acquire) {
             let mut state = State::default();
             let action = last.map_or(Action::Push, Action::Last);
-            return self.round(registry, action, deadline, &mut state).result;
+            // Sent on the caller's thread, with no lock held (the round may log).
+            let result = self.round(registry, action, deadline, &mut state).result;
+            if last.is_some() {
+                self.lock_requests().finished = true;
+            }
+            return result;
         }
         let margin = (self.timeout / 10).min(FLUSH_MARGIN);
         let mut requests = self.lock_requests();
@@ -531,7 +568,10 @@ impl<T: Client> Destination<T> {
 
     /// Notes that the server answered, if it did.
     fn heard(&self, exchange: Exchange) -> Exchange {
-        if matches!(exchange.result, Ok(()) | Err(PushError::Status { .. })) {
+        if matches!(
+            exchange.result,
+            Ok(()) | Err(PushError::Status { .. } | PushError::Redirect { .. })
+        ) {
             self.answered.store(true, Ordering::Relaxed);
         }
         exchange
@@ -541,23 +581,46 @@ impl<T: Client> Destination<T> {
     fn target(&self) -> (&Mutex<Reporter>, String) {
         (&self.reporter, self.client.url())
     }
+
+    /// The URL to name in a flush's error: the user's part of it (the base URL, whose
+    /// credentials `url.rs` already took out) through the redaction function once more, and
+    /// the part pushtimer built (the group's path, whose `@base64` must stay readable) as it is.
+    fn shown_url(&self) -> String {
+        let url = self.client.url();
+        let base = self.client.base();
+        match url.strip_prefix(base) {
+            Some(path) => format!("{}{path}", redact_url(base)),
+            None => redact_url(&url),
+        }
+    }
 }
 
 /// What the thread needs of a destination's client.
 trait Client {
     /// The URL to name in messages, without credentials.
     fn url(&self) -> String;
+    /// The server's base URL as the user gave it, without credentials: where
+    /// [`Client::url`] starts.
+    fn base(&self) -> &str;
 }
 
 impl Client for GatewayPlan {
     fn url(&self) -> String {
         self.pusher.url()
     }
+
+    fn base(&self) -> &str {
+        self.pusher.base()
+    }
 }
 
 impl Client for RemoteWriter {
     fn url(&self) -> String {
         RemoteWriter::url(self).to_owned()
+    }
+
+    fn base(&self) -> &str {
+        RemoteWriter::url(self)
     }
 }
 
@@ -593,7 +656,7 @@ impl Destination<GatewayPlan> {
             self.push(families, deadline, retries)
         };
         if let Err(error) = &group.result
-            && !matches!(error, PushError::Status { .. })
+            && !matches!(error, PushError::Status { .. } | PushError::Redirect { .. })
         {
             // The gateway did not answer the first request: the records would only wait for
             // it too.

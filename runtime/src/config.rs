@@ -2,6 +2,8 @@
 //! it takes effect ([`Config::into_parts`]). Installing it is the runtime's business
 //! (`global.rs`).
 
+use std::cell::RefCell;
+use std::ffi::OsString;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -207,8 +209,73 @@ impl Config {
 
     /// The settings in the environment (see the README's table), on top of the defaults.
     /// Empty values count as unset.
+    ///
+    /// A value that is not valid UTF-8 is never dropped silently: a file path is used as it is
+    /// (paths need not be text), `PUSHGATEWAY_JOB` becomes its text with each invalid byte
+    /// replaced by U+FFFD (with a warning saying so), and any other variable is ignored with
+    /// one warning naming it (never its value).
     pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_os_lookup(|name| std::env::var_os(name))
+    }
+
+    /// [`from_env`](Self::from_env) with the environment given as a function of raw values,
+    /// which need not be UTF-8, for tests.
+    pub(crate) fn from_os_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Self {
+        // The variables whose value is not UTF-8, each once, in the order first read.
+        let garbled: RefCell<Vec<(String, OsString)>> = RefCell::new(Vec::new());
+        let mut config = Self::from_lookup(|name| match lookup(name)?.into_string() {
+            Ok(text) => Some(text),
+            Err(raw) => {
+                let mut garbled = garbled.borrow_mut();
+                if !garbled.iter().any(|(seen, _)| seen == name) {
+                    garbled.push((name.to_owned(), raw));
+                }
+                None
+            }
+        });
+        for (name, raw) in garbled.into_inner() {
+            let problem = config.use_not_unicode(&name, raw);
+            config.env_problems.extend(problem);
+        }
+        config
+    }
+
+    /// Uses what can be used of the variable `name` whose value `raw` is not UTF-8, and says
+    /// what was done, without the value (it may be a password).
+    fn use_not_unicode(&mut self, name: &str, raw: OsString) -> Option<String> {
+        for (variables, secure) in [
+            (&env::GATEWAY, &mut self.secure),
+            (&env::REMOTE_WRITE, &mut self.remote_secure),
+        ] {
+            let path = if name == variables.ca_file {
+                &mut secure.ca_file
+            } else if name == variables.client_cert_file {
+                &mut secure.client_cert_file
+            } else if name == variables.client_key_file {
+                &mut secure.client_key_file
+            } else if name == variables.bearer_token_file {
+                &mut secure.bearer_token_file
+            } else {
+                continue;
+            };
+            // A path need not be text: the file is read from exactly these bytes.
+            *path = Some(PathBuf::from(raw));
+            return None;
+        }
+        if name == env::JOB {
+            let job = raw.to_string_lossy().into_owned();
+            let problem = format!(
+                "{} is not valid UTF-8 text; the job is named {job:?} instead (its text with \
+                 each invalid byte replaced by U+FFFD), not after the executable",
+                env::JOB
+            );
+            self.job = Some(job);
+            return Some(problem);
+        }
+        Some(format!(
+            "{name} is set but its value is not valid UTF-8 text; it is ignored, as if unset \
+             (the value is not shown)"
+        ))
     }
 
     /// [`from_env`](Self::from_env) with the environment given as a function, for tests.
@@ -1111,6 +1178,49 @@ mod tests {
             "https://batch:Zm9v%2FYmFy%2B%3D%3D@gw:9091",
         )]));
         assert!(problems.is_empty(), "{:?}", problems);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn values_that_are_not_utf8_are_never_dropped_silently() {
+        use std::os::unix::ffi::OsStrExt;
+        let raw = |bytes: &[u8]| std::ffi::OsStr::from_bytes(bytes).to_owned();
+        let vars = [
+            (env::URL, raw(b"http://h:9091")),
+            (env::JOB, raw(b"etl-\xff")),
+            (env::PASSWORD, raw(b"hunter2\xfe")),
+            (env::USERNAME, raw(b"u")),
+            (env::GROUPING, raw(b"shard=\xff")),
+            (env::CA_FILE, raw(b"/etc/ca-\xff.pem")),
+        ];
+        let config = Config::from_os_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        });
+        // The path is used as it is, and not warned about.
+        assert_eq!(
+            config
+                .secure
+                .ca_file
+                .as_deref()
+                .map(|p| p.as_os_str().as_bytes()),
+            Some(&b"/etc/ca-\xff.pem"[..])
+        );
+        // The job keeps its text, not the executable's name.
+        assert_eq!(config.job.as_deref(), Some("etl-\u{fffd}"));
+        assert_eq!(config.secure.password, None);
+        assert!(config.grouping.is_empty());
+        let problems = &config.env_problems;
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for (problem, name) in problems
+            .iter()
+            .zip([env::JOB, env::PASSWORD, env::GROUPING])
+        {
+            assert!(problem.starts_with(name), "{problem}");
+            assert!(!problem.contains("hunter2"), "{problem}");
+        }
+        assert!(problems[0].contains("etl-\u{fffd}"), "{problems:?}");
     }
 
     #[test]

@@ -34,6 +34,15 @@ pub enum PushError {
         /// The start of the gateway's answer, which says why (e.g. `... is not a SUMMARY`).
         body: String,
     },
+    /// The server answered with a redirect (3xx), which is not followed: a redirect could carry
+    /// the credentials to another server. Point the URL setting at the server itself.
+    Redirect {
+        /// The HTTP status code (301, 302, 307, 308, ...).
+        code: u16,
+        /// Where it pointed (its `Location` header), with any `user:password@` hidden; `None`
+        /// when it had none.
+        location: Option<String>,
+    },
     /// Any other transport failure.
     Transport {
         /// What went wrong.
@@ -46,6 +55,18 @@ pub enum PushError {
     Forked {
         /// The process id of the parent that pushes.
         parent: u32,
+    },
+    /// [`flush`](crate::flush) was called after the final push at exit had run (from an
+    /// `atexit` handler, say, or a thread still running while the process exits): nothing was
+    /// sent, and nothing will be.
+    FinalPushDone,
+    /// [`flush`](crate::flush) reached some destination but not every one: each in `failed`,
+    /// named by its URL (without credentials), with why; those in `delivered` took the push.
+    Undelivered {
+        /// The destinations the push did not reach: URL and cause.
+        failed: Vec<(String, PushError)>,
+        /// The destinations that took the push (the other one, when both are set).
+        delivered: Vec<String>,
     },
 }
 
@@ -76,9 +97,15 @@ impl PushError {
             PushError::Timeout => "timeout".into(),
             PushError::Tls { .. } => "tls".into(),
             PushError::Status { code, .. } => format!("status {code}"),
+            PushError::Redirect { code, .. } => format!("redirect {code}"),
             PushError::Transport { .. } => "transport".into(),
             PushError::FlushDeadline => "flush deadline".into(),
             PushError::Forked { .. } => "forked".into(),
+            PushError::FinalPushDone => "final push done".into(),
+            PushError::Undelivered { failed, .. } => {
+                let kinds: Vec<String> = failed.iter().map(|(_, error)| error.kind()).collect();
+                format!("undelivered: {}", kinds.join(", "))
+            }
         }
     }
 }
@@ -118,6 +145,23 @@ impl fmt::Display for PushError {
             PushError::Status { code, body } => {
                 write!(f, "the server answered HTTP {code}: {body}")
             }
+            PushError::Redirect { code, location } => {
+                match location {
+                    Some(location) => write!(
+                        f,
+                        "the server answered HTTP {code}, a redirect to {location}"
+                    )?,
+                    None => write!(
+                        f,
+                        "the server answered HTTP {code}, a redirect without a Location"
+                    )?,
+                }
+                write!(
+                    f,
+                    "; redirects are not followed (one could carry the credentials to another \
+                     server): point the URL setting at the server itself"
+                )
+            }
             PushError::Transport { reason } => write!(f, "{reason}"),
             PushError::FlushDeadline => {
                 write!(f, "the push did not complete within the push deadline")
@@ -126,6 +170,20 @@ impl fmt::Display for PushError {
                 f,
                 "this process is a fork() of pid {parent}; its metrics are not pushed (only the parent pushes)"
             ),
+            PushError::FinalPushDone => write!(
+                f,
+                "the final push already ran (the process is exiting); nothing sent"
+            ),
+            PushError::Undelivered { failed, delivered } => {
+                for (i, (url, error)) in failed.iter().enumerate() {
+                    let separator = if i == 0 { "" } else { "; " };
+                    write!(f, "{separator}not delivered to {url}: {error}")?;
+                }
+                if !delivered.is_empty() {
+                    write!(f, "; delivered to {}", delivered.join(" and "))?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -168,3 +226,48 @@ impl fmt::Display for InvalidName {
 }
 
 impl std::error::Error for InvalidName {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_undelivered_flush_names_what_failed_and_what_took_it() {
+        let partly = PushError::Undelivered {
+            failed: vec![(
+                "http://rw:9/api/v1/write".into(),
+                PushError::ConnectionRefused,
+            )],
+            delivered: vec!["http://gw:9091/metrics/job/x".into()],
+        };
+        assert_eq!(
+            partly.to_string(),
+            "not delivered to http://rw:9/api/v1/write: connection refused (is the server \
+             running?); delivered to http://gw:9091/metrics/job/x"
+        );
+        let neither = PushError::Undelivered {
+            failed: vec![
+                ("http://gw:9091/metrics/job/x".into(), PushError::Timeout),
+                (
+                    "http://rw:9/api/v1/write".into(),
+                    PushError::Status {
+                        code: 400,
+                        body: "bad".into(),
+                    },
+                ),
+            ],
+            delivered: Vec::new(),
+        };
+        let shown = neither.to_string();
+        assert!(
+            shown.starts_with("not delivered to http://gw:9091/metrics/job/x: no answer"),
+            "{shown}"
+        );
+        assert!(
+            shown.ends_with(
+                "; not delivered to http://rw:9/api/v1/write: the server answered HTTP 400: bad"
+            ),
+            "{shown}"
+        );
+    }
+}

@@ -14,6 +14,7 @@ use ureq::unversioned::transport::{Connector, DefaultConnector};
 use crate::auth::Auth;
 use crate::env::ServerVariables;
 use crate::error::PushError;
+use crate::redact::redact_url;
 use crate::tls::TlsSettings;
 use crate::whole_request::{self, WholeRequest};
 
@@ -211,6 +212,17 @@ fn check(
     if (200..300).contains(&code) {
         return Exchange::done();
     }
+    if (300..400).contains(&code) {
+        // The agent follows no redirect (`max_redirects(0)`): a redirect could carry the
+        // credentials to another server. Its `Location` is shown without any userinfo.
+        let location = response
+            .headers()
+            .get("location")
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).trim().to_owned())
+            .filter(|location| !location.is_empty())
+            .map(|location| truncate(&redact_url(&location), ERROR_BODY_LIMIT));
+        return Exchange::failed(PushError::Redirect { code, location });
+    }
     let retry_after = response
         .headers()
         .get("retry-after")
@@ -336,6 +348,46 @@ mod tests {
         for bad in ["", "-1", "soon", "1.5", "99999999999999999999999"] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_redirect_is_not_followed_and_names_its_location_without_credentials() {
+        let answer = |code: u16, location: Option<&str>| {
+            let mut response = Response::builder().status(code);
+            if let Some(location) = location {
+                response = response.header("Location", location);
+            }
+            response.body(ureq::Body::builder().data("moved")).unwrap()
+        };
+        let exchange = check(
+            Ok(answer(308, Some("https://batch:s3cret@elsewhere:9091/x"))),
+            &crate::env::GATEWAY,
+        );
+        let error = exchange.result.unwrap_err();
+        assert_eq!(
+            error,
+            PushError::Redirect {
+                code: 308,
+                location: Some("https://***@elsewhere:9091/x".into())
+            }
+        );
+        assert!(!error.is_retryable());
+        let shown = error.to_string();
+        assert!(shown.contains("HTTP 308"), "{shown}");
+        assert!(shown.contains("https://***@elsewhere:9091/x"), "{shown}");
+        assert!(shown.contains("not followed"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("batch"),
+            "{shown}"
+        );
+        let exchange = check(Ok(answer(302, None)), &crate::env::GATEWAY);
+        assert_eq!(
+            exchange.result,
+            Err(PushError::Redirect {
+                code: 302,
+                location: None
+            })
+        );
     }
 
     #[test]

@@ -99,6 +99,7 @@ mod summary;
 mod timer;
 mod tls;
 mod url;
+mod user_file;
 mod whole_request;
 mod write_request;
 
@@ -190,7 +191,10 @@ pub fn render() -> String {
 
 /// Pushes everything recorded now and waits for the push, at most the push deadline
 /// (`PUSHGATEWAY_TIMEOUT`): to the gateway, to the remote-write endpoint, or to both side by
-/// side; the first failure is returned.
+/// side. A failure is a [`PushError::Undelivered`] naming each destination that did not take
+/// the push, by its URL without credentials, with why, and the one that did, if any. After
+/// the final push at exit (from an `atexit` handler, say) nothing is sent any more, and the
+/// answer is [`PushError::FinalPushDone`].
 ///
 /// Not needed for the final push: that happens by itself when the process exits. Useful before
 /// a long idle phase, or to learn whether the gateway took the data. Never panics.

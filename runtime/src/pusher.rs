@@ -132,6 +132,11 @@ impl Pusher {
         self.endpoint.timeout()
     }
 
+    /// The gateway's base URL, without credentials: where [`url`](Self::url) starts.
+    pub(crate) fn base(&self) -> &str {
+        self.endpoint.base()
+    }
+
     /// The group's URL, without credentials.
     pub fn url(&self) -> String {
         let mut url = format!(

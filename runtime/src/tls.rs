@@ -185,8 +185,9 @@ fn x509_version(der: &[u8]) -> Option<u8> {
     }
 }
 
+/// A PEM file the user names: never a FIFO, a device or more than 1 MiB (see `user_file.rs`).
 fn read(setting: &'static str, path: &Path) -> Result<Vec<u8>, PushError> {
-    std::fs::read(path).map_err(|e| problem(setting, path, &format!("cannot be read ({e})")))
+    crate::user_file::read(setting, path)
 }
 
 fn certificates(

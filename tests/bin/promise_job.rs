@@ -8,6 +8,11 @@
 //! - `short`: one timed call, then returns (no logger when `PROMISE_JOB_NO_LOGGER=1`).
 //! - `flush`: a timed call, a flush (prints `flush=ok` or `flush=err:<error>`), another timed
 //!   call, then returns.
+//! - `flush-after-exit`: registers an `atexit` handler of its own, then installs a `Config`
+//!   from the environment with the gateway from `PROMISE_JOB_GATEWAY` (so pushtimer's exit
+//!   hook is registered when the Config is installed, after the job's handler, and runs before
+//!   it), makes one timed call and returns; the handler, after the final push, flushes and
+//!   prints `after-exit flush=ok` or `after-exit flush=err:<error>`.
 //! - `builder-extremes`: installs a `Config` from the environment with `Duration::MAX` as
 //!   timeout and a zero push interval, makes one timed call and flushes; prints `flush=ok` or
 //!   `flush=err:<error>`.
@@ -66,6 +71,7 @@ fn main() {
             work(2);
         }
         "builder-extremes" => builder_extremes(),
+        "flush-after-exit" => flush_after_exit(),
         "pacing" => {
             work(1);
             let flushed = pushtimer::flush();
@@ -146,6 +152,30 @@ fn reentrant_logger() {
     labelled_b();
     work(1);
     println!("done");
+}
+
+#[allow(unsafe_code)]
+fn flush_after_exit() {
+    /// Runs inside `exit()`, after pushtimer's own exit hook (registered later, so run
+    /// earlier): the final push is done.
+    extern "C" fn after_exit() {
+        let result = match pushtimer::flush() {
+            Ok(()) => "ok".to_owned(),
+            Err(error) => format!("err:{error}"),
+        };
+        use std::io::Write;
+        let mut stdout = std::io::stdout();
+        let _ = writeln!(stdout, "after-exit flush={result}");
+        let _ = stdout.flush();
+    }
+    // SAFETY: `after_exit` is a plain `extern "C" fn` that lives for the whole program; it
+    // cannot unwind into C (flush never panics, and a failed write is ignored).
+    let registered = unsafe { libc::atexit(after_exit) };
+    assert_eq!(registered, 0, "atexit refused");
+    let gateway = std::env::var("PROMISE_JOB_GATEWAY").expect("PROMISE_JOB_GATEWAY");
+    let installed = pushtimer::Config::from_env().gateway(&gateway).install();
+    assert!(installed.is_ok());
+    work(1);
 }
 
 fn builder_extremes() {

@@ -1,6 +1,6 @@
 //! An in-process fake gateway on loopback, for what a real Pushgateway cannot be made to do:
-//! never answer, hang up, answer slowly, with a 5xx or with a body cut short, or show the raw
-//! requests it received.
+//! never answer, hang up, answer slowly, with a 5xx, a redirect or a body cut short, or show
+//! the raw requests it received.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -32,6 +32,15 @@ pub enum Behaviour {
     HangUp {
         /// Answer the first connection.
         answer_first: bool,
+    },
+    /// Keeps every request and answers each with the redirect `code` (301, 302, 307, 308) to
+    /// `location`: what a real Pushgateway never does to a well-formed push, but a proxy or a
+    /// moved server in front of it may.
+    Redirect {
+        /// The status.
+        code: u16,
+        /// The `Location` header's value.
+        location: String,
     },
     /// Answers every request with this status and a `Content-Length` for the whole body, but
     /// sends only its first `sent` bytes and then nothing more: an answer that trickles.
@@ -97,6 +106,7 @@ impl FakeGateway {
                     record: false,
                     once: false,
                     retry_after: None,
+                    location: None,
                 };
                 let reply = match &behaviour {
                     Behaviour::Blackhole => {
@@ -120,6 +130,11 @@ impl FakeGateway {
                     Behaviour::Record => Reply {
                         record: true,
                         ..plain(200, "")
+                    },
+                    Behaviour::Redirect { code, location } => Reply {
+                        record: true,
+                        location: Some(location.clone()),
+                        ..plain(*code, "moved")
                     },
                     Behaviour::RecordStatus { code, retry_after } => Reply {
                         record: true,
@@ -149,8 +164,8 @@ impl FakeGateway {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// The requests received so far, in order ([`Behaviour::Record`] and
-    /// [`Behaviour::RecordStatus`] only; empty otherwise).
+    /// The requests received so far, in order ([`Behaviour::Record`],
+    /// [`Behaviour::RecordStatus`] and [`Behaviour::Redirect`] only; empty otherwise).
     /// A request is kept before it is answered, so once a job has exited, everything it sent
     /// and saw answered is here.
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -171,6 +186,8 @@ struct Reply {
     once: bool,
     /// A `Retry-After` header to send.
     retry_after: Option<&'static str>,
+    /// A `Location` header to send.
+    location: Option<String>,
 }
 
 /// Serves one connection (keep-alive): reads each request whole, keeps it when recording,
@@ -194,8 +211,13 @@ fn serve(stream: std::net::TcpStream, reply: &Reply, requests: &Mutex<Vec<Record
             .retry_after
             .map(|value| format!("Retry-After: {value}\r\n"))
             .unwrap_or_default();
+        let location = reply
+            .location
+            .as_ref()
+            .map(|value| format!("Location: {value}\r\n"))
+            .unwrap_or_default();
         let answer = format!(
-            "HTTP/1.1 {} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{retry_after}{close}\r\n{}",
+            "HTTP/1.1 {} Fake\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{retry_after}{location}{close}\r\n{}",
             reply.code,
             reply.body.len(),
             reply.body.get(..reply.sent).unwrap_or(reply.body)

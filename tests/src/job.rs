@@ -1,6 +1,7 @@
 //! Child jobs: the job binaries run as separate processes in a clean pushtimer environment,
 //! with their output collected ([`JobRun`]), and the stderr logger those binaries install.
 
+use std::ffi::OsStr;
 use std::io::Read;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -59,8 +60,26 @@ pub fn run_final_push(
     run_job(binary, &[how, "5"], &env)
 }
 
+/// [`run_job`] with values that need not be UTF-8 (a value made of raw bytes with
+/// `std::os::unix::ffi::OsStrExt::from_bytes`, say).
+pub fn run_job_os(binary: &str, args: &[&str], env: &[(&str, &OsStr)]) -> JobRun {
+    spawn_with(binary, args, env.iter().copied()).wait()
+}
+
 /// Starts a job like [`run_job`] but returns at once, so the test can act while it runs.
 pub fn spawn_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> RunningJob {
+    spawn_with(
+        binary,
+        args,
+        env.iter().map(|(name, value)| (*name, OsStr::new(value))),
+    )
+}
+
+fn spawn_with<'a>(
+    binary: &str,
+    args: &[&str],
+    env: impl Iterator<Item = (&'a str, &'a OsStr)>,
+) -> RunningJob {
     let mut command = Command::new(binary);
     command.args(args);
     for (name, _) in std::env::vars() {
@@ -72,7 +91,7 @@ pub fn spawn_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> RunningJo
             command.env_remove(name);
         }
     }
-    command.envs(env.iter().copied());
+    command.envs(env);
     command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = command.spawn().expect("cannot start the job binary");

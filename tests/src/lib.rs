@@ -38,7 +38,8 @@ pub use fake::{Behaviour, FakeGateway, RecordedRequest};
 pub use gateway::{Gateway, free_port};
 pub use http::{http_get, http_request};
 pub use job::{
-    JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, spawn_job,
+    JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, run_job_os,
+    spawn_job,
 };
 pub use prometheus::{
     Point, PromQl, Prometheus, parse_answer, promtool_or_skip, query_api, query_path,
