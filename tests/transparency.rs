@@ -214,3 +214,58 @@ fn tokio_tests_in_either_order_are_timed() {
     assert!(count("transparent_tokio_below", "ok").unwrap() >= below + 1.0);
     assert!(count("transparent_tokio_above", "ok").unwrap() >= above + 1.0);
 }
+
+thread_local! {
+    static DROPS: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+}
+
+struct Noisy(&'static str);
+
+impl Drop for Noisy {
+    fn drop(&mut self) {
+        DROPS.with(|drops| drops.borrow_mut().push(self.0));
+    }
+}
+
+fn drops() -> Vec<&'static str> {
+    DROPS.with(|drops| std::mem::take(&mut *drops.borrow_mut()))
+}
+
+async fn untimed_arguments(a: Noisy, b: Noisy, (c, d): (Noisy, Noisy)) -> usize {
+    let _local = Noisy("local");
+    [&a, &b, &c, &d].len()
+}
+
+#[pushtimer::timed(name = "transparent_drop_order")]
+async fn timed_arguments(a: Noisy, b: Noisy, (c, d): (Noisy, Noisy)) -> usize {
+    let _local = Noisy("local");
+    [&a, &b, &c, &d].len()
+}
+
+fn untimed_sync(a: Noisy, b: Noisy) -> usize {
+    let _local = Noisy("local");
+    [&a, &b].len()
+}
+
+#[pushtimer::timed(name = "transparent_sync_drop_order")]
+fn timed_sync(a: Noisy, b: Noisy) -> usize {
+    let _local = Noisy("local");
+    [&a, &b].len()
+}
+
+#[test]
+fn arguments_and_locals_are_dropped_in_the_same_order() {
+    let arguments = || (Noisy("a"), Noisy("b"), (Noisy("c"), Noisy("d")));
+    let (a, b, cd) = arguments();
+    block_on(untimed_arguments(a, b, cd));
+    let untimed = drops();
+    let (a, b, cd) = arguments();
+    block_on(timed_arguments(a, b, cd));
+    assert_eq!(drops(), untimed);
+    assert_eq!(untimed, ["local", "d", "c", "b", "a"]);
+    untimed_sync(Noisy("a"), Noisy("b"));
+    let untimed = drops();
+    timed_sync(Noisy("a"), Noisy("b"));
+    assert_eq!(drops(), untimed);
+    assert_eq!(count("transparent_drop_order", "ok"), Some(1.0));
+}

@@ -164,11 +164,19 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
         syn::ReturnType::Default => None,
     };
     let body = if sig.asyncness.is_some() {
-        future::timed_future_body(&enter(declared, true), &guard, &block.stmts, declared)
+        let arguments = future::arguments_last_first(&sig, &block.stmts);
+        future::timed_future_body(
+            &enter(declared, true),
+            &guard,
+            &arguments,
+            &block.stmts,
+            declared,
+        )
     } else if let Some((future, output)) = future::async_trait_body(&sig.output, &mut block.stmts) {
         let stmts = std::mem::take(&mut future.block.stmts);
         let timed =
-            future::timed_future_body(&enter(Some(&output), true), &guard, &stmts, Some(&output));
+            // #[async_trait] rebinds the arguments at the start of its block: their order is its.
+            future::timed_future_body(&enter(Some(&output), true), &guard, &[], &stmts, Some(&output));
         future.block.stmts = vec![syn::Stmt::Expr(syn::Expr::Verbatim(timed), None)];
         let stmts = &block.stmts;
         quote!(#(#stmts)*)

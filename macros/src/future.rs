@@ -7,11 +7,18 @@
 //! while a future dropped before completion never reaches the mark (`cancelled`). The inner
 //! block's return type is pinned to the declared one by an unreachable typed `return` (as
 //! `#[async_trait]` itself does), so `return`s keep their coercions.
+//!
+//! An `async fn`'s arguments are dropped after the body's locals, the last first. Moved into
+//! the inner block they would be dropped in the order the body first mentions them, so the
+//! inner block mentions them first, last argument first: the order is the same with or without
+//! the attribute. Only arguments the body names are mentioned (an unused one keeps its
+//! "unused variable" warning, and is dropped when the outer future completes, after the others).
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{
-    Expr, ExprAsync, GenericArgument, Ident, PathArguments, ReturnType, Stmt, Type, TypeParamBound,
+    Expr, ExprAsync, FnArg, GenericArgument, Ident, Pat, PathArguments, ReturnType, Signature,
+    Stmt, Type, TypeParamBound,
 };
 
 use crate::returns::{mark_value, nameable, value_ident};
@@ -92,15 +99,67 @@ fn single_type_argument<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
     }
 }
 
+/// The arguments of an `async fn` its body names, last first, to be mentioned at the start of
+/// the inner block (see the module docs).
+pub(crate) fn arguments_last_first(sig: &Signature, stmts: &[Stmt]) -> Vec<Ident> {
+    let body: TokenStream = stmts.iter().map(quote::ToTokens::to_token_stream).collect();
+    let mut named = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => {
+                named.push(Ident::new("self", receiver.self_token.span));
+            }
+            FnArg::Typed(typed) => bindings(&typed.pat, &mut named),
+        }
+    }
+    named.retain(|ident| mentions(body.clone(), ident));
+    named.reverse();
+    named
+}
+
+/// The identifiers a pattern binds, in order.
+fn bindings(pat: &Pat, into: &mut Vec<Ident>) {
+    match pat {
+        Pat::Ident(binding) if binding.by_ref.is_none() => {
+            into.push(binding.ident.clone());
+            if let Some((_, sub)) = &binding.subpat {
+                bindings(sub, into);
+            }
+        }
+        Pat::Tuple(tuple) => tuple.elems.iter().for_each(|pat| bindings(pat, into)),
+        Pat::TupleStruct(tuple) => tuple.elems.iter().for_each(|pat| bindings(pat, into)),
+        Pat::Struct(fields) => fields
+            .fields
+            .iter()
+            .for_each(|field| bindings(&field.pat, into)),
+        Pat::Slice(slice) => slice.elems.iter().for_each(|pat| bindings(pat, into)),
+        Pat::Paren(paren) => bindings(&paren.pat, into),
+        Pat::Type(typed) => bindings(&typed.pat, into),
+        _ => {}
+    }
+}
+
+/// Whether `tokens` name `ident` anywhere, macro arguments included.
+fn mentions(tokens: TokenStream, ident: &Ident) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(found) => found == *ident,
+        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), ident),
+        _ => false,
+    })
+}
+
 /// The statements of a timed future's body: `enter` starts the guard, the body's `stmts` run in
-/// an inner `async move` block, and its value is marked before it is returned.
+/// an inner `async move` block (after `arguments` are mentioned, to fix their drop order), and
+/// its value is marked before it is returned.
 pub(crate) fn timed_future_body(
     enter: &TokenStream,
     guard: &Ident,
+    arguments: &[Ident],
     stmts: &[Stmt],
     output: Option<&Type>,
 ) -> TokenStream {
     let value = value_ident();
+    let capture = (!arguments.is_empty()).then(|| quote!(let _ = (#(&#arguments,)*);));
     match output.and_then(nameable) {
         Some(ty) => {
             let never = Ident::new("__pushtimer_never", proc_macro2::Span::mixed_site());
@@ -112,6 +171,7 @@ pub(crate) fn timed_future_body(
                         #[allow(unreachable_code)]
                         return #never;
                     }
+                    #capture
                     #(#stmts)*
                 }.await;
                 #mark
@@ -120,7 +180,7 @@ pub(crate) fn timed_future_body(
         }
         None => quote! {
             #enter
-            let #value = async move { #(#stmts)* }.await;
+            let #value = async move { #capture #(#stmts)* }.await;
             #[allow(unreachable_code)]
             #guard.mark_ok();
             #value
