@@ -269,3 +269,18 @@ fn arguments_and_locals_are_dropped_in_the_same_order() {
     assert_eq!(drops(), untimed);
     assert_eq!(count("transparent_drop_order", "ok"), Some(1.0));
 }
+
+fn auto_traits<T: Send + Sync + std::panic::UnwindSafe + std::panic::RefUnwindSafe>(value: T) -> T {
+    value
+}
+
+#[pushtimer::timed(name = "transparent_auto_traits")]
+async fn plain_future(n: u32) -> u32 {
+    std::future::ready(n).await
+}
+
+#[test]
+fn a_timed_future_keeps_its_auto_traits() {
+    // Send, Sync and unwind safety of the future are the body's, not the guard's.
+    assert_eq!(block_on(auto_traits(plain_future(3))), 3);
+}

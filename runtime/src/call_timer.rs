@@ -11,7 +11,7 @@
 //!   `bail!`, which the generated code cannot see): an `Err`;
 //! - otherwise an ordinary return.
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use quanta::Clock;
 
@@ -46,7 +46,9 @@ pub struct CallTimer {
     series: &'static OutcomeSeries,
     clock: &'static Clock,
     start: Reading,
-    state: Cell<u8>,
+    /// An atomic only so the guard is `Sync` (a timed `async fn`'s future stays `Sync` where it
+    /// was): it is never shared, and a relaxed store or load is a plain one.
+    state: AtomicU8,
     /// The call began while a panic was unwinding (from a `Drop`): a panic cannot unwind out of
     /// it (that would abort the process), so `panicking()` at its end says nothing about it.
     began_unwinding: bool,
@@ -60,7 +62,7 @@ impl CallTimer {
             series,
             clock,
             start: Reading::now(clock),
-            state: Cell::new(RUNNING),
+            state: AtomicU8::new(RUNNING),
             began_unwinding: std::thread::panicking(),
         }
     }
@@ -69,17 +71,18 @@ impl CallTimer {
     #[doc(hidden)]
     #[inline]
     pub fn mark(&self, outcome: Outcome) {
-        self.state.set(match outcome {
+        let state = match outcome {
             Outcome::Error => DONE_ERROR,
             _ => DONE_OK,
-        });
+        };
+        self.state.store(state, Ordering::Relaxed);
     }
 
     /// The function returns a value that cannot be an `Err` (an `async fn` completed).
     #[doc(hidden)]
     #[inline]
     pub fn mark_ok(&self) {
-        self.state.set(DONE_OK);
+        self.state.store(DONE_OK, Ordering::Relaxed);
     }
 
     fn outcome(&self) -> Outcome {
@@ -87,7 +90,7 @@ impl CallTimer {
             // Checked before the mark: a local's `Drop` may panic after the value was marked.
             return Outcome::Panic;
         }
-        match self.state.get() {
+        match self.state.load(Ordering::Relaxed) {
             DONE_OK => Outcome::Ok,
             DONE_ERROR => Outcome::Error,
             _ if self.series.asynchronous => Outcome::Cancelled,
