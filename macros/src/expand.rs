@@ -7,8 +7,9 @@
 //! bound to its declared return type, which is a coercion site exactly as the function's own
 //! tail and `return` are, so type inference and coercions are unchanged too:
 //! - a function whose return type can be named: its body becomes the initialiser of
-//!   `let value: R = { body };` and each of its `return e` a `return { let value: R = e; ... }`
-//!   (see [`crate::returns`]);
+//!   `let value: R = if always() { body } else { never() };` (so what follows is reachable
+//!   code to the compiler even when the body diverges) and each of its `return e` a
+//!   `return { let value: R = ...e...; ... }` (see [`crate::returns`]);
 //! - an `async fn`, or a method `#[async_trait]` has rewritten: the body runs in an inner
 //!   `async move` block awaited in place (see [`crate::future`]);
 //! - anything else (`()`, `!`, `impl Trait`): the body is left exactly as written, after the
@@ -186,10 +187,11 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
             Some(ty) => {
                 returns::mark_returns(&mut block, &guard, ty);
                 let value = returns::value_ident();
+                let bound = returns::bind(&value, ty, block.to_token_stream());
                 let mark = returns::mark_value(&guard, &value);
                 quote! {
                     #enter
-                    let #value: #ty = #block;
+                    #bound
                     #mark
                     #value
                 }

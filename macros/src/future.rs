@@ -5,8 +5,8 @@
 //! The body runs inside an inner `async move` block, awaited in place: its `?` and `return`s end
 //! the inner block, so every way the body completes lands in one value the generated code sees,
 //! while a future dropped before completion never reaches the mark (`cancelled`). The inner
-//! block's return type is pinned to the declared one by an unreachable typed `return` (as
-//! `#[async_trait]` itself does), so `return`s keep their coercions.
+//! block's return type is pinned to the declared one by a typed `return` that never runs (as
+//! `#[async_trait]` does), so `return`s keep their coercions.
 //!
 //! An `async fn`'s arguments are dropped after the body's locals, the last first. Moved into
 //! the inner block they would be dropped in the order the body first mentions them, so the
@@ -160,16 +160,22 @@ pub(crate) fn timed_future_body(
 ) -> TokenStream {
     let value = value_ident();
     let capture = (!arguments.is_empty()).then(|| quote!(let _ = (#(&#arguments,)*);));
+    if matches!(output, Some(Type::Never(_))) {
+        // Never completes: nothing to mark after it (and the compiler knows it).
+        return quote! {
+            #enter
+            async move { #capture #(#stmts)* }.await
+        };
+    }
     match output.and_then(nameable) {
         Some(ty) => {
-            let never = Ident::new("__pushtimer_never", proc_macro2::Span::mixed_site());
             let mark = mark_value(guard, &value);
             quote! {
                 #enter
                 let #value: #ty = async move {
-                    if let ::core::option::Option::Some(#never) = ::core::option::Option::None::<#ty> {
-                        #[allow(unreachable_code)]
-                        return #never;
+                    // Pins the block's return type to the declared one, so `return`s coerce.
+                    if !::pushtimer::__private::always() {
+                        return ::pushtimer::__private::never::<#ty>();
                     }
                     #capture
                     #(#stmts)*
@@ -181,7 +187,6 @@ pub(crate) fn timed_future_body(
         None => quote! {
             #enter
             let #value = async move { #capture #(#stmts)* }.await;
-            #[allow(unreachable_code)]
             #guard.mark_ok();
             #value
         },

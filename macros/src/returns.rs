@@ -2,10 +2,10 @@
 //! whether each is an `Err`.
 //!
 //! Only `return` expressions are touched, and only their operand: `return e` becomes
-//! `return { let v: R = e; guard.mark(outcome_of!(&v)); v }`. The `let` with the declared type
-//! is a coercion site exactly as `return` is, so coercions (`&String` as `&str`, `Box<E>` as
-//! `Box<dyn Error>`, ...) and inference are unchanged; the `return` node keeps its attributes
-//! (`#[cfg]`, ...). Nothing else in the body changes: `?` is left alone (an unmarked way out of a
+//! `return { let v: R = if always() { e } else { never() }; guard.mark(outcome_of!(&v)); v }`
+//! (see [`bind`]). The `let` with the declared type is a coercion site exactly as `return` is,
+//! so coercions (`&String` as `&str`, `Box<E>` as `Box<dyn Error>`, ...) and inference are
+//! unchanged; the `return` node keeps its attributes (`#[cfg]`, ...). Nothing else in the body changes: `?` is left alone (an unmarked way out of a
 //! function returning a `Result` is an `Err`), as are closures, `async` blocks and nested items
 //! (their `return`s are their own) and macro arguments (not parsed).
 
@@ -71,9 +71,9 @@ impl VisitMut for Marker<'_> {
             && let Some(operand) = ret.expr.take()
         {
             let (guard, output, value) = (self.guard, self.output, value_ident());
+            let bound = bind(&value, output, quote!({ #operand }));
             ret.expr = Some(Box::new(parse_quote! {{
-                let #value: #output = #operand;
-                #[allow(unreachable_code)]
+                #bound
                 #guard.mark(::pushtimer::__private::outcome_of!(&#value));
                 #value
             }}));
@@ -85,10 +85,24 @@ impl VisitMut for Marker<'_> {
     }
 }
 
-/// `value`'s outcome marked on `guard`, as a statement that may follow a diverging expression.
+/// `let value: output = if always() block else { never() };`: `block` bound to the declared
+/// type (a coercion site, as the function's tail and `return` are), in a way the compiler does
+/// not see diverge even when `block` does, so what follows is never "unreachable code".
+pub(crate) fn bind(
+    value: &Ident,
+    output: &Type,
+    block: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
+    quote! {
+        let #value: #output = if ::pushtimer::__private::always() #block else {
+            ::pushtimer::__private::never()
+        };
+    }
+}
+
+/// `value`'s outcome marked on `guard`.
 pub(crate) fn mark_value(guard: &Ident, value: &Ident) -> proc_macro2::TokenStream {
     quote! {
-        #[allow(unreachable_code)]
         #guard.mark(::pushtimer::__private::outcome_of!(&#value));
     }
 }

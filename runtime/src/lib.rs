@@ -251,7 +251,7 @@ pub mod __private {
     pub use crate::__pushtimer_default_help as default_help;
     pub use crate::__pushtimer_outcome_of as outcome_of;
     pub use crate::background::PushThreadStats;
-    pub use crate::call_site::CallSite;
+    pub use crate::call_site::{CallSite, always, never};
     pub use crate::call_timer::CallTimer;
     pub use crate::outcome::{
         OtherType, OtherValue, Outcome, ResultType, ResultValue, TypeProbe, ValueProbe,
