@@ -213,7 +213,16 @@ mod tests {
     /// 140,188 s.
     #[test]
     fn very_short_and_very_long_durations_are_estimated_within_one_percent() {
-        for value in [0u64, 1, 63, 64, 143, 999, 18_000_000_000_000_000_000, u64::MAX - 1] {
+        for value in [
+            0u64,
+            1,
+            63,
+            64,
+            143,
+            999,
+            18_000_000_000_000_000_000,
+            u64::MAX - 1,
+        ] {
             let got = estimate(&[value], &[0.5, 0.99], 1);
             let truth = value as f64 / 1e9;
             for estimate in got {
