@@ -10,7 +10,8 @@ every benchmark, then this) or `bench/fleet.sh` (the fleet only, then this).
 `target` is `$CARGO_TARGET_DIR` when set; `$PUSHTIMER_FLEET_OUT` names another fleet results
 file (the simulation writes there too). When one of the two kinds of results is missing, its
 sections are kept as they are in the existing BENCHMARKS.md, so that running only the fleet
-(or only criterion) does not drop the other's sections.
+(or only criterion) does not drop the other's sections. The sections of `HAND_HEADINGS`,
+measured by hand (each says how), are always kept as they are, after the others.
 """
 
 import datetime
@@ -29,6 +30,9 @@ FLEET_RESULTS = os.environ.get("PUSHTIMER_FLEET_OUT") or os.path.join(
     TARGET, "fleet", "results.json"
 )
 FLEET_HEADING = "## Fleet: one Pushgateway, many jobs"
+# Sections measured by hand, outside criterion and the fleet simulation (each says how): kept
+# as they are in the existing BENCHMARKS.md, after the others.
+HAND_HEADINGS = ["## Remote write: one large final write"]
 OUTPUT = os.path.join(ROOT, "BENCHMARKS.md")
 PEERS_NOT_BUILT = os.path.join(BENCH_DIR, "PEERS_NOT_BUILT.md")
 
@@ -274,8 +278,8 @@ def criterion_sections():
     w("")
     w("Written by `bench/report.py` from criterion's results; every number below comes from")
     w("`target/criterion/*/new/estimates.json` (the mean, with its 95% confidence interval),")
-    w("except in the last section, which comes from the fleet simulation's")
-    w("`target/fleet/results.json`.")
+    w("except in the fleet section, which comes from the fleet simulation's")
+    w("`target/fleet/results.json`, and in sections measured by hand, which say how.")
     w("")
     w("## Machine")
     w("")
@@ -816,6 +820,20 @@ def split_fleet(text):
     return lines[:start] + lines[end:], lines[start:end]
 
 
+def split_hand(text):
+    """(the text without the hand-written sections, those sections' lines) of BENCHMARKS.md."""
+    lines = text.split("\n")
+    kept = []
+    for heading in HAND_HEADINGS:
+        if heading not in lines:
+            continue
+        start = lines.index(heading)
+        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+        kept.extend(lines[start:end])
+        lines = lines[:start] + lines[end:]
+    return "\n".join(lines), kept
+
+
 def main():
     have_criterion = os.path.isdir(CRITERION)
     fleet = load_fleet()
@@ -824,9 +842,10 @@ def main():
                  "run bench/run.sh or bench/fleet.sh first")
     try:
         with open(OUTPUT, encoding="utf-8") as f:
-            kept_main, kept_fleet = split_fleet(f.read())
+            rest, kept_hand = split_hand(f.read())
+            kept_main, kept_fleet = split_fleet(rest)
     except OSError:
-        kept_main, kept_fleet = [], []
+        kept_main, kept_fleet, kept_hand = [], [], []
     if have_criterion:
         out = criterion_sections()
     else:
@@ -842,6 +861,11 @@ def main():
         out.extend(kept_fleet)
     while out and out[-1] == "":
         out.pop()
+    if kept_hand:
+        out.append("")
+        out.extend(kept_hand)
+        while out and out[-1] == "":
+            out.pop()
     with open(OUTPUT, "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")
     print(f"wrote {OUTPUT}")

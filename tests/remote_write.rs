@@ -3,20 +3,23 @@
 //! child jobs write; PromQL gives back their counts, sums, buckets, outcome labels and job
 //! gauges exactly; two runs of one job are two runs in the history; the shipped remote-write
 //! rules fire for the failed run only, and every query of the remote-write dashboard answers.
-//! What no real store can be made to do (refuse with 400, answer 429 with `Retry-After`) is
-//! played by the in-process fake, as said at each test.
+//! A job with 400,000 series writes all of them in requests of at most 2,000 samples, and
+//! both stores take its final write whole. What no real store can be made to do (refuse with
+//! 400, answer 429 with `Retry-After`) is played by the in-process fake, as said at each test.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
 
 use pushtimer_tests::tls::{Pki, Security, TempDir};
 use pushtimer_tests::{
-    Behaviour, FakeGateway, Point, PromQl, Prometheus, VictoriaMetrics, assert_dashboard_answers,
-    assert_no_secret, parse_answer, query_path, repository, run_job, spawn_job,
+    Behaviour, FakeGateway, JobRun, Point, PromQl, Prometheus, VictoriaMetrics,
+    assert_dashboard_answers, assert_no_secret, http_get, parse_answer, query_path, repository,
+    run_job, spawn_job,
 };
 
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
 const EXIT_JOB: &str = env!("CARGO_BIN_EXE_exit_job");
+const MANY_SERIES_JOB: &str = env!("CARGO_BIN_EXE_many_series_job");
 /// How long a store may take to show what was written (VictoriaMetrics flushes its buffers
 /// about every second; Prometheus evaluates rules every second).
 const WITHIN: Duration = Duration::from_secs(30);
@@ -376,4 +379,204 @@ fn the_endpoints_own_bearer_token_is_sent_and_the_gateways_is_not() {
             Some(format!("Bearer {TOKEN}").as_str())
         );
     }
+}
+
+/// The large write: 200 metrics of 1,000 hand summaries each, i.e. 400,000 series (a `_sum`
+/// and a `_count` each) and a few job gauges. In one request that is about 34 MB of
+/// protobuf, which VictoriaMetrics refuses ("too big unpacked request", over 32 MiB).
+const MANY_METRICS: usize = 200;
+const MANY_SERIES: usize = 1_000;
+/// Prometheus' own sender's default, pushtimer's bound.
+const SAMPLES_PER_REQUEST: f64 = 2_000.0;
+
+/// Runs the many-series job against `url` as `rw_many`; what arrives can only come from its
+/// final write (an hour's interval). Its deadline is 30 s: a store on a 2-core machine takes
+/// 3 to 6 s to create 400,000 new series, around the default 5 s, and the suite's other tests
+/// share the cores.
+fn write_many(url: &str) {
+    let metrics = MANY_METRICS.to_string();
+    let series = MANY_SERIES.to_string();
+    let env = [
+        ("PUSHTIMER_REMOTE_WRITE_URL", url),
+        ("PUSHGATEWAY_JOB", "rw_many"),
+        ("PUSHGATEWAY_PUSH_INTERVAL", "1h"),
+        ("PUSHGATEWAY_TIMEOUT", "30s"),
+    ];
+    let run = run_job(MANY_SERIES_JOB, &[&metrics, &series], &env);
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    // How long the final write took (for BENCHMARKS.md): the job's whole run, less what it
+    // spent before its end.
+    let printed = run.stdout.trim().replace('\n', "; ");
+    println!("many_series_job: {printed}; {:?} in all", run.elapsed);
+}
+
+/// Every series of every metric is in the store, with exact counts and sums, and the run's
+/// records arrived too.
+fn check_many(query: &dyn Fn(&str) -> Vec<Point>) {
+    // A query selects one suffix: VictoriaMetrics answers a query over at most 300,000 series
+    // (`-search.maxUniqueTimeseries`).
+    let selector =
+        |suffix: &str| format!("{{__name__=~\"many_[0-9]+_seconds_{suffix}\",job=\"rw_many\"}}");
+    let complete = |points: &[Point]| {
+        points.len() == MANY_METRICS && points.iter().all(|p| p.value == MANY_SERIES as f64)
+    };
+    let counts = poll(
+        query,
+        &format!("count by (__name__) ({})", selector("count")),
+        &complete,
+    );
+    assert_eq!(counts.len(), MANY_METRICS, "{counts:?}");
+    for point in &counts {
+        assert_eq!(
+            point.value, MANY_SERIES as f64,
+            "every _count series: {point:?}"
+        );
+    }
+    // Series `s` of metric `m` observed `m % 3 + 1` seconds `s % 5 + 1` times: the `_sum`s of
+    // a metric add up to exactly this only when each of its 1,000 series arrived with its
+    // value (each adds at least 1).
+    let calls = (0..MANY_SERIES).map(|s| s % 5 + 1).sum::<usize>() as f64;
+    let sums = query(&format!("sum by (__name__) ({})", selector("sum")));
+    assert_eq!(sums.len(), MANY_METRICS, "{sums:?}");
+    for point in &sums {
+        let name = &point.labels["__name__"];
+        let m: f64 = name
+            .strip_prefix("many_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|m| m.parse().ok())
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(point.value, calls * (m % 3.0 + 1.0), "{point:?}");
+    }
+    let exit_code = query("last_over_time(pushtimer_job_exit_code{job=\"rw_many\"}[1h])");
+    assert_eq!(exit_code.len(), 1, "{exit_code:?}");
+    assert_eq!(exit_code[0].value, 0.0);
+}
+
+/// `query` until `ready` holds for its answer (at most [`WITHIN`]), and that answer.
+fn poll(
+    query: &dyn Fn(&str) -> Vec<Point>,
+    promql: &str,
+    ready: &dyn Fn(&[Point]) -> bool,
+) -> Vec<Point> {
+    pushtimer_tests::poll_until(WITHIN, || query(promql), |points| ready(points))
+}
+
+/// The value of the first sample on the `/metrics` page at `url` whose line starts with
+/// `series` (a name and its labels as the server writes them).
+fn self_metric(url: &str, series: &str) -> f64 {
+    let (code, page) = http_get(url).unwrap_or_else(|| panic!("cannot fetch {url}"));
+    assert_eq!(code, 200, "{url}");
+    page.lines()
+        .find(|line| line.starts_with(series))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("no {series} on {url}"))
+}
+
+/// The requests a store took carried at most 2,000 samples each, and were filled: as many as
+/// the samples need at 2,000 a request, no more.
+fn assert_packed(requests: f64, samples: f64) {
+    let series = (2 * MANY_METRICS * MANY_SERIES) as f64;
+    assert!(samples >= series, "{samples} samples arrived");
+    assert_eq!(
+        requests,
+        (samples / SAMPLES_PER_REQUEST).ceil(),
+        "{samples} samples"
+    );
+}
+
+/// The regression: a default VictoriaMetrics refused the one request of every write of this
+/// job (34 MB, over its 32 MiB), the final one included, so nothing of the run arrived.
+#[test]
+fn victoria_metrics_takes_a_final_write_of_400_000_series_whole() {
+    let Some(victoria) = VictoriaMetrics::start("remote_write_many_victoria_metrics") else {
+        return;
+    };
+    write_many(&victoria.write_url());
+    check_many(&|promql: &str| victoria.query(promql));
+    let metrics = format!("{}/metrics", victoria.base_url());
+    assert_packed(
+        self_metric(&metrics, "vm_http_requests_total{path=\"/api/v1/write\""),
+        self_metric(&metrics, "vm_rows_inserted_total{type=\"promremotewrite\"}"),
+    );
+}
+
+#[test]
+fn prometheus_takes_a_final_write_of_400_000_series_whole() {
+    let Some(prometheus) = Prometheus::start_receiver("remote_write_many_prometheus", &[]) else {
+        return;
+    };
+    write_many(&prometheus.write_url());
+    check_many(&|promql: &str| prometheus.query(promql));
+    let metrics = format!("{}/metrics", prometheus.base_url());
+    assert_packed(
+        self_metric(
+            &metrics,
+            "prometheus_http_requests_total{code=\"204\",handler=\"/api/v1/write\"}",
+        ),
+        self_metric(
+            &metrics,
+            "prometheus_tsdb_head_samples_appended_total{type=\"float\"}",
+        ),
+    );
+}
+
+/// The fake's view of one final write of 6,005 series (3 metrics of 1,000 summaries and the
+/// job gauges): 4 requests, all on one connection (requests go out one after another), and
+/// how a failure of one request acts on the rest. No real store refuses on demand.
+fn final_write_to_fake(behaviour: Behaviour) -> (FakeGateway, JobRun) {
+    let fake = FakeGateway::start(behaviour);
+    let url = format!("{}/api/v1/write", fake.url());
+    let env = [
+        ("PUSHTIMER_REMOTE_WRITE_URL", url.as_str()),
+        ("PUSHGATEWAY_JOB", "rw_fake"),
+        ("PUSHGATEWAY_PUSH_INTERVAL", "1h"),
+    ];
+    let run = run_job(MANY_SERIES_JOB, &["3", "1000"], &env);
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    (fake, run)
+}
+
+#[test]
+fn a_large_write_goes_out_in_requests_one_after_another_on_one_connection() {
+    let (fake, run) = final_write_to_fake(Behaviour::Record);
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    assert_eq!(fake.requests().len(), 4, "6,005 samples, 2,000 a request");
+    assert_eq!(fake.connections(), 1);
+}
+
+/// A request refused for what it carries (400) does not stop the write: every request is
+/// still sent, and the failed write is reported once, not once per request.
+#[test]
+fn a_refused_request_leaves_the_rest_of_the_write_going_with_one_warning() {
+    let (fake, run) = final_write_to_fake(Behaviour::RecordStatus {
+        code: 400,
+        retry_after: None,
+    });
+    assert_eq!(fake.requests().len(), 4, "{run:#?}");
+    assert_eq!(fake.connections(), 1);
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 1, "{run:#?}");
+    assert!(warnings[0].contains("HTTP 400"), "{warnings:?}");
+}
+
+/// A server that is away or struggling (503 after the retries a server that never answered
+/// gets: one quick retry) stops the write at that request: the rest are not sent to it.
+#[test]
+fn a_struggling_server_stops_the_write_at_the_failed_request() {
+    let (fake, run) = final_write_to_fake(Behaviour::RecordStatus {
+        code: 503,
+        retry_after: None,
+    });
+    let requests = fake.requests();
+    assert_eq!(
+        requests.len(),
+        2,
+        "the first request and its retry: {run:#?}"
+    );
+    assert_eq!(requests[0].body, requests[1].body);
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 1, "{run:#?}");
+    assert!(warnings[0].contains("HTTP 503"), "{warnings:?}");
 }

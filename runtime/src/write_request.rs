@@ -1,5 +1,6 @@
-//! The Prometheus remote-write 1.0 body: the metric families as a protobuf `WriteRequest`,
-//! snappy-compressed (block format).
+//! The Prometheus remote-write 1.0 body: the metric families as protobuf `WriteRequest`s,
+//! snappy-compressed (block format), each of at most [`MAX_SAMPLES_PER_REQUEST`] samples and
+//! [`MAX_REQUEST_BYTES`] bytes.
 //!
 //! The messages are declared here with `prost`'s derive (the field numbers of
 //! `prometheus/prompb/types.proto` and `remote.proto`), so building needs no `protoc`. Only what
@@ -48,14 +49,25 @@ pub(crate) type Labelled<'a> = (&'a [MetricFamily], &'a [(&'a str, &'a str)]);
 /// One sample of a metric as the text format has it: name suffix, extra label, value.
 type Line = (&'static str, Option<(&'static str, String)>, f64);
 
-/// Builds a request: every sample of the families added, each series labelled with its own
-/// labels and the target's.
+/// The most samples in one request: the default of Prometheus' own remote-write sender
+/// (`queue_config.max_samples_per_send`), which every receiver is built to take.
+pub(crate) const MAX_SAMPLES_PER_REQUEST: usize = 2_000;
+
+/// The most bytes of uncompressed protobuf in one request: 1 MiB, a 32nd of
+/// VictoriaMetrics' limit (it refuses more than 32 MiB unpacked, `-maxInsertRequestSize`);
+/// Prometheus 2.42's receiver has no limit of its own (it took 300 MB here, holding it all in
+/// memory). Reached only by series with long labels: 2,000 series of a typical job make about
+/// 170 KiB (86 bytes each in the large-write test). It also bounds what a write holds in
+/// memory at a time: one request.
+pub(crate) const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+/// The series of one write, stamped with its time, each labelled with its own labels and the
+/// target's, and cut into requests ([`Batch::requests`]).
 pub(crate) struct Batch<'a> {
     /// The labels every series gets (job, grouping labels); they win over a series' own label
     /// of the same name, as the Pushgateway's grouping labels do.
     target: &'a [(String, String)],
     timestamp_ms: i64,
-    request: WriteRequest,
 }
 
 impl<'a> Batch<'a> {
@@ -63,47 +75,50 @@ impl<'a> Batch<'a> {
         Batch {
             target,
             timestamp_ms,
-            request: WriteRequest::default(),
         }
     }
 
-    /// Adds every sample of `families`, with `extra` labels on each series (the target's
-    /// still win).
-    pub(crate) fn add(&mut self, families: &[MetricFamily], extra: &[(&str, &str)]) {
-        for family in families {
-            let name = family.name();
-            for metric in family.get_metric() {
-                for (suffix, label, value) in samples(family.get_field_type(), metric) {
-                    let series = self.series(metric, &format!("{name}{suffix}"), label, extra);
-                    self.request.timeseries.push(TimeSeries {
-                        labels: series,
-                        samples: vec![Sample {
-                            value,
-                            timestamp: self.timestamp_ms,
-                        }],
-                    });
-                }
-            }
+    /// Every sample of `groups` (each group's families with its `extra` labels on each series;
+    /// the target's labels still win), as requests of at most [`MAX_SAMPLES_PER_REQUEST`]
+    /// samples and [`MAX_REQUEST_BYTES`] bytes, each series whole in one of them.
+    ///
+    /// The requests are made one at a time, as they are taken, so a write holds one request
+    /// in memory, not all of them. Smaller groups come first: a final write cut short by its
+    /// deadline has then delivered the records of the run's end (a few series) before the
+    /// bulk of the timings. A series too large for a request of its own is left out and
+    /// counted ([`Requests::left_out`]).
+    pub(crate) fn requests<'b>(
+        &'b self,
+        groups: &'b [Labelled<'b>],
+    ) -> Requests<impl Iterator<Item = TimeSeries> + 'b> {
+        let mut order: Vec<&Labelled<'b>> = groups.iter().collect();
+        order.sort_by_key(|(families, _)| {
+            families
+                .iter()
+                .map(|family| family.get_metric().len())
+                .fold(0usize, usize::saturating_add)
+        });
+        let series = order.into_iter().flat_map(move |&(families, extra)| {
+            families.iter().flat_map(move |family| {
+                let (name, kind) = (family.name(), family.get_field_type());
+                family.get_metric().iter().flat_map(move |metric| {
+                    samples(kind, metric)
+                        .into_iter()
+                        .map(move |(suffix, label, value)| TimeSeries {
+                            labels: self.series(metric, &format!("{name}{suffix}"), label, extra),
+                            samples: vec![Sample {
+                                value,
+                                timestamp: self.timestamp_ms,
+                            }],
+                        })
+                })
+            })
+        });
+        Requests {
+            series,
+            next: None,
+            left_out: LeftOut::default(),
         }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.request.timeseries.is_empty()
-    }
-
-    /// The body: protobuf, snappy-compressed (block format).
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let protobuf = prost::Message::encode_to_vec(&self.request);
-        snap::raw::Encoder::new()
-            .compress_vec(&protobuf)
-            // Fails only for inputs beyond 2^32 bytes; an empty body is then refused by the
-            // receiver with a 400 that says so, rather than a panic here.
-            .unwrap_or_default()
-    }
-
-    #[cfg(test)]
-    pub(crate) fn request(&self) -> &WriteRequest {
-        &self.request
     }
 
     /// The labels of one series, sorted by name, empty values left out (an empty label is no
@@ -142,6 +157,84 @@ impl<'a> Batch<'a> {
         labels.sort_by(|a, b| a.name.cmp(&b.name));
         labels
     }
+}
+
+/// The requests of one write, made as they are taken (see [`Batch::requests`]).
+pub(crate) struct Requests<I> {
+    series: I,
+    /// The series that did not fit in the last request: the first of the next.
+    next: Option<TimeSeries>,
+    left_out: LeftOut,
+}
+
+/// The series a write left out, each too large for any request.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct LeftOut {
+    /// How many.
+    pub(crate) series: usize,
+    /// The metric name of the first (its `__name__`).
+    pub(crate) first: Option<String>,
+}
+
+impl<I> Requests<I> {
+    /// The series left out so far, each larger than [`MAX_REQUEST_BYTES`] alone.
+    pub(crate) fn left_out(&self) -> &LeftOut {
+        &self.left_out
+    }
+}
+
+impl<I: Iterator<Item = TimeSeries>> Iterator for Requests<I> {
+    type Item = WriteRequest;
+
+    fn next(&mut self) -> Option<WriteRequest> {
+        let mut request = WriteRequest::default();
+        let (mut samples, mut bytes) = (0usize, 0usize);
+        while let Some(series) = self.next.take().or_else(|| self.series.next()) {
+            let size = field_len(&series);
+            let count = series.samples.len();
+            if size > MAX_REQUEST_BYTES || count > MAX_SAMPLES_PER_REQUEST {
+                self.left_out.series = self.left_out.series.saturating_add(1);
+                if self.left_out.first.is_none() {
+                    self.left_out.first = series
+                        .labels
+                        .iter()
+                        .find(|label| label.name == "__name__")
+                        .map(|label| label.value.clone());
+                }
+                continue;
+            }
+            let fits = samples.saturating_add(count) <= MAX_SAMPLES_PER_REQUEST
+                && bytes.saturating_add(size) <= MAX_REQUEST_BYTES;
+            if !fits {
+                self.next = Some(series);
+                break;
+            }
+            samples = samples.saturating_add(count);
+            bytes = bytes.saturating_add(size);
+            request.timeseries.push(series);
+        }
+        (!request.timeseries.is_empty()).then_some(request)
+    }
+}
+
+/// What `series` adds to the encoded length of a `WriteRequest`: its key, its length, itself.
+fn field_len(series: &TimeSeries) -> usize {
+    let len = prost::Message::encoded_len(series);
+    // The key of field 1 with wire type 2 is one byte.
+    1usize
+        .saturating_add(prost::length_delimiter_len(len))
+        .saturating_add(len)
+}
+
+/// The body of `request`: protobuf, snappy-compressed (block format).
+pub(crate) fn encode(request: &WriteRequest) -> Vec<u8> {
+    let protobuf = prost::Message::encode_to_vec(request);
+    snap::raw::Encoder::new()
+        .compress_vec(&protobuf)
+        // Fails only for inputs beyond 2^32 bytes, which a request never is (at most
+        // `MAX_REQUEST_BYTES`); an empty body would be refused by the receiver with a 400
+        // that says so, rather than a panic here.
+        .unwrap_or_default()
 }
 
 /// The samples of one metric as the text format has them: name suffix, extra label, value.
@@ -281,12 +374,20 @@ mod tests {
             ("job".to_owned(), "etl".to_owned()),
             ("instance".to_owned(), "w1".to_owned()),
         ];
-        let mut batch = Batch::new(&target, 1_700_000_000_123);
-        batch.add(&[summary, histogram], &[]);
-        batch.add(&[gauge], &[("pushtimer_record", "last_completion")]);
+        let batch = Batch::new(&target, 1_700_000_000_123);
+        let timings = [summary, histogram];
+        let records = [gauge];
+        let groups: [Labelled<'_>; 2] = [
+            (&timings, &[]),
+            (&records, &[("pushtimer_record", "last_completion")]),
+        ];
+        let requests: Vec<WriteRequest> = batch.requests(&groups).collect();
+        assert_eq!(requests.len(), 1);
         assert_eq!(
-            shown(batch.request()),
+            shown(&requests[0]),
             [
+                // The smaller group first.
+                "__name__=pushtimer_job_exit_code,instance=w1,job=etl,pushtimer_record=last_completion 7 @1700000000123",
                 "__name__=load_seconds,instance=w1,job=etl,outcome=ok,quantile=0.5 0.25 @1700000000123",
                 "__name__=load_seconds_sum,instance=w1,job=etl,outcome=ok 1.5 @1700000000123",
                 "__name__=load_seconds_count,instance=w1,job=etl,outcome=ok 3 @1700000000123",
@@ -294,24 +395,173 @@ mod tests {
                 "__name__=step_seconds_bucket,instance=w1,job=etl,le=+Inf,outcome=ok 2 @1700000000123",
                 "__name__=step_seconds_sum,instance=w1,job=etl,outcome=ok 0.3 @1700000000123",
                 "__name__=step_seconds_count,instance=w1,job=etl,outcome=ok 2 @1700000000123",
-                "__name__=pushtimer_job_exit_code,instance=w1,job=etl,pushtimer_record=last_completion 7 @1700000000123",
             ]
         );
+    }
+
+    /// A family of `n` gauges told apart by `i`, each with a label `pad` of `pad` bytes.
+    fn gauges(name: &str, n: usize, pad: usize) -> MetricFamily {
+        let padding = "x".repeat(pad);
+        let metrics = (0..n)
+            .map(|i| {
+                let mut metric = labelled(&[("i", &i.to_string()), ("pad", &padding)]);
+                let mut gauge = Gauge::default();
+                gauge.set_value(i as f64);
+                metric.set_gauge(gauge);
+                metric
+            })
+            .collect();
+        let mut family = MetricFamily::default();
+        family.set_name(name.to_owned());
+        family.set_field_type(MetricType::GAUGE);
+        family.set_metric(metrics);
+        family
+    }
+
+    /// Every request within both bounds, every series in exactly one request, in order.
+    fn check_bounds(requests: &[WriteRequest], expected: &[String]) {
+        for request in requests {
+            assert!(!request.timeseries.is_empty());
+            let samples: usize = request.timeseries.iter().map(|s| s.samples.len()).sum();
+            assert!(samples <= MAX_SAMPLES_PER_REQUEST, "{samples} samples");
+            let bytes = prost::Message::encoded_len(request);
+            assert!(bytes <= MAX_REQUEST_BYTES, "{bytes} bytes");
+            let counted: usize = request.timeseries.iter().map(field_len).sum();
+            assert_eq!(counted, bytes, "the bound counts what is encoded");
+        }
+        let sent: Vec<String> = requests.iter().flat_map(shown).collect();
+        assert_eq!(sent, expected);
+    }
+
+    #[test]
+    fn a_large_write_is_cut_into_requests_of_at_most_2000_samples() {
+        let target = vec![("job".to_owned(), "j".to_owned())];
+        let batch = Batch::new(&target, 5);
+        // 4,600 series: 2 × 2,000 and 600, the run's record first.
+        let timings = [gauges("a", 3_000, 0), gauges("b", 1_599, 0)];
+        let records = [gauges("r", 1, 0)];
+        let groups: [Labelled<'_>; 2] = [(&timings, &[]), (&records, &[])];
+        let expected: Vec<String> = [("r", 1), ("a", 3_000), ("b", 1_599)]
+            .iter()
+            .flat_map(|(name, n)| {
+                (0..*n).map(move |i| format!("__name__={name},i={i},job=j {i} @5"))
+            })
+            .collect();
+        assert_eq!(expected.len(), 4_600);
+        let requests: Vec<WriteRequest> = batch.requests(&groups).collect();
+        let sizes: Vec<usize> = requests.iter().map(|r| r.timeseries.len()).collect();
+        assert_eq!(sizes, [2_000, 2_000, 600]);
+        check_bounds(&requests, &expected);
+    }
+
+    #[test]
+    fn a_histograms_series_may_go_to_separate_requests_each_whole() {
+        // 100 histograms of 20 bounds: 23 series each (with +Inf, _sum, _count), 2,300 in all.
+        let metrics = (0..100)
+            .map(|i| {
+                let mut histogram = Histogram::default();
+                histogram.set_sample_count(3);
+                histogram.set_sample_sum(1.0);
+                let buckets = (1..=20)
+                    .map(|b| {
+                        let mut bucket = Bucket::default();
+                        bucket.set_upper_bound(f64::from(b));
+                        bucket.set_cumulative_count(1);
+                        bucket
+                    })
+                    .collect();
+                histogram.set_bucket(buckets);
+                let mut metric = labelled(&[("i", &i.to_string())]);
+                metric.set_histogram(histogram);
+                metric
+            })
+            .collect();
+        let mut family = MetricFamily::default();
+        family.set_name("h_seconds".to_owned());
+        family.set_field_type(MetricType::HISTOGRAM);
+        family.set_metric(metrics);
+        let target = vec![("job".to_owned(), "j".to_owned())];
+        let families = [family];
+        let groups: [Labelled<'_>; 1] = [(&families, &[])];
+        let requests: Vec<WriteRequest> = Batch::new(&target, 5).requests(&groups).collect();
+        let sizes: Vec<usize> = requests.iter().map(|r| r.timeseries.len()).collect();
+        assert_eq!(sizes, [2_000, 300]);
+        let all: Vec<String> = requests.iter().flat_map(shown).collect();
+        let mut unique = all.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 2_300, "every series once");
+        assert!(
+            requests
+                .iter()
+                .all(|r| r.timeseries.iter().all(|s| s.samples.len() == 1))
+        );
+    }
+
+    #[test]
+    fn long_labels_cut_requests_by_their_size() {
+        // 100 series of about 30 KiB: at most 34 of them in 1 MiB.
+        let target = vec![("job".to_owned(), "j".to_owned())];
+        let families = [gauges("long", 100, 30 * 1024)];
+        let groups: [Labelled<'_>; 1] = [(&families, &[])];
+        let batch = Batch::new(&target, 5);
+        let pad = "x".repeat(30 * 1024);
+        let expected: Vec<String> = (0..100)
+            .map(|i| format!("__name__=long,i={i},job=j,pad={pad} {i} @5"))
+            .collect();
+        let requests: Vec<WriteRequest> = batch.requests(&groups).collect();
+        let sizes: Vec<usize> = requests.iter().map(|r| r.timeseries.len()).collect();
+        assert_eq!(sizes, [34, 34, 32]);
+        check_bounds(&requests, &expected);
+    }
+
+    #[test]
+    fn a_series_too_large_for_any_request_is_left_out_and_counted() {
+        let target = vec![("job".to_owned(), "j".to_owned())];
+        let families = [
+            gauges("fine", 3, 0),
+            gauges("huge", 2, MAX_REQUEST_BYTES),
+            gauges("also_fine", 1, 0),
+        ];
+        let groups: [Labelled<'_>; 1] = [(&families, &[])];
+        let batch = Batch::new(&target, 5);
+        let mut requests = batch.requests(&groups);
+        let sent: Vec<WriteRequest> = requests.by_ref().collect();
+        assert_eq!(sent.len(), 1);
+        let names: Vec<&str> = sent[0]
+            .timeseries
+            .iter()
+            .map(|s| s.labels[0].value.as_str())
+            .collect();
+        assert_eq!(names, ["fine", "fine", "fine", "also_fine"]);
+        assert_eq!(
+            requests.left_out(),
+            &LeftOut {
+                series: 2,
+                first: Some("huge".to_owned())
+            }
+        );
+    }
+
+    #[test]
+    fn nothing_to_write_makes_no_request() {
+        let target = vec![("job".to_owned(), "j".to_owned())];
+        let empty: [MetricFamily; 0] = [];
+        let groups: [Labelled<'_>; 1] = [(&empty, &[])];
+        assert_eq!(Batch::new(&target, 5).requests(&groups).count(), 0);
+        assert_eq!(Batch::new(&target, 5).requests(&[]).count(), 0);
     }
 
     #[test]
     fn the_body_is_snappy_compressed_protobuf_that_decodes_back() {
         let target = vec![("job".to_owned(), "j".to_owned())];
-        let mut gauge = Gauge::default();
-        gauge.set_value(1.0);
-        let mut metric = Metric::default();
-        metric.set_gauge(gauge);
-        let mut batch = Batch::new(&target, 5);
-        assert!(batch.is_empty());
-        batch.add(&[family("g", MetricType::GAUGE, metric)], &[]);
-        let body = batch.encode();
-        let protobuf = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
-        let decoded: WriteRequest = prost::Message::decode(&protobuf[..]).unwrap();
-        assert_eq!(&decoded, batch.request());
+        let families = [gauges("g", 2_500, 10)];
+        let groups: [Labelled<'_>; 1] = [(&families, &[])];
+        for request in Batch::new(&target, 5).requests(&groups) {
+            let body = encode(&request);
+            let protobuf = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
+            let decoded: WriteRequest = prost::Message::decode(&protobuf[..]).unwrap();
+            assert_eq!(decoded, request);
+        }
     }
 }
