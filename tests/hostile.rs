@@ -15,20 +15,12 @@ use std::path::{Path, PathBuf};
 
 use pushtimer_tests::tls::{TempDir, path_str};
 use pushtimer_tests::{
-    Behaviour, FakeGateway, Gateway, JobRun, assert_no_secret, assert_unharmed_with_one_warning,
-    free_port, run_final_push, run_job, run_job_os,
+    Behaviour, FakeGateway, Gateway, assert_no_secret, assert_unharmed_with_one_warning, free_port,
+    run_final_push, run_job, run_job_os,
 };
 
 const EXIT_JOB: &str = env!("CARGO_BIN_EXE_exit_job");
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
-
-/// Lines pushtimer printed as warnings, through the job's logger.
-fn warnings(run: &JobRun) -> Vec<&str> {
-    run.stderr
-        .lines()
-        .filter(|l| l.starts_with("WARN pushtimer"))
-        .collect()
-}
 
 /// A FIFO at `<dir>/<name>`, made with `mkfifo(1)` (this crate has no unsafe code).
 fn fifo(dir: &TempDir, name: &str) -> PathBuf {
@@ -148,7 +140,7 @@ fn values_that_are_not_utf8_are_each_warned_about_once_without_the_value() {
     );
     assert_eq!(run.status.code(), Some(0), "{run:#?}");
     assert!(!run.stderr.contains("panicked"), "{run:#?}");
-    let warnings = warnings(&run);
+    let warnings = run.warnings();
     assert_eq!(warnings.len(), 3, "{run:#?}");
     for variable in [
         "PUSHGATEWAY_JOB",
@@ -225,7 +217,7 @@ fn a_redirect_is_named_with_its_location_and_never_followed() {
         };
         assert_eq!(run.status.code(), Some(3), "{run:#?}");
         assert!(!run.stderr.contains("panicked"), "{run:#?}");
-        let warnings = warnings(&run);
+        let warnings = run.warnings();
         // The credentials travel over plain http (one warning), and the final push is
         // redirected (the other).
         assert_eq!(warnings.len(), 2, "{run:#?}");
@@ -309,7 +301,7 @@ fn a_flush_after_the_final_push_says_nothing_was_sent() {
         ],
     );
     assert_eq!(run.status.code(), Some(0), "{run:#?}");
-    assert!(warnings(&run).is_empty(), "{run:#?}");
+    assert!(run.warnings().is_empty(), "{run:#?}");
     assert!(
         run.stdout.contains(
             "after-exit flush=err:the final push already ran (the process is exiting); nothing sent"

@@ -33,14 +33,6 @@ fn assert_clean_exit(run: &JobRun) {
     assert!(!run.stderr.contains("panicked"), "{run:#?}");
 }
 
-/// Lines pushtimer printed as warnings, through the job's logger or (without one) itself.
-fn warnings(run: &JobRun) -> Vec<&str> {
-    run.stderr
-        .lines()
-        .filter(|l| l.starts_with("WARN pushtimer") || l.starts_with("pushtimer: warning:"))
-        .collect()
-}
-
 // 1. A logger that itself calls a timed function.
 
 #[test]
@@ -56,7 +48,7 @@ fn a_logger_that_times_itself_never_deadlocks() {
     );
     assert_clean_exit(&run);
     assert!(run.stdout.contains("done"), "{run:#?}");
-    let warnings = warnings(&run);
+    let warnings = run.warnings();
     for needle in ["PUSHGATEWAY_TIMEOUT", "clear text", "promise_job_conflict"] {
         assert!(
             warnings.iter().any(|w| w.contains(needle)),
@@ -87,7 +79,7 @@ fn no_part_of_a_password_in_the_url_is_ever_printed() {
             let run = run_job(PROMISE_JOB, &["short"], &[("PUSHGATEWAY_URL", &url)]);
             assert_clean_exit(&run);
             let printed = output(&run);
-            assert!(!warnings(&run).is_empty(), "{url}: {run:#?}");
+            assert!(!run.warnings().is_empty(), "{url}: {run:#?}");
             // The whole password, and every piece of it between the characters that end a
             // URL component.
             let pieces = password.split(['/', '#', '?', '@', '"', ' ', '%', '=', '+']);
@@ -114,7 +106,7 @@ fn an_unencoded_password_is_warned_about_and_still_works() {
     );
     assert_clean_exit(&run);
     assert!(
-        warnings(&run).iter().any(|w| w.contains("percent-encoded")),
+        run.warnings().iter().any(|w| w.contains("percent-encoded")),
         "{run:#?}"
     );
     assert!(!output(&run).contains("YmFy"), "{run:#?}");
@@ -158,7 +150,7 @@ fn durations_at_the_edges_never_panic_and_still_push() {
             ],
         );
         assert_clean_exit(&run);
-        let warnings = warnings(&run);
+        let warnings = run.warnings();
         for variable in ["PUSHGATEWAY_TIMEOUT", "PUSHGATEWAY_PUSH_INTERVAL"] {
             assert!(
                 warnings.iter().any(|w| w.contains(variable)),
@@ -194,13 +186,13 @@ fn builder_extremes_are_bounded_and_flush_never_panics() {
     assert_clean_exit(&run);
     assert!(run.stdout.contains("flush=ok"), "{run:#?}");
     assert!(
-        warnings(&run)
+        run.warnings()
             .iter()
             .any(|w| w.contains("above the maximum")),
         "{run:#?}"
     );
     assert!(
-        warnings(&run)
+        run.warnings()
             .iter()
             .any(|w| w.contains("below the minimum")),
         "{run:#?}"
@@ -327,7 +319,7 @@ fn without_a_logger_warnings_go_to_stderr_and_say_the_metrics_were_lost() {
         ],
     );
     assert_clean_exit(&run);
-    let warnings = warnings(&run);
+    let warnings = run.warnings();
     assert!((1..=HANDFUL).contains(&warnings.len()), "{run:#?}");
     assert!(
         warnings
@@ -364,7 +356,7 @@ fn a_gateway_that_never_answered_gets_one_quick_retry_at_exit() {
         dropper.connections()
     );
     assert!(
-        warnings(&run)
+        run.warnings()
             .iter()
             .any(|w| w.contains("were not delivered")),
         "{run:#?}"
@@ -409,7 +401,7 @@ fn namesakes_are_warned_about_and_colliding_user_metrics_left_out() {
     );
     assert_clean_exit(&run);
     assert!(run.stdout.contains("flush=ok"), "{run:#?}");
-    let warnings = warnings(&run);
+    let warnings = run.warnings();
     assert!(
         warnings
             .iter()
@@ -468,7 +460,7 @@ fn long_and_trickling_error_bodies_are_reported() {
         );
         assert_clean_exit(&run);
         assert!(
-            warnings(&run).iter().any(|w| w.contains(expected)),
+            run.warnings().iter().any(|w| w.contains(expected)),
             "{expected}: {run:#?}"
         );
     }
@@ -487,7 +479,7 @@ fn a_token_file_with_an_inner_line_break_is_named_at_start_up() {
         ],
     );
     assert_clean_exit(&run);
-    let warnings = warnings(&run);
+    let warnings = run.warnings();
     assert_eq!(warnings.len(), 1, "{run:#?}");
     assert!(
         warnings[0].contains("PUSHGATEWAY_BEARER_TOKEN_FILE"),
@@ -555,7 +547,7 @@ fn an_x509_v1_client_certificate_is_named_as_such() {
         ],
     );
     assert_clean_exit(&run);
-    let warnings = warnings(&run);
+    let warnings = run.warnings();
     assert_eq!(warnings.len(), 1, "{run:#?}");
     assert!(
         warnings[0].contains("PUSHGATEWAY_CLIENT_CERT_FILE"),

@@ -22,11 +22,13 @@ pub struct JobRun {
 }
 
 impl JobRun {
-    /// The stderr lines pushtimer logged as warnings.
+    /// The stderr lines that are pushtimer's warnings, as the user sees them: logged through
+    /// the job's logger (`WARN pushtimer ...`, see [`init_stderr_logger`]) or, with no logger
+    /// installed, written by pushtimer itself (`pushtimer: warning: ...`).
     pub fn warnings(&self) -> Vec<&str> {
         self.stderr
             .lines()
-            .filter(|l| l.starts_with("WARN ") && l.contains("pushtimer"))
+            .filter(|l| l.starts_with("WARN pushtimer") || l.starts_with("pushtimer: warning:"))
             .collect()
     }
 }
