@@ -284,3 +284,43 @@ fn a_timed_future_keeps_its_auto_traits() {
     // Send, Sync and unwind safety of the future are the body's, not the guard's.
     assert_eq!(block_on(auto_traits(plain_future(3))), 3);
 }
+
+/// A timed `GlobalAlloc`: every allocation pushtimer itself makes calls a timed function. The
+/// job must end on its own (a hang is a failure at the harness's time limit), push, and count
+/// the allocations; without a destination too.
+#[test]
+fn a_timed_global_allocator_neither_hangs_nor_crashes() {
+    const ALLOC_JOB: &str = env!("CARGO_BIN_EXE_alloc_job");
+    let alone = pushtimer_tests::run_job(ALLOC_JOB, &[], &[]);
+    assert_eq!(alone.status.code(), Some(0), "{alone:#?}");
+    assert!(alone.stdout.contains("allocated 1000"), "{alone:#?}");
+    let Some(gateway) = pushtimer_tests::Gateway::start("timed_allocator") else {
+        return;
+    };
+    let run = pushtimer_tests::run_job(
+        ALLOC_JOB,
+        &[],
+        &[
+            ("PUSHGATEWAY_URL", &gateway.url()),
+            ("PUSHGATEWAY_JOB", "timed_allocator"),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(run.stdout.contains("flush=ok"), "{run:#?}");
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    let scrape = gateway.scrape();
+    let labels = [("job", "timed_allocator"), ("outcome", "ok")];
+    let allocations = scrape
+        .value("alloc_job_alloc_seconds_count", &labels)
+        .unwrap_or(0.0);
+    assert!(allocations >= 1000.0, "{allocations}: {scrape:#?}");
+    let median = scrape.value(
+        "alloc_job_alloc_seconds",
+        &[
+            ("job", "timed_allocator"),
+            ("outcome", "ok"),
+            ("quantile", "0.5"),
+        ],
+    );
+    assert!(median.is_some_and(|m| m >= 0.0), "{median:?}");
+}

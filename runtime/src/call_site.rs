@@ -55,17 +55,31 @@ impl CallSite {
     pub fn enter(&'static self, fallible: bool) -> CallTimer {
         match self.series.get() {
             Some(series) => CallTimer::start(series),
-            None => CallTimer::start(self.resolve(fallible)),
+            None => self.first_enter(fallible),
         }
     }
 
-    /// The first call (or a few racing first calls): finds the series, caches them, and only
-    /// then reports what the registry had to say. Nothing is logged while the `OnceLock` is
-    /// being set: a logger that itself calls this function must find it resolved, not
-    /// re-enter its initialisation.
+    /// A call before the series are known: resolves them, unless this thread is inside
+    /// pushtimer's own set-up (a timed allocator that the set-up calls), where the call is not
+    /// timed rather than wait for a lock or a `OnceLock` its own thread holds.
     #[cold]
+    fn first_enter(&'static self, fallible: bool) -> CallTimer {
+        if crate::reentry::setting_up() {
+            return CallTimer::untimed();
+        }
+        CallTimer::start(self.resolve(fallible))
+    }
+
+    /// The first call (or a few racing first calls): finds the series, caches them, and only
+    /// then starts the runtime and reports what the registry had to say. The finding is a
+    /// stretch of set-up (see `reentry.rs`); nothing is logged while the `OnceLock` is being
+    /// set: a logger that itself calls this function must find it resolved, not re-enter its
+    /// initialisation.
     fn resolve(&'static self, fallible: bool) -> &'static OutcomeSeries {
-        let runtime = crate::global::runtime();
+        let setting_up = crate::reentry::SettingUp::begin();
+        let runtime = crate::global::created();
+        // Calibrated now, so the hot path never calibrates (it allocates).
+        crate::clock::clock();
         let mut notes = Vec::new();
         let by_outcome = Outcome::ALL.map(|outcome| {
             let possible = match outcome {
@@ -98,6 +112,8 @@ impl CallSite {
                 asynchronous: self.asynchronous,
             }))
         });
+        drop(setting_up);
+        runtime.start();
         crate::diagnostics::emit(notes);
         series
     }

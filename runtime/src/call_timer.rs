@@ -43,9 +43,9 @@ const DONE_ERROR: u8 = 2;
 #[must_use = "the call is recorded when the timer is dropped"]
 #[derive(Debug)]
 pub struct CallTimer {
-    series: &'static OutcomeSeries,
-    clock: &'static Clock,
-    start: Reading,
+    /// What to record into, how to read the time, and when the call began; `None` for a call
+    /// that is not timed (see [`CallTimer::untimed`]).
+    timing: Option<(&'static OutcomeSeries, &'static Clock, Reading)>,
     /// An atomic only so the guard is `Sync` (a timed `async fn`'s future stays `Sync` where it
     /// was): it is never shared, and a relaxed store or load is a plain one.
     state: AtomicU8,
@@ -59,11 +59,19 @@ impl CallTimer {
     pub(crate) fn start(series: &'static OutcomeSeries) -> Self {
         let clock = clock();
         CallTimer {
-            series,
-            clock,
-            start: Reading::now(clock),
+            timing: Some((series, clock, Reading::now(clock))),
             state: AtomicU8::new(RUNNING),
             began_unwinding: std::thread::panicking(),
+        }
+    }
+
+    /// A call made by pushtimer's own set-up (see `reentry.rs`): recorded nowhere.
+    #[cold]
+    pub(crate) fn untimed() -> Self {
+        CallTimer {
+            timing: None,
+            state: AtomicU8::new(RUNNING),
+            began_unwinding: false,
         }
     }
 
@@ -85,7 +93,7 @@ impl CallTimer {
         self.state.store(DONE_OK, Ordering::Relaxed);
     }
 
-    fn outcome(&self) -> Outcome {
+    fn outcome(&self, series: &OutcomeSeries) -> Outcome {
         if !self.began_unwinding && std::thread::panicking() {
             // Checked before the mark: a local's `Drop` may panic after the value was marked.
             return Outcome::Panic;
@@ -93,8 +101,8 @@ impl CallTimer {
         match self.state.load(Ordering::Relaxed) {
             DONE_OK => Outcome::Ok,
             DONE_ERROR => Outcome::Error,
-            _ if self.series.asynchronous => Outcome::Cancelled,
-            _ if self.series.fallible => Outcome::Error,
+            _ if series.asynchronous => Outcome::Cancelled,
+            _ if series.fallible => Outcome::Error,
             _ => Outcome::Ok,
         }
     }
@@ -103,9 +111,12 @@ impl CallTimer {
 impl Drop for CallTimer {
     #[inline]
     fn drop(&mut self) {
-        let nanos = self.start.elapsed_nanos(self.clock);
-        if let Some(series) = self.series.by_outcome.get(self.outcome().index()) {
-            series.observe_nanos(nanos);
+        let Some((series, clock, start)) = self.timing else {
+            return;
+        };
+        let nanos = start.elapsed_nanos(clock);
+        if let Some(core) = series.by_outcome.get(self.outcome(series).index()) {
+            core.observe_nanos(nanos);
         }
     }
 }

@@ -54,9 +54,18 @@ impl std::error::Error for AlreadyInstalled {}
 
 /// The runtime, created from the environment on first use, and started.
 pub(crate) fn runtime() -> &'static Runtime {
-    let runtime = RUNTIME.get_or_init(|| Runtime::new(Config::from_env()));
+    let runtime = created();
     runtime.start();
     runtime
+}
+
+/// The runtime, created from the environment on first use, not started: what a call site
+/// needs to register its series, during which nothing may call out (see `reentry.rs`).
+pub(crate) fn created() -> &'static Runtime {
+    RUNTIME.get_or_init(|| {
+        let _setting_up = crate::reentry::SettingUp::begin();
+        Runtime::new(Config::from_env())
+    })
 }
 
 impl Config {
@@ -65,7 +74,10 @@ impl Config {
     /// which otherwise read the environment and fix the configuration for good.
     pub fn install(self) -> Result<(), AlreadyInstalled> {
         let mut config = Some(self);
-        let runtime = RUNTIME.get_or_init(|| Runtime::new(config.take().unwrap_or_default()));
+        let runtime = RUNTIME.get_or_init(|| {
+            let _setting_up = crate::reentry::SettingUp::begin();
+            Runtime::new(config.take().unwrap_or_default())
+        });
         if config.is_some() {
             return Err(AlreadyInstalled);
         }
@@ -208,7 +220,7 @@ impl Runtime {
     /// Builds the pusher (reading its files), starts the push thread and the exit hook, and
     /// reports the settings problems, once. Not a `Once`: a logger that itself calls a timed
     /// function comes back here and must return at once, not wait for itself.
-    fn start(&'static self) {
+    pub(crate) fn start(&'static self) {
         if self.started.swap(true, Ordering::AcqRel) {
             return;
         }

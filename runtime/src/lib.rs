@@ -70,6 +70,7 @@ mod outcome;
 mod pacing;
 mod pusher;
 mod redact;
+mod reentry;
 mod registry;
 mod remote_write;
 mod report;

@@ -18,6 +18,7 @@ use prometheus::{Encoder, TextEncoder};
 
 use crate::changes;
 use crate::diagnostics::Note;
+use crate::reentry::SettingUp;
 use crate::run::{self, Run};
 use crate::summary::SummaryCore;
 
@@ -324,10 +325,36 @@ impl Registry {
         self.render_with(self.user_families())
     }
 
-    fn lock_families(&self) -> MutexGuard<'_, Families> {
+    /// The families, locked; the thread is [`SettingUp`] while it holds them, so a timed
+    /// function this thread calls meanwhile (a timed allocator) never waits for the lock.
+    fn lock_families(&self) -> FamiliesLock<'_> {
+        let setting_up = SettingUp::begin();
         // A panic while holding the lock leaves the maps consistent (each insert is one step),
         // so a poisoned lock is safe to keep using.
-        self.families.lock().unwrap_or_else(PoisonError::into_inner)
+        FamiliesLock {
+            families: self.families.lock().unwrap_or_else(PoisonError::into_inner),
+            _setting_up: setting_up,
+        }
+    }
+}
+
+/// The locked families (unlocked before the set-up stretch ends: fields drop in order).
+struct FamiliesLock<'a> {
+    families: MutexGuard<'a, Families>,
+    _setting_up: SettingUp,
+}
+
+impl std::ops::Deref for FamiliesLock<'_> {
+    type Target = Families;
+
+    fn deref(&self) -> &Families {
+        &self.families
+    }
+}
+
+impl std::ops::DerefMut for FamiliesLock<'_> {
+    fn deref_mut(&mut self) -> &mut Families {
+        &mut self.families
     }
 }
 

@@ -38,16 +38,18 @@ impl ShardSketch {
     #[inline]
     pub(crate) fn record(&self, nanos: u64) {
         let index = bucket(nanos);
-        let octaves = self
-            .0
-            .get_or_init(|| (0..OCTAVES).map(|_| Octave::new()).collect());
+        let Some(octaves) = first_use(&self.0, || (0..OCTAVES).map(|_| Octave::new()).collect())
+        else {
+            return;
+        };
         let octave = index / SUB_BUCKETS as usize;
-        if let Some(counts) = octaves.get(octave) {
-            let counts =
-                counts.get_or_init(|| (0..SUB_BUCKETS).map(|_| AtomicU64::new(0)).collect());
-            if let Some(count) = counts.get(index % SUB_BUCKETS as usize) {
-                count.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(counts) = octaves.get(octave)
+            && let Some(counts) = first_use(counts, || {
+                (0..SUB_BUCKETS).map(|_| AtomicU64::new(0)).collect()
+            })
+            && let Some(count) = counts.get(index % SUB_BUCKETS as usize)
+        {
+            count.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -64,6 +66,21 @@ impl ShardSketch {
             }
         }
     }
+}
+
+/// `cell`'s value, made on first use as a stretch of set-up (it allocates: see `reentry.rs`);
+/// `None` when this thread is inside pushtimer's set-up already (a timed allocator called by
+/// it), whose observation is then left out rather than wait for itself.
+#[inline]
+fn first_use<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> Option<&T> {
+    if let Some(value) = cell.get() {
+        return Some(value);
+    }
+    if crate::reentry::setting_up() {
+        return None;
+    }
+    let _setting_up = crate::reentry::SettingUp::begin();
+    Some(cell.get_or_init(make))
 }
 
 /// The bucket of `nanos`.
