@@ -135,7 +135,7 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
         let fallible = match output.and_then(returns::nameable) {
             Some(ty) => quote! {{
                 use ::pushtimer::__private::{OtherType as _, ResultType as _};
-                (&&::pushtimer::__private::TypeProbe::<#ty>::new()).fallible()
+                (&&::pushtimer::__private::TypeProbe::<#ty>::new()).__pushtimer_fallible()
             }},
             None => quote!(false),
         };

@@ -56,7 +56,7 @@ impl Outcome {
 macro_rules! __pushtimer_outcome_of {
     ($value:expr) => {{
         use $crate::__private::{OtherValue as _, ResultValue as _};
-        (&&$crate::__private::ValueProbe($value)).outcome()
+        (&&$crate::__private::ValueProbe($value)).__pushtimer_outcome()
     }};
 }
 
@@ -67,12 +67,12 @@ pub struct ValueProbe<'a, T>(pub &'a T);
 /// `ValueProbe` of a `Result`: `Error` for an `Err`.
 #[doc(hidden)]
 pub trait ResultValue {
-    fn outcome(&self) -> Outcome;
+    fn __pushtimer_outcome(&self) -> Outcome;
 }
 
 impl<T, E> ResultValue for &ValueProbe<'_, Result<T, E>> {
     #[inline]
-    fn outcome(&self) -> Outcome {
+    fn __pushtimer_outcome(&self) -> Outcome {
         if self.0.is_err() {
             Outcome::Error
         } else {
@@ -84,12 +84,12 @@ impl<T, E> ResultValue for &ValueProbe<'_, Result<T, E>> {
 /// `ValueProbe` of anything else: always `Ok`.
 #[doc(hidden)]
 pub trait OtherValue {
-    fn outcome(&self) -> Outcome;
+    fn __pushtimer_outcome(&self) -> Outcome;
 }
 
 impl<T> OtherValue for ValueProbe<'_, T> {
     #[inline]
-    fn outcome(&self) -> Outcome {
+    fn __pushtimer_outcome(&self) -> Outcome {
         Outcome::Ok
     }
 }
@@ -115,12 +115,12 @@ impl<T> Default for TypeProbe<T> {
 /// `TypeProbe` of a `Result`: fallible.
 #[doc(hidden)]
 pub trait ResultType {
-    fn fallible(&self) -> bool;
+    fn __pushtimer_fallible(&self) -> bool;
 }
 
 impl<T, E> ResultType for &TypeProbe<Result<T, E>> {
     #[inline]
-    fn fallible(&self) -> bool {
+    fn __pushtimer_fallible(&self) -> bool {
         true
     }
 }
@@ -128,12 +128,12 @@ impl<T, E> ResultType for &TypeProbe<Result<T, E>> {
 /// `TypeProbe` of anything else: cannot fail.
 #[doc(hidden)]
 pub trait OtherType {
-    fn fallible(&self) -> bool;
+    fn __pushtimer_fallible(&self) -> bool;
 }
 
 impl<T> OtherType for TypeProbe<T> {
     #[inline]
-    fn fallible(&self) -> bool {
+    fn __pushtimer_fallible(&self) -> bool {
         false
     }
 }
@@ -148,19 +148,25 @@ mod tests {
 
     #[test]
     fn results_are_recognised_under_any_name() {
-        assert!((&&TypeProbe::<Result<u8, ()>>::new()).fallible());
-        assert!((&&TypeProbe::<std::io::Result<u8>>::new()).fallible());
-        assert!((&&TypeProbe::<Alias<u8>>::new()).fallible());
-        assert!(!(&&TypeProbe::<Option<u8>>::new()).fallible());
-        assert!(!(&&TypeProbe::<()>::new()).fallible());
+        assert!((&&TypeProbe::<Result<u8, ()>>::new()).__pushtimer_fallible());
+        assert!((&&TypeProbe::<std::io::Result<u8>>::new()).__pushtimer_fallible());
+        assert!((&&TypeProbe::<Alias<u8>>::new()).__pushtimer_fallible());
+        assert!(!(&&TypeProbe::<Option<u8>>::new()).__pushtimer_fallible());
+        assert!(!(&&TypeProbe::<()>::new()).__pushtimer_fallible());
         let err: Alias<u8> = Err("no".into());
-        assert_eq!((&&ValueProbe(&err)).outcome(), Outcome::Error);
-        assert_eq!((&&ValueProbe(&Alias::Ok(1))).outcome(), Outcome::Ok);
-        assert_eq!((&&ValueProbe(&None::<u8>)).outcome(), Outcome::Ok);
+        assert_eq!((&&ValueProbe(&err)).__pushtimer_outcome(), Outcome::Error);
+        assert_eq!(
+            (&&ValueProbe(&Alias::Ok(1))).__pushtimer_outcome(),
+            Outcome::Ok
+        );
+        assert_eq!(
+            (&&ValueProbe(&None::<u8>)).__pushtimer_outcome(),
+            Outcome::Ok
+        );
     }
 
     fn generic<T>(value: T) -> Outcome {
-        (&&ValueProbe(&value)).outcome()
+        (&&ValueProbe(&value)).__pushtimer_outcome()
     }
 
     #[test]
