@@ -49,9 +49,14 @@ impl Backoff {
             return false;
         }
         std::thread::sleep(pause);
-        self.next = self.next.saturating_mul(2).min(LONGEST_PAUSE);
-        self.attempt += 1;
+        self.advance();
         true
+    }
+
+    /// After an attempt: the nominal pause doubles, up to [`LONGEST_PAUSE`].
+    fn advance(&mut self) {
+        self.next = self.next.saturating_mul(2).min(LONGEST_PAUSE);
+        self.attempt = self.attempt.saturating_add(1);
     }
 
     /// The next pause: the backoff's, or `minimum` when that is longer.
@@ -75,16 +80,17 @@ mod tests {
     #[test]
     fn pauses_grow_stay_bounded_and_respect_the_deadline() {
         let mut backoff = Backoff::new(Instant::now() + Duration::from_secs(3600));
-        for _ in 0..10 {
+        let mut nominal = Vec::new();
+        for _ in 0..8 {
             let pause = backoff.jittered();
             assert!(
                 pause >= backoff.next / 2 && pause <= backoff.next,
                 "{pause:?}"
             );
-            backoff.next = (backoff.next * 2).min(LONGEST_PAUSE);
-            backoff.attempt += 1;
+            nominal.push(backoff.next.as_millis());
+            backoff.advance();
         }
-        assert_eq!(backoff.next, LONGEST_PAUSE);
+        assert_eq!(nominal, [50, 100, 200, 400, 800, 1000, 1000, 1000]);
         let mut expired = Backoff::new(Instant::now());
         assert!(!expired.wait_at_least(Duration::ZERO));
         let mut soon = Backoff::new(Instant::now() + Duration::from_secs(3600));
