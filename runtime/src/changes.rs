@@ -13,15 +13,36 @@ use crate::shard::MAX_SHARDS;
 #[repr(align(128))]
 struct Flag(AtomicBool);
 
-static CHANGED: [Flag; MAX_SHARDS] = [const { Flag(AtomicBool::new(false)) }; MAX_SHARDS];
+/// One flag per shard index.
+struct Flags([Flag; MAX_SHARDS]);
+
+impl Flags {
+    const fn new() -> Flags {
+        Flags([const { Flag(AtomicBool::new(false)) }; MAX_SHARDS])
+    }
+
+    #[inline]
+    fn mark(&self, shard: usize) {
+        if let Some(flag) = self.0.get(shard) {
+            flag.0.store(true, Ordering::Release);
+        }
+    }
+
+    fn take(&self) -> bool {
+        // Every flag is swapped, none skipped once one is found: each mark is consumed once.
+        self.0.iter().fold(false, |any, flag| {
+            flag.0.swap(false, Ordering::Acquire) | any
+        })
+    }
+}
+
+static CHANGED: Flags = Flags::new();
 
 /// Something was recorded by a thread of shard `shard`. The `Release` store publishes the
 /// recording made before it to the push thread's `Acquire` in [`take`].
 #[inline]
 pub(crate) fn mark(shard: usize) {
-    if let Some(flag) = CHANGED.get(shard) {
-        flag.0.store(true, Ordering::Release);
-    }
+    CHANGED.mark(shard);
 }
 
 /// Something other than an observation changed what a push would carry (a new series, a
@@ -32,10 +53,7 @@ pub(crate) fn mark_other() {
 
 /// True when anything was marked since the last call; clears the marks.
 pub(crate) fn take() -> bool {
-    // Every flag is swapped, none skipped once one is found: each mark is consumed once.
-    CHANGED.iter().fold(false, |any, flag| {
-        flag.0.swap(false, Ordering::Acquire) | any
-    })
+    CHANGED.take()
 }
 
 #[cfg(test)]
@@ -44,12 +62,19 @@ mod tests {
 
     #[test]
     fn a_mark_is_taken_once() {
-        // Other tests in this process may mark too: only "after a take, a new mark shows".
-        take();
-        mark(3);
-        assert!(take());
-        mark(MAX_SHARDS + 5); // out of range: ignored, never a panic
-        mark_other();
-        assert!(take());
+        // Flags of its own: the process-wide ones are marked by other tests running alongside.
+        let flags = Flags::new();
+        assert!(!flags.take(), "nothing marked yet");
+        flags.mark(3);
+        flags.mark(5);
+        assert!(flags.take());
+        assert!(
+            !flags.take(),
+            "a mark is taken once, every shard's at the first take"
+        );
+        flags.mark(MAX_SHARDS + 5); // out of range: ignored, never a panic
+        assert!(!flags.take());
+        flags.mark(0);
+        assert!(flags.take());
     }
 }
