@@ -1161,9 +1161,29 @@ mod tests {
     }
 
     #[test]
+    fn the_default_job_is_the_executables_stem() {
+        // Told apart from the code under test: the stem of the path this test binary was run
+        // as (cargo runs it by its full path, `.../deps/pushtimer-<hash>`).
+        let argv0 = std::env::args().next().expect("argv[0]");
+        let stem = std::path::Path::new(&argv0)
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .expect("a stem")
+            .to_owned();
+        assert!(stem.starts_with("pushtimer-"), "{stem}");
+        let (_naming, pushing, _problems) = built(from(&[(env::URL, "http://gw:9091")]));
+        assert_eq!(
+            plan(pushing).gateway.expect("a gateway").pusher.url(),
+            format!("http://gw:9091/metrics/job/{stem}")
+        );
+    }
+
+    #[test]
     fn unencoded_userinfo_is_warned_about() {
-        let (_naming, pushing, problems) =
-            built(from(&[(env::URL, "https://batch:Zm9v/YmFy+==@gw:9091")]));
+        let (_naming, pushing, problems) = built(from(&[
+            (env::URL, "https://batch:Zm9v/YmFy+==@gw:9091"),
+            (env::JOB, "j"),
+        ]));
         assert!(
             problems.iter().any(|p| p.contains("percent-encoded")),
             "{:?}",
@@ -1171,7 +1191,7 @@ mod tests {
         );
         assert_eq!(
             plan(pushing).gateway.expect("a gateway").pusher.url(),
-            "https://gw:9091/metrics/job/".to_owned() + &default_job()
+            "https://gw:9091/metrics/job/j"
         );
         let (_naming, _pushing, problems) = built(from(&[(
             env::URL,
