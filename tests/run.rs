@@ -134,6 +134,7 @@ fn every_ending_records_start_duration_completion_exit_code_and_success() {
                 ("PUSHGATEWAY_JOB", &job),
                 ("PUSHTIMER_EXPECTED_INTERVAL", "24h"),
                 ("PUSHTIMER_LABELS", "team=ml"),
+                ("PUSHTIMER_NAMESPACE", "ns"),
             ],
         );
         assert_eq!(run.status.code(), Some(code), "{run:#?}");
@@ -196,9 +197,20 @@ fn every_ending_records_start_duration_completion_exit_code_and_success() {
             Some(86_400.0),
             "{how}"
         );
-        // Constant labels apply to the job's own metrics; the namespace does not.
+        // Constant labels apply to the job's own metrics; the namespace does not (the gauges
+        // above were found under their own names), while the timed series have it.
         let team = scrape.find("pushtimer_job_exit_code", &[("job", &job), ("team", "ml")]);
         assert_eq!(team.len(), 1, "{how}: {team:#?}");
+        let namespaced = scrape.find("ns_exit_job_work_seconds_count", &[("job", &job)]);
+        assert!(!namespaced.is_empty(), "{how}: {scrape:#?}");
+        assert!(
+            scrape
+                .types
+                .keys()
+                .all(|name| !name.starts_with("ns_pushtimer")),
+            "{how}: {:?}",
+            scrape.types.keys()
+        );
         assert_eq!(scrape.types["pushtimer_job_exit_code"], "gauge");
     }
 }
