@@ -20,7 +20,7 @@ use quote::{ToTokens, quote};
 use syn::{AttrStyle, Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Meta};
 
 use crate::attr::{Histogram, TimedArgs};
-use crate::{future, returns};
+use crate::{future, returns, tokens};
 
 /// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
 const SECONDS_SUFFIX: &str = "_seconds";
@@ -37,7 +37,7 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
             "#[timed] cannot time a `const fn`: reading the clock is not possible in const evaluation",
         ));
     }
-    if mentions_call_site(item.block.to_token_stream()) {
+    if tokens::names(item.block.to_token_stream(), CALL_SITE_STATIC) {
         return Err(syn::Error::new(
             Span::call_site(),
             "#[timed] is applied to this function twice (once under another name): each call would be counted twice; remove one",
@@ -175,15 +175,21 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
         )
     } else if let Some((future, output)) = future::async_trait_body(&sig.output, &mut block.stmts) {
         let stmts = std::mem::take(&mut future.block.stmts);
-        let timed =
-            // #[async_trait] rebinds the arguments at the start of its block: their order is its.
-            future::timed_future_body(&enter(Some(&output), true), &guard, &[], &stmts, Some(&output));
+        // #[async_trait] rebinds the arguments at the start of its block: their order is its.
+        let arguments = [];
+        let timed = future::timed_future_body(
+            &enter(Some(&output), true),
+            &guard,
+            &arguments,
+            &stmts,
+            Some(&output),
+        );
         future.block.stmts = vec![syn::Stmt::Expr(syn::Expr::Verbatim(timed), None)];
         let stmts = &block.stmts;
         quote!(#(#stmts)*)
     } else {
         let enter = enter(declared, false);
-        match returns::nameable_output(&sig.output) {
+        match declared.and_then(returns::nameable) {
             Some(ty) => {
                 returns::mark_returns(&mut block, &guard, ty);
                 let value = returns::value_ident();
@@ -215,23 +221,9 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
 
 /// `#[timed]`, `#[pushtimer::timed]` or `#[::pushtimer::timed]`.
 fn is_timed_attribute(attr: &Attribute) -> bool {
-    let segments: Vec<String> = attr
-        .path()
-        .segments
-        .iter()
-        .map(|segment| segment.ident.to_string())
-        .collect();
+    let segments = tokens::segments(attr.path());
     matches!(attr.style, AttrStyle::Outer)
         && (segments == ["timed"] || segments == ["pushtimer", "timed"])
-}
-
-/// Whether `tokens` hold the call site `static` of an earlier expansion.
-fn mentions_call_site(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|token| match token {
-        proc_macro2::TokenTree::Ident(ident) => ident == CALL_SITE_STATIC,
-        proc_macro2::TokenTree::Group(group) => mentions_call_site(group.stream()),
-        _ => false,
-    })
 }
 
 /// The identifier as written by the user, without a raw `r#` prefix.

@@ -22,6 +22,7 @@ use syn::{
 };
 
 use crate::returns::{mark_value, nameable, value_ident};
+use crate::tokens;
 
 /// The `async move` block an `#[async_trait]` method returns, and the future's output type.
 pub(crate) fn async_trait_body<'a>(
@@ -38,13 +39,9 @@ pub(crate) fn async_trait_body<'a>(
     let Expr::Path(func) = &*call.func else {
         return None;
     };
-    let segments: Vec<String> = func
-        .path
-        .segments
-        .iter()
-        .map(|segment| segment.ident.to_string())
-        .collect();
-    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+    if !tokens::segments(&func.path).ends_with(&["Box".to_owned(), "pin".to_owned()])
+        || call.args.len() != 1
+    {
         return None;
     }
     match call.args.first_mut() {
@@ -112,7 +109,7 @@ pub(crate) fn arguments_last_first(sig: &Signature, stmts: &[Stmt]) -> Vec<Ident
             FnArg::Typed(typed) => bindings(&typed.pat, &mut named),
         }
     }
-    named.retain(|ident| mentions(body.clone(), ident));
+    named.retain(|ident| tokens::names(body.clone(), &ident.to_string()));
     named.reverse();
     named
 }
@@ -137,15 +134,6 @@ fn bindings(pat: &Pat, into: &mut Vec<Ident>) {
         Pat::Type(typed) => bindings(&typed.pat, into),
         _ => {}
     }
-}
-
-/// Whether `tokens` name `ident` anywhere, macro arguments included.
-fn mentions(tokens: TokenStream, ident: &Ident) -> bool {
-    tokens.into_iter().any(|token| match token {
-        proc_macro2::TokenTree::Ident(found) => found == *ident,
-        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), ident),
-        _ => false,
-    })
 }
 
 /// The statements of a timed future's body: `enter` starts the guard, the body's `stmts` run in

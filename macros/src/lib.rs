@@ -9,6 +9,7 @@ mod attr;
 mod expand;
 mod future;
 mod returns;
+mod tokens;
 
 use proc_macro::TokenStream;
 use syn::ItemFn;

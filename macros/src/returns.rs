@@ -5,25 +5,18 @@
 //! `return { let v: R = if always() { e } else { never() }; guard.mark(outcome_of!(&v)); v }`
 //! (see [`bind`]). The `let` with the declared type is a coercion site exactly as `return` is,
 //! so coercions (`&String` as `&str`, `Box<E>` as `Box<dyn Error>`, ...) and inference are
-//! unchanged; the `return` node keeps its attributes (`#[cfg]`, ...). Nothing else in the body changes: `?` is left alone (an unmarked way out of a
-//! function returning a `Result` is an `Err`), as are closures, `async` blocks and nested items
-//! (their `return`s are their own) and macro arguments (not parsed).
+//! unchanged; the `return` node keeps its attributes (`#[cfg]`, ...). Nothing else in the body
+//! changes: `?` is left alone (an unmarked way out of a function returning a `Result` is an
+//! `Err`), as are closures, `async` blocks and nested items (their `return`s are their own) and
+//! macro arguments (not parsed).
 
 use proc_macro2::Span;
 use quote::quote;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Block, Expr, Ident, Item, ReturnType, Type, parse_quote};
+use syn::{Block, Expr, Ident, Item, Type, parse_quote};
 
-/// The declared return type when code can name it in a `let` (`let v: T = ...` works): not
-/// `()`, not `!`, no `impl Trait`, `_` or type macro inside.
-pub(crate) fn nameable_output(output: &ReturnType) -> Option<&Type> {
-    match output {
-        ReturnType::Type(_, ty) => nameable(ty),
-        ReturnType::Default => None,
-    }
-}
-
-/// `ty` when code can name it in a `let` and it is not `()` or `!`.
+/// `ty` when code can name it in a `let` (`let v: T = ...` works: no `impl Trait`, `_` or type
+/// macro inside) and it is not `()` or `!`.
 pub(crate) fn nameable(ty: &Type) -> Option<&Type> {
     if matches!(ty, Type::Never(_)) || matches!(ty, Type::Tuple(tuple) if tuple.elems.is_empty()) {
         return None;
@@ -72,9 +65,10 @@ impl VisitMut for Marker<'_> {
         {
             let (guard, output, value) = (self.guard, self.output, value_ident());
             let bound = bind(&value, output, quote!({ #operand }));
+            let mark = mark_value(guard, &value);
             ret.expr = Some(Box::new(parse_quote! {{
                 #bound
-                #guard.mark(::pushtimer::__private::outcome_of!(&#value));
+                #mark
                 #value
             }}));
         }

@@ -78,7 +78,8 @@ impl CallSite {
     fn resolve(&'static self, fallible: bool) -> &'static OutcomeSeries {
         let setting_up = crate::reentry::SettingUp::begin();
         let runtime = crate::global::created();
-        // Calibrated now, so the hot path never calibrates (it allocates).
+        // Calibrated before the series are published: a call on the hot path never calibrates
+        // (calibrating allocates, and a timed allocator would wait for itself).
         crate::clock::clock();
         let mut notes = Vec::new();
         let by_outcome = Outcome::ALL.map(|outcome| {

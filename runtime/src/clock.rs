@@ -17,19 +17,9 @@ use quanta::Clock;
 /// The process's clock, calibrated on first use.
 #[inline]
 pub(crate) fn clock() -> &'static Clock {
-    match CLOCK.get() {
-        Some(clock) => clock,
-        None => calibrate(),
-    }
-}
-
-static CLOCK: OnceLock<Clock> = OnceLock::new();
-
-/// The first use: calibrating allocates, so it is a stretch of set-up (see `reentry.rs`).
-#[cold]
-fn calibrate() -> &'static Clock {
-    let _setting_up = crate::reentry::SettingUp::begin();
-    CLOCK.get_or_init(Clock::new)
+    static CLOCK: OnceLock<Clock> = OnceLock::new();
+    // Calibrating allocates: a stretch of set-up (see `reentry.rs`).
+    crate::reentry::get_or_set_up(&CLOCK, Clock::new)
 }
 
 /// A reading of [`clock`], in its own unit.

@@ -62,10 +62,7 @@ pub(crate) fn runtime() -> &'static Runtime {
 /// The runtime, created from the environment on first use, not started: what a call site
 /// needs to register its series, during which nothing may call out (see `reentry.rs`).
 pub(crate) fn created() -> &'static Runtime {
-    RUNTIME.get_or_init(|| {
-        let _setting_up = crate::reentry::SettingUp::begin();
-        Runtime::new(Config::from_env())
-    })
+    crate::reentry::get_or_set_up(&RUNTIME, || Runtime::new(Config::from_env()))
 }
 
 impl Config {
@@ -74,8 +71,7 @@ impl Config {
     /// which otherwise read the environment and fix the configuration for good.
     pub fn install(self) -> Result<(), AlreadyInstalled> {
         let mut config = Some(self);
-        let runtime = RUNTIME.get_or_init(|| {
-            let _setting_up = crate::reentry::SettingUp::begin();
+        let runtime = crate::reentry::get_or_set_up(&RUNTIME, || {
             Runtime::new(config.take().unwrap_or_default())
         });
         if config.is_some() {
@@ -120,9 +116,7 @@ pub(crate) fn final_push(exit_code: Option<i32>) {
 /// The exit hook registered before `main` (see `startup.rs`): a run that ends before its first
 /// timed call makes the runtime now, so the run is recorded with its exit code.
 pub(crate) fn at_exit(exit_code: Option<i32>) {
-    if RUNTIME.get().is_none() {
-        runtime();
-    }
+    runtime();
     final_push(exit_code);
 }
 

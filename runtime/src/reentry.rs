@@ -7,6 +7,7 @@
 //! hang. A call whose series is ready is timed as usual: its hot path takes no lock.
 
 use std::cell::Cell;
+use std::sync::OnceLock;
 
 thread_local! {
     /// This thread is inside a stretch of pushtimer's set-up (a `const` thread-local without
@@ -38,6 +39,22 @@ impl Drop for SettingUp {
     fn drop(&mut self) {
         let _ = SETTING_UP.try_with(|flag| flag.set(self.was));
     }
+}
+
+/// `cell`'s value, made by `make` on first use as a stretch of set-up (making it allocates, and
+/// an allocator may be timed). The fast path is the cell's own `get`.
+#[inline]
+pub(crate) fn get_or_set_up<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> &T {
+    match cell.get() {
+        Some(value) => value,
+        None => set_up(cell, make),
+    }
+}
+
+#[cold]
+fn set_up<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> &T {
+    let _setting_up = SettingUp::begin();
+    cell.get_or_init(make)
 }
 
 #[cfg(test)]

@@ -73,14 +73,11 @@ impl ShardSketch {
 /// it), whose observation is then left out rather than wait for itself.
 #[inline]
 fn first_use<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> Option<&T> {
-    if let Some(value) = cell.get() {
-        return Some(value);
+    match cell.get() {
+        Some(value) => Some(value),
+        None if crate::reentry::setting_up() => None,
+        None => Some(crate::reentry::get_or_set_up(cell, make)),
     }
-    if crate::reentry::setting_up() {
-        return None;
-    }
-    let _setting_up = crate::reentry::SettingUp::begin();
-    Some(cell.get_or_init(make))
 }
 
 /// The bucket of `nanos`.
