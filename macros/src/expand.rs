@@ -97,6 +97,7 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
     let label_tokens = label_pairs
         .iter()
         .map(|(key, value)| quote!((#key, #value)));
+    let close_fence = unclosed_fence(&item.attrs).map(|fence| quote!(#[doc = #fence]));
     let docs = metric_docs(&metric, &help, &label_pairs, args.histogram.is_some());
 
     let named = args.name.is_some();
@@ -211,6 +212,7 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
     Ok(quote! {
         #duplicate
         #(#outer_attrs)*
+        #close_fence
         #docs
         #vis #sig {
             #(#inner_attrs)*
@@ -248,8 +250,8 @@ fn help_expr(args: &TimedArgs, attrs: &[Attribute], fn_name: &str) -> TokenStrea
     )
 }
 
-/// The first non-empty line of the `///` or `#[doc = "..."]` comments, trimmed.
-fn first_doc_line(attrs: &[Attribute]) -> Option<String> {
+/// The texts of the `///` or `#[doc = "..."]` comments, in order.
+fn doc_texts(attrs: &[Attribute]) -> Vec<String> {
     attrs
         .iter()
         .filter(|attr| attr.path().is_ident("doc"))
@@ -262,14 +264,48 @@ fn first_doc_line(attrs: &[Attribute]) -> Option<String> {
             },
             _ => None,
         })
-        .flat_map(|doc| {
-            doc.lines()
-                .map(str::trim)
-                .filter(|line| !line.is_empty())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .next()
+        .collect()
+}
+
+/// The first non-empty line of the doc comments, trimmed.
+fn first_doc_line(attrs: &[Attribute]) -> Option<String> {
+    doc_texts(attrs)
+        .iter()
+        .flat_map(|doc| doc.lines())
+        .map(str::trim)
+        .find(|line| !line.is_empty())
+        .map(str::to_owned)
+}
+
+/// The fence of a code block the doc comments leave open (rustdoc closes it where they end), to
+/// be closed before the appended "Metrics" section: in the block, the section would become part
+/// of a doctest.
+fn unclosed_fence(attrs: &[Attribute]) -> Option<String> {
+    let mut open: Option<(char, usize)> = None;
+    for doc in doc_texts(attrs) {
+        for line in doc.lines().map(str::trim_start) {
+            let Some(mark) = line.chars().next().filter(|c| *c == '`' || *c == '~') else {
+                continue;
+            };
+            let run = line.chars().take_while(|c| *c == mark).count();
+            if run < 3 {
+                continue;
+            }
+            match open {
+                None => open = Some((mark, run)),
+                // A closing fence: the same character, at least as long, nothing after it.
+                Some((opened, length))
+                    if opened == mark
+                        && run >= length
+                        && line[run * mark.len_utf8()..].trim().is_empty() =>
+                {
+                    open = None;
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    open.map(|(mark, length)| mark.to_string().repeat(length))
 }
 
 /// The rustdoc section appended to the function: which summary it feeds and how to query it.
@@ -404,6 +440,24 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(r#""- HELP: \"" , "Trains." , "\"""#), "{out}");
+    }
+
+    #[test]
+    fn a_code_block_the_docs_leave_open_is_closed_before_the_metrics_section() {
+        let open = expand_str("", "/// Example:\n/// ```\n/// let x = 1;\nfn f() {}");
+        let closing = open.find(r#"# [doc = "```"]"#).expect("a closing fence");
+        assert!(
+            closing < open.find("# Metrics").expect("the section"),
+            "{open}"
+        );
+        let tilde = expand_str("", "/// ~~~~rust\n/// let x = 1;\n/// ~~~\nfn f() {}");
+        assert!(
+            tilde.contains(r#"# [doc = "~~~~"]"#),
+            "a shorter fence closes nothing: {tilde}"
+        );
+        // Closed by the user: the only bare fence is the one ending the section's own block.
+        let closed = expand_str("", "/// ```\n/// let x = 1;\n/// ```\nfn f() {}");
+        assert_eq!(closed.matches(r#"# [doc = "```"]"#).count(), 1, "{closed}");
     }
 
     #[test]
