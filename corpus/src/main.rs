@@ -576,7 +576,7 @@ fn added(control: &[Diagnostic], timed: &[Diagnostic]) -> Vec<Diagnostic> {
     let mut unmatched: Vec<&Diagnostic> = control.iter().collect();
     let mut added = Vec::new();
     for warning in timed {
-        match unmatched.iter().position(|seen| *seen == warning) {
+        match unmatched.iter().position(|seen| seen.same_as(warning)) {
             Some(at) => {
                 unmatched.swap_remove(at);
             }
