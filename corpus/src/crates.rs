@@ -120,4 +120,26 @@ pub const CORPUS: &[Crate] = &[
         skip: &[],
         pins: &[],
     },
+    // Generic-heavy and doctest-heavy: iterator adaptors returning structs with elided lifetimes
+    // (`Format<Self>`, the `mismatched_lifetime_syntaxes` warnings must stay the same), doc
+    // comments whose last code block is left open (the attribute's Metrics section must not land
+    // in it), examples built by `cargo test`.
+    Crate {
+        name: "itertools",
+        version: "0.14.0",
+        shape: "iterator adaptors, doc comments ending in an open code block, examples",
+        features: &[],
+        skip: &[],
+        pins: &[],
+    },
+    // unsafe and union-heavy: `SmallVec`'s inline/heap storage, `unsafe fn`s with raw parts, a
+    // doc comment ending in an open code block (a doctest the attribute once broke).
+    Crate {
+        name: "smallvec",
+        version: "1.13.2",
+        shape: "unsafe storage code, raw-parts unsafe fns, doctests",
+        features: &[],
+        skip: &[],
+        pins: &[],
+    },
 ];
