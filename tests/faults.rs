@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use pushtimer_tests::{
     Behaviour, FakeGateway, Gateway, JobRun, RunningJob, Scrape, free_port, http_request, run_job,
-    spawn_job,
+    skip, spawn_job,
 };
 
 const EXIT_JOB: &str = env!("CARGO_BIN_EXE_exit_job");
@@ -173,11 +173,10 @@ fn an_unresolvable_host_is_named_as_such() {
         .status()
         .is_ok_and(|status| status.success());
     if !isolated {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED an_unresolvable_host_is_named_as_such: `unshare -n` is not permitted here \
-             (it needs root), and the lookup must not leave the machine"
+        skip(
+            "an_unresolvable_host_is_named_as_such",
+            "`unshare -n` is not permitted here, and the lookup must not leave the machine",
+            "run as root, as CI does",
         );
         return;
     }

@@ -1,7 +1,7 @@
 //! Every test file and job of this crate is registered in `tests/Cargo.toml`. The crate sets
 //! `autotests = false` and `autobins = false` (its root is `tests/`, so cargo's discovery would
 //! look in `tests/tests/`), so a new `tests/x.rs` that is not registered would silently never
-//! run: this test fails instead, naming it.
+//! run: this test fails instead, naming it. And every skip goes through the harness's `skip`.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeSet;
@@ -60,4 +60,33 @@ fn every_test_file_and_job_is_registered() {
     );
     // The scan itself works: it finds this file.
     assert!(tests.contains("registered.rs"), "{tests:?}");
+}
+
+/// Every skip goes through the harness's one `skip` (visible, and a failure in CI): no test
+/// prints a skip of its own, which `eprintln!` would hide and CI would pass.
+#[test]
+fn every_skip_goes_through_the_harness() {
+    let root = repository().join("tests");
+    let mut files: Vec<_> = sources(&root, "")
+        .into_iter()
+        .chain(sources(&root.join("src"), "src/"))
+        .chain(sources(&root.join("bin"), "bin/"))
+        .collect();
+    files.retain(|file| file != "src/skip.rs");
+    let own_skips: Vec<&String> = files
+        .iter()
+        .filter(|file| {
+            let text = std::fs::read_to_string(root.join(file)).expect("a test source");
+            // Spelled in two pieces so that this file does not match itself.
+            text.contains(concat!("SKIP", "PED")) || text.contains(concat!("\"skip", "ped"))
+        })
+        .collect();
+    assert!(
+        own_skips.is_empty(),
+        "these print a skip of their own; call pushtimer_tests::skip instead: {own_skips:?}"
+    );
+    assert!(
+        files.len() > 20,
+        "the scan finds the test sources: {files:?}"
+    );
 }

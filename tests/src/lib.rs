@@ -6,6 +6,7 @@
 //!   [`RunningJob`]) and the stderr logger they install;
 //! - `checks`: assertions on finished jobs and on what a gateway holds;
 //! - `fake`: an in-process fake gateway for what a real one cannot do ([`FakeGateway`]);
+//! - `skip`: the one visible skip, a failure in CI ([`skip`]);
 //! - `http`: plain HTTP requests on loopback ([`http_get`], [`http_request`]);
 //! - `executor`: [`block_on`], for timed `async fn`s;
 //! - `prometheus`, `victoria`: real Prometheus ([`Prometheus`], scraping a gateway or taking
@@ -25,6 +26,7 @@ mod job;
 mod prometheus;
 mod scrape;
 mod server;
+mod skip;
 mod sources;
 pub mod tls;
 mod victoria;
@@ -46,5 +48,6 @@ pub use prometheus::{
 };
 pub use scrape::{Sample, Scrape};
 pub use server::poll_until;
+pub use skip::{skip, skips_are_failures};
 pub use sources::{is_pushtimer_variable, repository, runtime_variables};
 pub use victoria::VictoriaMetrics;

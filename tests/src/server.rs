@@ -1,12 +1,11 @@
 //! What every real server the tests start needs: finding its binary (or skipping, visibly),
 //! starting it, waiting until it is ready, and polling it until it shows an outcome.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::http_get;
+use crate::{http_get, skip};
 
 /// How long a server may take to become ready.
 pub(crate) const READY_WITHIN: Duration = Duration::from_secs(30);
@@ -82,25 +81,20 @@ pub(crate) struct Binary {
 }
 
 impl Binary {
-    /// The binary, or `None` after saying visibly that `test` is skipped (a failure instead
-    /// when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1`, as in CI, which installs every server).
+    /// The binary, or `None` after [`skip`] said that `test` is skipped (a failure in CI).
     pub(crate) fn or_skip(&self, test: &str) -> Option<PathBuf> {
         let binary = self.find();
         if binary.is_none() {
-            if std::env::var_os("PUSHTIMER_REQUIRE_PUSHGATEWAY").is_some_and(|v| v == "1") {
-                panic!(
-                    "{test}: {} is not installed, and PUSHTIMER_REQUIRE_PUSHGATEWAY=1 requires it",
-                    self.package
-                );
-            }
-            // Written to the stderr handle, not with `eprintln!`, which the test harness
-            // captures and hides for passing tests: a skip must be visible.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED {test}: {} is not installed (apt-get install {}, or set {})",
-                self.names.first().unwrap_or(&self.package),
-                self.package,
-                self.override_variable
+            skip(
+                test,
+                &format!(
+                    "{} is not installed",
+                    self.names.first().unwrap_or(&self.package)
+                ),
+                &format!(
+                    "apt-get install {}, or set {}",
+                    self.package, self.override_variable
+                ),
             );
         }
         binary
