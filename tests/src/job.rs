@@ -37,7 +37,8 @@ impl JobRun {
 pub const JOB_LIMIT: Duration = Duration::from_secs(60);
 
 /// Runs `binary args` with `env` set on top of a clean pushtimer environment (no inherited
-/// `PUSHGATEWAY_*`/`PUSHTIMER_*`, no proxies), waits at most [`JOB_LIMIT`].
+/// `PUSHGATEWAY_*`/`PUSHTIMER_*`, no proxies), waits at most [`JOB_LIMIT`]. `env` is applied
+/// after that clean-up, so a proxy variable given there is set on purpose (`tests/identity.rs`).
 pub fn run_job(binary: &str, args: &[&str], env: &[(&str, &str)]) -> JobRun {
     spawn_job(binary, args, env).wait()
 }
