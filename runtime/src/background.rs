@@ -142,8 +142,32 @@ struct State {
     user: Option<Vec<MetricFamily>>,
     /// The last act was done: nothing more is sent.
     finished: bool,
-    /// When a push to the gateway last succeeded.
+    /// When the last round whose push to the gateway succeeded started: the keep-alive counts
+    /// from the last push, whatever rendered or was written to remote write since.
     last_success: Option<Instant>,
+}
+
+/// What a round reads from outside the thread: the clock, and whether anything was recorded
+/// since the last round (the "changed" flags of `changes.rs`). Read once at the start of the
+/// round by [`Outside::now`]; a round is a function of it and of the [`State`], so the
+/// keep-alive can be checked without waiting five minutes or seeing the process-wide flags
+/// that other code marks.
+#[derive(Clone, Copy)]
+struct Outside {
+    /// When the round starts; a successful push to the gateway counts from then.
+    now: Instant,
+    /// Something was recorded since the last round.
+    recorded: bool,
+}
+
+impl Outside {
+    /// The clock now, and the "changed" flags taken (cleared).
+    fn now() -> Outside {
+        Outside {
+            now: Instant::now(),
+            recorded: changes::take(),
+        }
+    }
 }
 
 /// What came of one round: the result a flush returns, and what pacing learns.
@@ -235,7 +259,7 @@ impl BackgroundPusher {
             // Nothing in a round may stop this thread: a panic (say, in the user's logger or a
             // user collector) ends this one round only.
             let outcome = catch_unwind(AssertUnwindSafe(|| {
-                self.round(registry, action, deadline, &mut state)
+                self.round(registry, action, deadline, Outside::now(), &mut state)
             }))
             .unwrap_or_else(|_| RoundOutcome {
                 result: Err(PushError::Transport {
@@ -308,6 +332,7 @@ impl BackgroundPusher {
         registry: &Registry,
         action: Action,
         deadline: Instant,
+        outside: Outside,
         state: &mut State,
     ) -> RoundOutcome {
         if state.finished {
@@ -324,13 +349,13 @@ impl BackgroundPusher {
             Action::Periodic | Action::Push => {
                 // A flush pushes whatever the state; a periodic round only when it is due.
                 let flush = action == Action::Push;
-                state.pending |= changes::take();
+                state.pending |= outside.recorded;
                 let user = registry.user_families();
                 let changed = state.pending || state.user.as_ref() != Some(&user);
                 let gateway = self
                     .gateway
                     .as_ref()
-                    .filter(|_| flush || push_due(changed, state.last_success, Instant::now()));
+                    .filter(|_| flush || push_due(changed, state.last_success, outside.now));
                 let remote_write = self.remote_write.as_ref();
                 if gateway.is_none() && remote_write.is_none() {
                     return RoundOutcome::quiet();
@@ -354,7 +379,7 @@ impl BackgroundPusher {
                 {
                     state.pending = false;
                     state.user = Some(user);
-                    state.last_success = Some(Instant::now());
+                    state.last_success = Some(outside.now);
                 }
                 for (destination, sent) in [
                     (gateway.map(Destination::target), &to_gateway),
@@ -504,7 +529,10 @@ impl BackgroundPusher {
             let mut state = State::default();
             let action = last.map_or(Action::Push, Action::Last);
             // Sent on the caller's thread, with no lock held (the round may log).
-            let result = self.round(registry, action, deadline, &mut state).result;
+            let outside = Outside::now();
+            let result = self
+                .round(registry, action, deadline, outside, &mut state)
+                .result;
             if last.is_some() {
                 self.lock_requests().finished = true;
             }
@@ -741,6 +769,163 @@ fn nanos(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::Arc;
+
+    use crate::config::{GatewayPlan, PushMethod, PushPlan};
+    use crate::env;
+    use crate::pusher::Pusher;
+    use crate::registry::Naming;
+    use crate::run::Run;
+    use crate::url::ServerUrl;
+
+    /// The request lines (`PUT /metrics/job/x`) a loopback server answered 200, in order.
+    type Received = Arc<Mutex<Vec<String>>>;
+
+    /// A loopback HTTP server answering every request 200, keeping its request lines: it
+    /// plays both the gateway and the remote-write endpoint (told apart by the path).
+    fn loopback_server() -> (String, Received) {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}", listener.local_addr().expect("local address"));
+        let received = Received::default();
+        let kept = Arc::clone(&received);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let kept = Arc::clone(&kept);
+                std::thread::spawn(move || answer_each_request(stream, &kept));
+            }
+        });
+        (url, received)
+    }
+
+    fn answer_each_request(stream: std::net::TcpStream, received: &Mutex<Vec<String>>) {
+        let Ok(mut writer) = stream.try_clone() else {
+            return;
+        };
+        let mut reader = BufReader::new(stream);
+        loop {
+            let mut request_line = String::new();
+            if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                return;
+            }
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                    return;
+                }
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_err() {
+                return;
+            }
+            let line: Vec<&str> = request_line.split_whitespace().take(2).collect();
+            received.lock().unwrap().push(line.join(" "));
+            let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n";
+            if writer.write_all(answer).is_err() {
+                return;
+            }
+        }
+    }
+
+    /// How many of the requests so far start with `prefix` (`PUT /metrics/job/`, say).
+    fn count(received: &Received, prefix: &str) -> usize {
+        let received = received.lock().unwrap();
+        received
+            .iter()
+            .filter(|line| line.starts_with(prefix))
+            .count()
+    }
+
+    /// The keep-alive of unchanged state counts from the last push to the gateway (periodic
+    /// or flushed), not from the last render: with remote write set, every round renders and
+    /// writes, and the gateway still gets unchanged state again 5 minutes after its last push,
+    /// not 5 minutes after the last render (which would be never). Five minutes pass in the
+    /// rounds' [`Outside::now`]; the pushes are real HTTP requests to a loopback server.
+    #[test]
+    fn the_keep_alive_counts_from_the_last_push_not_the_last_render() {
+        let (url, received) = loopback_server();
+        let write_url = format!("{url}/api/v1/write");
+        let remote = ServerUrl::parse(&write_url, env::REMOTE_WRITE_URL).expect("a URL");
+        let plan = PushPlan {
+            gateway: Some(GatewayPlan {
+                pusher: Pusher::new(&url, "keep_alive").expect("a pusher"),
+                method: PushMethod::Put,
+                delete_on_exit: false,
+            }),
+            remote_write: Some(RemoteWriter::new(remote, "keep_alive", &[])),
+            interval: Duration::from_secs(15),
+            timeout: Duration::from_secs(5),
+            signals: false,
+        };
+        let pusher = BackgroundPusher::new(plan);
+        let registry = Registry::new(Naming::default(), Run::new(Vec::new(), None));
+        let start = Instant::now();
+        let minutes = |m: u64| start + Duration::from_secs(60 * m);
+        let mut state = State {
+            pending: true,
+            ..State::default()
+        };
+        let mut round = |action: Action, at: Instant| {
+            let outside = Outside {
+                now: at,
+                recorded: false,
+            };
+            let deadline = Instant::now() + Duration::from_secs(5);
+            let outcome = pusher.round(&registry, action, deadline, outside, &mut state);
+            assert!(outcome.result.is_ok(), "{:?}", outcome.result);
+        };
+        let pushes = || count(&received, "PUT /metrics/job/keep_alive");
+        let writes = || count(&received, "POST /api/v1/write");
+
+        round(Action::Periodic, start);
+        assert_eq!(
+            (pushes(), writes()),
+            (1, 1),
+            "the first round pushes what is new"
+        );
+        // Nothing changes: every round renders and writes, and the gateway is left alone.
+        for m in 1..=4 {
+            round(Action::Periodic, minutes(m));
+        }
+        assert_eq!(
+            (pushes(), writes()),
+            (1, 5),
+            "no push of unchanged state before 5 min"
+        );
+        assert_eq!(
+            pusher.stats().renders,
+            5,
+            "each round rendered, for remote write"
+        );
+        // 5 minutes after the last push (1 minute after the last render): the keep-alive.
+        round(Action::Periodic, minutes(5));
+        assert_eq!((pushes(), writes()), (2, 6), "the keep-alive is due");
+        round(Action::Periodic, minutes(6));
+        assert_eq!(pushes(), 2, "the next keep-alive counts from that push");
+        // A flush is a push too: the keep-alive after it counts from it.
+        round(Action::Push, minutes(7));
+        assert_eq!(pushes(), 3);
+        round(Action::Periodic, minutes(10));
+        assert_eq!(
+            pushes(),
+            3,
+            "5 min after the keep-alive, 3 after the flush: not due"
+        );
+        round(Action::Periodic, minutes(12));
+        assert_eq!((pushes(), writes()), (4, 10), "5 min after the flush");
+    }
 
     #[test]
     fn an_unchanged_state_is_pushed_again_only_after_the_keep_alive() {

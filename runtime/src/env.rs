@@ -326,4 +326,58 @@ mod tests {
         );
         assert_eq!(problems.len(), 1);
     }
+
+    #[test]
+    fn the_bounds_are_the_documented_ones() {
+        // The README's environment table: 10ms..5min, 10ms..24h, 1s..10 years.
+        let ms = Duration::from_millis;
+        let s = Duration::from_secs;
+        assert_eq!(
+            TIMEOUT_BOUNDS,
+            Bounds {
+                min: ms(10),
+                max: s(300)
+            }
+        );
+        assert_eq!(
+            PUSH_INTERVAL_BOUNDS,
+            Bounds {
+                min: ms(10),
+                max: s(86_400)
+            }
+        );
+        assert_eq!(
+            EXPECTED_INTERVAL_BOUNDS,
+            Bounds {
+                min: s(1),
+                max: s(3_660 * 86_400)
+            }
+        );
+    }
+
+    #[test]
+    fn durations_are_shown_as_written_and_centuries_in_seconds() {
+        assert_eq!(show(Duration::from_secs(3600)), "1h");
+        assert_eq!(show(Duration::from_millis(250)), "250ms");
+        let century = 100 * 365 * 24 * 3600;
+        assert_eq!(
+            show(Duration::from_secs(century + 1)),
+            format!("{}s", century + 1)
+        );
+        assert_ne!(show(Duration::from_secs(century)), format!("{century}s"));
+        assert_eq!(show(Duration::MAX), format!("{}s", u64::MAX));
+    }
+
+    #[test]
+    fn booleans_in_every_spelling() {
+        for yes in ["true", "1", "yes", "on", " ON ", "True"] {
+            assert_eq!(parse_bool(yes), Some(true), "{yes}");
+        }
+        for no in ["false", "0", "no", "off", " Off ", "FALSE"] {
+            assert_eq!(parse_bool(no), Some(false), "{no}");
+        }
+        for neither in ["", "2", "y", "enabled"] {
+            assert_eq!(parse_bool(neither), None, "{neither}");
+        }
+    }
 }

@@ -173,4 +173,13 @@ mod tests {
     fn a_generic_value_counts_as_ok() {
         assert_eq!(generic(Err::<(), ()>(())), Outcome::Ok);
     }
+
+    #[test]
+    fn labels_are_the_documented_values_in_series_order() {
+        let labels: Vec<&str> = Outcome::ALL.iter().map(|o| o.label()).collect();
+        assert_eq!(labels, ["ok", "error", "panic", "cancelled"]);
+        for (i, outcome) in Outcome::ALL.iter().enumerate() {
+            assert_eq!(outcome.index(), i, "{outcome:?}");
+        }
+    }
 }

@@ -106,4 +106,17 @@ mod tests {
         let asked = Duration::from_millis(700);
         assert_eq!(soon.pause(asked), asked, "a longer Retry-After wins");
     }
+
+    #[test]
+    fn a_wait_that_fits_sleeps_at_least_the_minimum_and_grows_the_next_pause() {
+        let mut backoff = Backoff::new(Instant::now() + Duration::from_secs(3600));
+        let asked = Duration::from_millis(30);
+        let started = Instant::now();
+        assert!(backoff.wait_at_least(asked), "a pause that ends in time");
+        assert!(started.elapsed() >= asked, "slept the Retry-After");
+        assert_eq!(backoff.next, FIRST_PAUSE * 2, "the nominal pause doubled");
+        assert_eq!(backoff.attempt, 1);
+        assert!(backoff.wait_at_least(Duration::ZERO));
+        assert_eq!(backoff.next, FIRST_PAUSE * 4);
+    }
 }
