@@ -17,12 +17,14 @@
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::destination::{Destination, LastAct, Round};
 use crate::diagnostics;
 use crate::endpoint::Endpoint;
 use crate::env;
 use crate::error::PushError;
 use crate::http::{Exchange, Payload};
 use crate::retry::Retries;
+use crate::run;
 use crate::url::ServerUrl;
 use crate::write_request::{Batch, Labelled, MAX_REQUEST_BYTES, encode};
 
@@ -208,6 +210,45 @@ fn send_all<B>(bodies: impl Iterator<Item = B>, mut send: impl FnMut(B) -> Excha
     Exchange {
         result,
         retry_after,
+    }
+}
+
+/// Remote write as a destination: every round writes the whole state, as a scrape would, so
+/// the series stay fresh; the last act writes the final state and the run's records, each
+/// record labelled as on a gateway (`pushtimer_record`).
+impl Destination for RemoteWriter {
+    type Memory = ();
+    const THREAD: &'static str = "pushtimer-remote-write";
+    const TAKES_CHANGES: bool = false;
+
+    fn url(&self) -> String {
+        RemoteWriter::url(self).to_owned()
+    }
+
+    fn base(&self) -> &str {
+        RemoteWriter::url(self)
+    }
+
+    fn send_state(&self, round: &Round<'_>, _flush: bool, _memory: &mut ()) -> Option<Exchange> {
+        let families = round.render(round.registry.user_families());
+        Some(self.write(&[(&families, &[])], round.deadline, round.retries))
+    }
+
+    fn send_last(&self, round: &Round<'_>, last: LastAct) -> Exchange {
+        let families = round.render(round.registry.user_families());
+        let (completion, success) = round.registry.record_families(last.exit_code);
+        let mut groups: Vec<Labelled<'_>> = vec![
+            (&families, &[]),
+            (&completion, &[(run::RECORD_LABEL, run::LAST_COMPLETION)]),
+        ];
+        if let Some(success) = &success {
+            groups.push((success, &[(run::RECORD_LABEL, run::LAST_SUCCESS)]));
+        }
+        self.write(&groups, round.deadline, round.retries)
+    }
+
+    fn last_act_name(&self, _last: LastAct) -> &'static str {
+        "final write"
     }
 }
 
