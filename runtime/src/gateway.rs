@@ -108,12 +108,9 @@ impl Destination for GatewayPlan {
         for (record, families) in records {
             let (body, notes) = registry::encode(&families);
             diagnostics::emit(notes);
-            let sent = self.pusher.send_record(
-                record,
-                Request::Put(&body),
-                round.deadline,
-                round.retries,
-            );
+            let sent =
+                self.pusher
+                    .send_record(record, Request::Put(&body), round.deadline, round.retries);
             if outcome.result.is_ok() {
                 outcome = sent;
             }
@@ -248,7 +245,11 @@ mod tests {
         };
         let (interval, timeout) = (Duration::from_secs(15), Duration::from_secs(5));
         let gateway = Lane::new(gateway, interval, timeout);
-        let remote = Lane::new(RemoteWriter::new(remote, "keep_alive", &[]), interval, timeout);
+        let remote = Lane::new(
+            RemoteWriter::new(remote, "keep_alive", &[]),
+            interval,
+            timeout,
+        );
         let registry = Registry::new(Naming::default(), Run::new(Vec::new(), None));
         let start = Instant::now();
         let minutes = |m: u64| start + Duration::from_secs(60 * m);
