@@ -5,7 +5,8 @@
 //! rules fire for the failed run only, and every query of the remote-write dashboard answers.
 //! A job with 400,000 series writes all of them in requests of at most 2,000 samples, and
 //! both stores take its final write whole. What no real store can be made to do (refuse with
-//! 400, answer 429 with `Retry-After`) is played by the in-process fake, as said at each test.
+//! 400, answer 429 or 503 with `Retry-After`, waited out when it fits in the deadline and left
+//! to the next round when not) is played by the in-process fake, as said at each test.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
@@ -266,6 +267,73 @@ fn a_refused_write_is_reported_once_and_the_request_is_remote_write_1_0() {
             Some("0.1.0")
         );
     }
+}
+
+/// A 429 or 503 whose `Retry-After` fits in the deadline (1 s of a 5 s one; delay-seconds and
+/// HTTP-date) is waited out within the write, and the retry lands: the flush succeeds, with one
+/// refusal and no request before the time asked, and nothing is logged. Played by the fake's
+/// `BusyUntil` (a real store cannot be made to answer 429).
+#[test]
+fn a_retry_after_that_fits_is_waited_out_within_the_write() {
+    for (code, http_date) in [(429, false), (503, true)] {
+        let fake = FakeGateway::start(Behaviour::BusyUntil {
+            code,
+            seconds: 1,
+            http_date,
+        });
+        let url = format!("{}/api/v1/write", fake.url());
+        let mut env = writing_to(&url, "rw_busy");
+        env.extend([
+            ("PUSHGATEWAY_PUSH_INTERVAL", "1h"),
+            ("PUSHGATEWAY_TIMEOUT", "5s"),
+        ]);
+        let run = run_job(PROMISE_JOB, &["flush"], &env);
+        let form = if http_date { "HTTP-date" } else { "seconds" };
+        assert_eq!(run.status.code(), Some(0), "{form}: {run:#?}");
+        assert!(run.stdout.contains("flush=ok"), "{form}: {run:#?}");
+        assert_eq!(run.warnings(), Vec::<&str>::new(), "{form}: {run:#?}");
+        assert_eq!(fake.refused(), 1, "{form}: a request came too early");
+        // The flush's refused write and its retry, then the final write at exit.
+        let writes = fake.requests();
+        assert_eq!(writes.len(), 3, "{form}: {writes:#?}");
+        assert!(
+            writes
+                .iter()
+                .all(|w| w.method == "POST" && w.path == "/api/v1/write")
+        );
+    }
+}
+
+/// A `Retry-After` that does not fit in the deadline (120 s of a 1 s one) is not waited for
+/// within the write: the flush fails at once with one request, the interval stretches and the
+/// next round waits for it (`promise_job pacing` prints the lanes' pacing); at exit the final
+/// write is tried once more. Played by the fake (a real store cannot be made to answer 429).
+#[test]
+fn a_retry_after_past_the_deadline_waits_for_the_next_round() {
+    let fake = FakeGateway::start(Behaviour::RecordStatus {
+        code: 429,
+        retry_after: Some("120"),
+    });
+    let url = format!("{}/api/v1/write", fake.url());
+    let mut env = writing_to(&url, "rw_pacing");
+    env.extend([
+        ("PUSHGATEWAY_PUSH_INTERVAL", "100s"),
+        ("PUSHGATEWAY_TIMEOUT", "1s"),
+    ]);
+    let run = run_job(PROMISE_JOB, &["pacing"], &env);
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    assert!(
+        run.stdout
+            .contains("flush=err interval_ms=200000 retry_after_s=120"),
+        "{run:#?}"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "the flush's one write, the final one"
+    );
+    let warnings = run.warnings();
+    assert!(warnings[0].contains("HTTP 429"), "{warnings:?}");
 }
 
 /// Credentials in the URL never reach the output, whatever goes wrong.
