@@ -352,4 +352,64 @@ mod tests {
         let tls = Err(PushError::Tls { reason: "x".into() });
         assert!(!strained(tls, fast));
     }
+
+    /// The `Retry-After` a server asked for is kept as the instant it ends, honoured to the
+    /// nanosecond up to ten minutes, cut to ten minutes beyond, and forgotten after a healthy
+    /// push.
+    #[test]
+    fn retry_after_ends_when_the_server_said_up_to_ten_minutes() {
+        let mut pacing = Pacing::new(Duration::from_millis(100));
+        let now = Instant::now();
+        assert_eq!(pacing.retry_after_until(), None);
+        let asking = |seconds| Feedback {
+            retry_after: Some(Duration::from_secs(seconds)),
+            ..STRAINED
+        };
+        pacing.record(asking(540), now);
+        assert_eq!(
+            pacing.retry_after_until(),
+            Some(now + Duration::from_secs(540))
+        );
+        assert_eq!(pacing.next_wait(now), Duration::from_secs(540));
+        pacing.record(asking(660), now);
+        assert_eq!(
+            pacing.retry_after_until(),
+            Some(now + Duration::from_secs(600))
+        );
+        assert_eq!(pacing.next_wait(now), Duration::from_secs(600));
+        pacing.record(STRAINED, now);
+        assert_eq!(
+            pacing.retry_after_until(),
+            Some(now + Duration::from_secs(600)),
+            "strain without a Retry-After keeps the one asked for"
+        );
+        pacing.record(HEALTHY, now);
+        assert_eq!(pacing.retry_after_until(), None);
+    }
+
+    /// "More than a quarter of the interval": a push that took exactly a quarter is healthy.
+    #[test]
+    fn a_push_taking_exactly_a_quarter_of_the_interval_is_not_slow() {
+        let interval = Duration::from_secs(4);
+        let quarter = Feedback::of(&Ok(()), Duration::from_secs(1), None, interval);
+        assert!(!quarter.strained);
+        assert_eq!(quarter.stretch_needed, 1.0);
+        let longer = Feedback::of(
+            &Ok(()),
+            Duration::from_secs(1) + Duration::from_nanos(1),
+            None,
+            interval,
+        );
+        assert!(longer.strained);
+    }
+
+    /// A zero interval has no quarter to compare with: the stretch needed is 1, not the
+    /// infinity or NaN of a division by zero.
+    #[test]
+    fn a_zero_interval_needs_no_stretch() {
+        for took in [Duration::ZERO, Duration::from_millis(5)] {
+            let feedback = Feedback::of(&Ok(()), took, None, Duration::ZERO);
+            assert_eq!(feedback.stretch_needed, 1.0, "{took:?}");
+        }
+    }
 }

@@ -109,7 +109,9 @@ mod tests {
 
     #[test]
     fn a_wait_that_fits_sleeps_at_least_the_minimum_and_grows_the_next_pause() {
-        let mut backoff = Backoff::new(Instant::now() + Duration::from_secs(3600));
+        // Far beyond the pauses here (at most 100 ms), yet short enough that a broken jitter
+        // asking for minutes does not fit: the test then fails at once instead of sleeping.
+        let mut backoff = Backoff::new(Instant::now() + Duration::from_secs(10));
         let asked = Duration::from_millis(30);
         let started = Instant::now();
         assert!(backoff.wait_at_least(asked), "a pause that ends in time");

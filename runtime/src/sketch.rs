@@ -247,4 +247,33 @@ mod tests {
             }
         }
     }
+
+    /// A first observation inside pushtimer's own set-up (a timed allocator called while the
+    /// sketch would allocate) is left out rather than set up the sketch; once the sketch is
+    /// there, observations inside set-up count as usual.
+    #[test]
+    fn a_first_observation_during_set_up_is_left_out() {
+        let total = |sketch: &ShardSketch| {
+            let mut counts = vec![0u64; BUCKETS];
+            sketch.add_to(&mut counts);
+            counts.iter().sum::<u64>()
+        };
+        let sketch = ShardSketch::default();
+        {
+            let _setting_up = crate::reentry::SettingUp::begin();
+            sketch.record(5);
+        }
+        assert!(sketch.0.get().is_none(), "nothing was allocated");
+        assert_eq!(total(&sketch), 0);
+        sketch.record(5);
+        {
+            let _setting_up = crate::reentry::SettingUp::begin();
+            sketch.record(6);
+            sketch.record(1_000_000);
+        }
+        assert_eq!(total(&sketch), 2, "a new power of two is not set up either");
+        let mut counts = vec![0u64; BUCKETS];
+        sketch.add_to(&mut counts);
+        assert_eq!(quantiles(&counts, &[0.5, 1.0]), [5e-9, 6e-9]);
+    }
 }

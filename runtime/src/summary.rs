@@ -297,4 +297,98 @@ mod tests {
         });
         assert_eq!(core.snapshot(), (80_000, 0.00024));
     }
+
+    /// Each observation lands in the first bucket whose bound is at least it (`le`): one
+    /// observation per series, so that no two misplaced ones can make up for each other.
+    #[test]
+    fn an_observation_lands_in_the_first_bucket_at_least_as_large() {
+        let bounds = [0.001, 0.1, 1.0];
+        for (nanos, cumulative) in [
+            (0, [1, 1, 1]),
+            (999_999, [1, 1, 1]),
+            (1_000_000, [1, 1, 1]),
+            (1_000_001, [0, 1, 1]),
+            (100_000_000, [0, 1, 1]),
+            (100_000_001, [0, 0, 1]),
+            (1_000_000_000, [0, 0, 1]),
+            (1_000_000_001, [0, 0, 0]),
+            (u64::MAX, [0, 0, 0]),
+        ] {
+            let core = SummaryCore::new("x", &bounds, &[]);
+            core.observe_nanos(nanos);
+            let expected: Vec<(f64, u64)> = bounds.iter().copied().zip(cumulative).collect();
+            assert_eq!(core.buckets(), Some((expected, 1)), "{nanos} ns");
+            assert_eq!(core.snapshot().0, 1, "{nanos} ns");
+        }
+    }
+
+    #[test]
+    fn rejected_observations_are_counted_apart() {
+        let core = SummaryCore::new("x", &[], &[0.5]);
+        assert_eq!(core.rejected(), 0);
+        assert_eq!(core.reject(), 1);
+        assert_eq!(core.reject(), 2);
+        assert_eq!(core.rejected(), 2);
+        assert_eq!(
+            core.snapshot(),
+            (0, 0.0),
+            "a refused observation is not observed"
+        );
+    }
+
+    /// Below 64 ns every nanosecond has a bucket of its own, so the estimates are exact: the
+    /// `ceil(q * n)`-th smallest of 1..=10 ns.
+    #[test]
+    fn quantile_values_are_the_observations_of_their_rank() {
+        let core = SummaryCore::new("x", &[], &[0.1, 0.5, 0.9, 0.99]);
+        for nanos in [7, 3, 10, 1, 9, 5, 2, 8, 4, 6] {
+            core.observe_nanos(nanos);
+        }
+        assert_eq!(
+            core.quantile_values(),
+            Some(vec![(0.1, 1e-9), (0.5, 5e-9), (0.9, 9e-9), (0.99, 1e-8)])
+        );
+        assert_eq!(core.snapshot(), (10, 55e-9));
+    }
+
+    /// Observations made on different threads (and so, with several CPUs, into different
+    /// shards) count together.
+    #[test]
+    fn quantile_values_add_up_every_shard() {
+        let core = SummaryCore::new("x", &[], &[0.25, 0.75]);
+        std::thread::scope(|scope| {
+            for nanos in [10, 20, 30, 40] {
+                let core = &core;
+                scope.spawn(move || {
+                    for _ in 0..100 {
+                        core.observe_nanos(nanos);
+                    }
+                });
+            }
+        });
+        assert_eq!(
+            core.quantile_values(),
+            Some(vec![(0.25, 1e-8), (0.75, 3e-8)])
+        );
+    }
+
+    #[test]
+    fn quantile_values_are_nan_before_any_observation_and_none_without_quantiles() {
+        let values = SummaryCore::new("x", &[], &[0.5, 0.9])
+            .quantile_values()
+            .unwrap();
+        assert_eq!(values.len(), 2);
+        assert_eq!((values[0].0, values[1].0), (0.5, 0.9));
+        assert!(values.iter().all(|(_, estimate)| estimate.is_nan()));
+        let plain = SummaryCore::new("x", &[], &[]);
+        plain.observe_nanos(5);
+        assert_eq!(plain.quantile_values(), None);
+        let histogram = SummaryCore::new("x", &[0.1], &[0.5]);
+        histogram.observe_nanos(5);
+        assert_eq!(
+            histogram.quantile_values(),
+            None,
+            "a histogram has no quantiles"
+        );
+    }
 }
