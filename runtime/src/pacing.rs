@@ -1,5 +1,6 @@
-//! When the push thread's next periodic round comes: the push interval, with jitter so that a
-//! fleet started together does not push in lockstep, stretched while the server struggles.
+//! When a lane's next periodic round comes (each destination is paced on its own): the push
+//! interval, with jitter so that a fleet started together does not push in lockstep, stretched
+//! while the server struggles.
 //!
 //! - **Jitter.** The first round comes at a random point between a tenth of the interval and the
 //!   whole interval (a CronJob fleet started on the same minute spreads over the interval at
@@ -81,19 +82,7 @@ impl Feedback {
     }
 }
 
-impl Feedback {
-    /// What two pushes of one round say together: strain on either counts, with the longer
-    /// `Retry-After` and the larger stretch needed.
-    pub fn and(self, other: Feedback) -> Feedback {
-        Feedback {
-            strained: self.strained || other.strained,
-            retry_after: self.retry_after.max(other.retry_after),
-            stretch_needed: self.stretch_needed.max(other.stretch_needed),
-        }
-    }
-}
-
-/// The pacing of one push thread's periodic rounds (see the module's documentation).
+/// The pacing of one lane's periodic rounds (see the module's documentation).
 #[derive(Debug)]
 pub struct Pacing {
     interval: Duration,
@@ -313,20 +302,6 @@ mod tests {
         assert_eq!(pacing.next_wait(now), RETRY_AFTER_CAP);
         pacing.record(HEALTHY, now);
         assert!(pacing.next_wait(now) < Duration::from_secs(1));
-    }
-
-    #[test]
-    fn feedback_of_two_pushes_takes_the_worse_of_each() {
-        let asked = Feedback {
-            retry_after: Some(Duration::from_secs(30)),
-            stretch_needed: 0.5,
-            ..HEALTHY
-        };
-        let both = asked.and(STRAINED);
-        assert!(both.strained);
-        assert_eq!(both.retry_after, Some(Duration::from_secs(30)));
-        assert_eq!(both.stretch_needed, 1.5);
-        assert_eq!(HEALTHY.and(HEALTHY), HEALTHY);
     }
 
     #[test]
