@@ -559,6 +559,226 @@ mod tests {
         ))
     }
 
+    /// The rendered text less the run's own gauges (whose duration changes as time passes).
+    fn own_text(r: &Registry) -> String {
+        text(r)
+            .lines()
+            .filter(|line| !line.contains("pushtimer_job_"))
+            .map(|line| format!("{line}\n"))
+            .collect()
+    }
+
+    /// The quantiles of each series in `text`: `(series name, quantile)` in order.
+    fn quantile_lines(text: &str) -> Vec<(&str, &str)> {
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (name, rest) = line.split_once("{quantile=\"")?;
+                Some((name, rest.split_once('"')?.0))
+            })
+            .collect()
+    }
+
+    /// Without a refused observation there is no counter of them (not even at 0): the text is
+    /// exactly the summaries' and histograms' series, bucket bounds ascending, +Inf last.
+    #[test]
+    fn the_exposition_is_exactly_the_series_and_no_rejected_counter() {
+        let r = registry(Some("ns"), &[("team", "ml")]);
+        series(&r, "x_seconds", "Time of x.", &[]).observe(Duration::from_millis(1500));
+        let (histogram, notes) = r.summary(
+            "y_seconds",
+            "Time of y.",
+            &[("stage", "fit")],
+            &[0.5, 2.0],
+            &[],
+            None,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+        histogram.observe(Duration::from_millis(1500));
+        histogram.observe(Duration::from_millis(100));
+        assert_eq!(
+            own_text(&r),
+            "# HELP ns_x_seconds Time of x.\n\
+             # TYPE ns_x_seconds summary\n\
+             ns_x_seconds_sum{team=\"ml\"} 1.5\n\
+             ns_x_seconds_count{team=\"ml\"} 1\n\
+             # HELP ns_y_seconds Time of y.\n\
+             # TYPE ns_y_seconds histogram\n\
+             ns_y_seconds_bucket{stage=\"fit\",team=\"ml\",le=\"0.5\"} 1\n\
+             ns_y_seconds_bucket{stage=\"fit\",team=\"ml\",le=\"2\"} 2\n\
+             ns_y_seconds_bucket{stage=\"fit\",team=\"ml\",le=\"+Inf\"} 2\n\
+             ns_y_seconds_sum{stage=\"fit\",team=\"ml\"} 1.6\n\
+             ns_y_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"
+        );
+    }
+
+    /// `PUSHTIMER_QUANTILES` goes to a timed function's summary that has no quantiles of its
+    /// own, and to nothing else: not over a timed summary's own quantiles, not to a summary
+    /// made by hand, not to a histogram (so a timed and a hand-made histogram of one name and
+    /// bounds are one family).
+    #[test]
+    fn quantiles_from_the_environment_go_to_timed_summaries_without_their_own() {
+        let r = Registry::new(
+            Naming {
+                quantiles: vec![0.5],
+                ..Naming::default()
+            },
+            Run::new(Vec::new(), None),
+        );
+        let timed_site = site(1, "etl", true);
+        let (default, _) = r.summary("a_seconds", "h", &[], &[], &[], timed_site);
+        let (own, _) = r.summary("b_seconds", "h", &[], &[], &[0.9], site(2, "etl", true));
+        let (by_hand, _) = r.summary("c_seconds", "h", &[], &[], &[], None);
+        let (histogram, notes) =
+            r.summary("d_seconds", "h", &[], &[1.0], &[], site(3, "etl", true));
+        assert!(notes.is_empty(), "{notes:?}");
+        let (by_hand_histogram, notes) = r.summary("d_seconds", "h", &[], &[1.0], &[], None);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(std::ptr::eq(histogram, by_hand_histogram));
+        for core in [default, own, by_hand, histogram] {
+            core.observe(Duration::from_secs(1));
+        }
+        let text = text(&r);
+        assert_eq!(
+            quantile_lines(&text),
+            [("a_seconds", "0.5"), ("b_seconds", "0.9")],
+            "{text}"
+        );
+        assert!(text.contains("# TYPE c_seconds summary\n"), "{text}");
+        assert!(text.contains("# TYPE d_seconds histogram\n"), "{text}");
+    }
+
+    /// Two call sites of one name where only one has an explicit `name = "..."`: the other took
+    /// its name from its function, so the merge may be an accident and is reported (whichever
+    /// came first).
+    #[test]
+    fn a_named_and_an_unnamed_namesake_are_reported() {
+        for (first, second) in [(true, false), (false, true)] {
+            let r = registry(None, &[]);
+            let (_, notes) = timed(&r, "load_seconds", site(1, "etl::read", first));
+            assert!(notes.is_empty(), "{notes:?}");
+            let (_, notes) = timed(&r, "load_seconds", site(2, "etl::write", second));
+            assert_eq!(notes.len(), 1, "{first} {second}: {notes:?}");
+            assert!(
+                notes[0]
+                    .text
+                    .contains("`etl::read::load` and `etl::write::load`"),
+                "{notes:?}"
+            );
+        }
+    }
+
+    /// The records of a run's end: the completion with its exit code always, the success only
+    /// for exit code 0; both with the constant labels.
+    #[test]
+    fn the_success_record_is_only_for_exit_code_0() {
+        let r = registry(None, &[("team", "ml")]);
+        /// Each family's name and its one gauge's labels and value.
+        fn shown(families: &[MetricFamily]) -> Vec<(String, String, f64)> {
+            families
+                .iter()
+                .map(|family| {
+                    let metric = &family.get_metric()[0];
+                    let labels: Vec<String> = metric
+                        .get_label()
+                        .iter()
+                        .map(|pair| format!("{}={}", pair.name(), pair.value()))
+                        .collect();
+                    (
+                        family.name().to_owned(),
+                        labels.join(","),
+                        metric.get_gauge().get_value(),
+                    )
+                })
+                .collect()
+        }
+        const COMPLETION: &str = "pushtimer_job_last_completion_timestamp_seconds";
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |since| since.as_secs_f64())
+        };
+        let record = |name: &str, value: f64| (name.to_owned(), "team=ml".to_owned(), value);
+        for (exit_code, succeeded) in [(Some(0), true), (Some(1), false), (None, false)] {
+            let before = now();
+            let (completion, success) = r.record_families(exit_code);
+            let after = now();
+            let completion = shown(&completion);
+            let at = completion[0].2;
+            let mut expected = vec![record(COMPLETION, at)];
+            if let Some(code) = exit_code {
+                expected.push(record("pushtimer_job_exit_code", f64::from(code)));
+            }
+            assert_eq!(completion, expected, "{exit_code:?}");
+            assert!((before..=after).contains(&at), "{at}");
+            let success = success.as_deref().map(shown);
+            if succeeded {
+                let success = success.expect("exit code 0 is a success");
+                assert_eq!(
+                    success,
+                    [record(
+                        "pushtimer_job_last_success_timestamp_seconds",
+                        success[0].2
+                    )]
+                );
+                assert!((before..=after).contains(&success[0].2), "{success:?}");
+            } else {
+                assert_eq!(success, None, "{exit_code:?}");
+            }
+        }
+    }
+
+    /// [`sample_names`] gives exactly the family's own name and the names the text format
+    /// writes its samples under, for a family of each type (so a user's summary or histogram
+    /// is matched against ours by all its samples).
+    #[test]
+    fn sample_names_are_the_names_in_the_text_format() {
+        let mut summary = Summary::default();
+        summary.set_sample_count(1);
+        let mut quantile = Quantile::default();
+        quantile.set_quantile(0.5);
+        summary.set_quantile(vec![quantile]);
+        let mut histogram = Histogram::default();
+        let mut bucket = Bucket::default();
+        bucket.set_upper_bound(1.0);
+        histogram.set_bucket(vec![bucket]);
+        let metric = |set: &dyn Fn(&mut Metric)| {
+            let mut metric = Metric::default();
+            set(&mut metric);
+            metric
+        };
+        let families = [
+            (
+                MetricType::SUMMARY,
+                metric(&|m| m.set_summary(summary.clone())),
+            ),
+            (
+                MetricType::HISTOGRAM,
+                metric(&|m| m.set_histogram(histogram.clone())),
+            ),
+            (
+                MetricType::COUNTER,
+                metric(&|m| m.set_counter(Counter::default())),
+            ),
+        ];
+        for (kind, metric) in families {
+            let family = family_of("u", "h", kind, vec![metric]);
+            let (text, problem) = encode(std::slice::from_ref(&family));
+            assert!(problem.is_none(), "{problem:?}");
+            let mut written: Vec<String> = text
+                .lines()
+                .filter(|line| !line.starts_with('#'))
+                .map(|line| line.split(['{', ' ']).next().unwrap_or("").to_owned())
+                .collect();
+            written.push(family.name().to_owned());
+            written.sort();
+            written.dedup();
+            let mut names = sample_names(&family);
+            names.sort();
+            assert_eq!(names, written, "{kind:?}: {text}");
+        }
+    }
+
     #[test]
     fn same_name_and_labels_share_a_series() {
         let r = registry(None, &[]);

@@ -145,6 +145,118 @@ fn now() -> f64 {
 mod tests {
     use super::*;
 
+    fn run(start: f64, expected_interval: Option<Duration>) -> Run {
+        Run {
+            start,
+            expected_interval,
+            labels: vec![("team".to_owned(), "ml".to_owned())],
+        }
+    }
+
+    /// Each family's name, its type, and its one gauge's labels and value.
+    fn shown(families: &[MetricFamily]) -> Vec<(String, MetricType, Vec<String>, f64)> {
+        families
+            .iter()
+            .map(|family| {
+                assert_eq!(family.get_metric().len(), 1, "{family:?}");
+                let metric = &family.get_metric()[0];
+                let labels = metric
+                    .get_label()
+                    .iter()
+                    .map(|pair| format!("{}={}", pair.name(), pair.value()))
+                    .collect();
+                (
+                    family.name().to_owned(),
+                    family.get_field_type(),
+                    labels,
+                    metric.get_gauge().get_value(),
+                )
+            })
+            .collect()
+    }
+
+    fn team() -> Vec<String> {
+        vec!["team=ml".to_owned()]
+    }
+
+    #[test]
+    fn the_jobs_group_gets_start_duration_and_the_expected_interval() {
+        let run = run(1_000.0, Some(Duration::from_secs(3_600)));
+        let before = now();
+        let families = shown(&run.families());
+        let after = now();
+        let duration = families[1].3;
+        assert!(
+            (before - 1_000.0..=after - 1_000.0).contains(&duration),
+            "{duration}"
+        );
+        assert_eq!(
+            families,
+            [
+                (START.to_owned(), MetricType::GAUGE, team(), 1_000.0),
+                (DURATION.to_owned(), MetricType::GAUGE, team(), duration),
+                (
+                    EXPECTED_INTERVAL.to_owned(),
+                    MetricType::GAUGE,
+                    team(),
+                    3_600.0
+                ),
+            ]
+        );
+    }
+
+    /// Without `PUSHTIMER_EXPECTED_INTERVAL` there is no interval gauge; a start in the future
+    /// (the clock was set back) is a duration of 0, not a negative one.
+    #[test]
+    fn no_interval_no_interval_gauge_and_the_duration_is_never_negative() {
+        let start = now() + 1e9;
+        let families = shown(&run(start, None).families());
+        assert_eq!(
+            families,
+            [
+                (START.to_owned(), MetricType::GAUGE, team(), start),
+                (DURATION.to_owned(), MetricType::GAUGE, team(), 0.0),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_completion_is_now_with_the_exit_code_when_known() {
+        let run = run(1_000.0, Some(Duration::from_secs(60)));
+        let before = now();
+        let with_code = shown(&run.completion(Some(101)));
+        let without = shown(&run.completion(None));
+        let after = now();
+        let at = with_code[0].3;
+        assert!((before..=after).contains(&at), "{at}");
+        assert_eq!(
+            with_code,
+            [
+                (COMPLETION.to_owned(), MetricType::GAUGE, team(), at),
+                (EXIT_CODE.to_owned(), MetricType::GAUGE, team(), 101.0),
+            ]
+        );
+        let at = without[0].3;
+        assert!((before..=after).contains(&at), "{at}");
+        assert_eq!(
+            without,
+            [(COMPLETION.to_owned(), MetricType::GAUGE, team(), at)]
+        );
+    }
+
+    #[test]
+    fn the_success_is_now() {
+        let before = now();
+        let success = shown(&run(1_000.0, None).success());
+        let after = now();
+        let at = success[0].3;
+        assert!((before..=after).contains(&at), "{at}");
+        assert_eq!(
+            success,
+            [(SUCCESS.to_owned(), MetricType::GAUGE, team(), at)]
+        );
+    }
+
     #[test]
     fn this_process_started_before_now() {
         let run = Run::new(Vec::new(), None);

@@ -340,6 +340,14 @@ mod tests {
             .collect()
     }
 
+    /// Every request `requests` makes, failing (rather than looping forever) if it makes more
+    /// than any test here expects.
+    fn all(requests: impl Iterator<Item = WriteRequest>) -> Vec<WriteRequest> {
+        let taken: Vec<WriteRequest> = requests.take(101).collect();
+        assert!(taken.len() <= 100, "endless requests");
+        taken
+    }
+
     #[test]
     fn summaries_histograms_and_gauges_become_the_series_the_text_format_has() {
         let mut summary = Summary::default();
@@ -381,7 +389,7 @@ mod tests {
             (&timings, &[]),
             (&records, &[("pushtimer_record", "last_completion")]),
         ];
-        let requests: Vec<WriteRequest> = batch.requests(&groups).collect();
+        let requests = all(batch.requests(&groups));
         assert_eq!(requests.len(), 1);
         assert_eq!(
             shown(&requests[0]),
@@ -448,7 +456,7 @@ mod tests {
             })
             .collect();
         assert_eq!(expected.len(), 4_600);
-        let requests: Vec<WriteRequest> = batch.requests(&groups).collect();
+        let requests = all(batch.requests(&groups));
         let sizes: Vec<usize> = requests.iter().map(|r| r.timeseries.len()).collect();
         assert_eq!(sizes, [2_000, 2_000, 600]);
         check_bounds(&requests, &expected);
@@ -483,7 +491,7 @@ mod tests {
         let target = vec![("job".to_owned(), "j".to_owned())];
         let families = [family];
         let groups: [Labelled<'_>; 1] = [(&families, &[])];
-        let requests: Vec<WriteRequest> = Batch::new(&target, 5).requests(&groups).collect();
+        let requests = all(Batch::new(&target, 5).requests(&groups));
         let sizes: Vec<usize> = requests.iter().map(|r| r.timeseries.len()).collect();
         assert_eq!(sizes, [2_000, 300]);
         let all: Vec<String> = requests.iter().flat_map(shown).collect();
@@ -509,7 +517,7 @@ mod tests {
         let expected: Vec<String> = (0..100)
             .map(|i| format!("__name__=long,i={i},job=j,pad={pad} {i} @5"))
             .collect();
-        let requests: Vec<WriteRequest> = batch.requests(&groups).collect();
+        let requests = all(batch.requests(&groups));
         let sizes: Vec<usize> = requests.iter().map(|r| r.timeseries.len()).collect();
         assert_eq!(sizes, [34, 34, 32]);
         check_bounds(&requests, &expected);
@@ -526,7 +534,7 @@ mod tests {
         let groups: [Labelled<'_>; 1] = [(&families, &[])];
         let batch = Batch::new(&target, 5);
         let mut requests = batch.requests(&groups);
-        let sent: Vec<WriteRequest> = requests.by_ref().collect();
+        let sent = all(requests.by_ref());
         assert_eq!(sent.len(), 1);
         let names: Vec<&str> = sent[0]
             .timeseries
@@ -548,8 +556,8 @@ mod tests {
         let target = vec![("job".to_owned(), "j".to_owned())];
         let empty: [MetricFamily; 0] = [];
         let groups: [Labelled<'_>; 1] = [(&empty, &[])];
-        assert_eq!(Batch::new(&target, 5).requests(&groups).count(), 0);
-        assert_eq!(Batch::new(&target, 5).requests(&[]).count(), 0);
+        assert_eq!(Batch::new(&target, 5).requests(&groups).next(), None);
+        assert_eq!(Batch::new(&target, 5).requests(&[]).next(), None);
     }
 
     #[test]
@@ -557,11 +565,145 @@ mod tests {
         let target = vec![("job".to_owned(), "j".to_owned())];
         let families = [gauges("g", 2_500, 10)];
         let groups: [Labelled<'_>; 1] = [(&families, &[])];
-        for request in Batch::new(&target, 5).requests(&groups) {
+        let requests = all(Batch::new(&target, 5).requests(&groups));
+        assert_eq!(requests.len(), 2);
+        for request in requests {
             let body = encode(&request);
             let protobuf = snap::raw::Decoder::new().decompress_vec(&body).unwrap();
             let decoded: WriteRequest = prost::Message::decode(&protobuf[..]).unwrap();
             assert_eq!(decoded, request);
         }
+    }
+
+    /// A histogram whose buckets end with +Inf (as a user's collector may make) gets no second
+    /// +Inf bucket.
+    #[test]
+    fn an_explicit_infinite_bucket_is_not_doubled() {
+        let mut histogram = Histogram::default();
+        histogram.set_sample_count(2);
+        histogram.set_sample_sum(0.3);
+        let buckets = [(0.1, 1), (f64::INFINITY, 2)]
+            .into_iter()
+            .map(|(bound, count)| {
+                let mut bucket = Bucket::default();
+                bucket.set_upper_bound(bound);
+                bucket.set_cumulative_count(count);
+                bucket
+            })
+            .collect();
+        histogram.set_bucket(buckets);
+        let mut metric = Metric::default();
+        metric.set_histogram(histogram);
+        let families = [family("h_seconds", MetricType::HISTOGRAM, metric)];
+        let groups: [Labelled<'_>; 1] = [(&families, &[])];
+        let requests = all(Batch::new(&[], 5).requests(&groups));
+        assert_eq!(requests.len(), 1);
+        assert_eq!(
+            shown(&requests[0]),
+            [
+                "__name__=h_seconds_bucket,le=0.1 1 @5",
+                "__name__=h_seconds_bucket,le=+Inf 2 @5",
+                "__name__=h_seconds_sum 0.3 @5",
+                "__name__=h_seconds_count 2 @5",
+            ]
+        );
+    }
+
+    /// The requests made of `series` as they are, and what was left out.
+    fn requests_of(series: Vec<TimeSeries>) -> (Vec<WriteRequest>, LeftOut) {
+        let mut requests = Requests {
+            series: series.into_iter(),
+            next: None,
+            left_out: LeftOut::default(),
+        };
+        let sent = all(requests.by_ref());
+        (sent, requests.left_out().clone())
+    }
+
+    /// A series named `name` with `samples` samples and a label `pad` of `pad` bytes.
+    fn time_series(name: &str, samples: usize, pad: usize) -> TimeSeries {
+        TimeSeries {
+            labels: vec![
+                Label {
+                    name: "__name__".to_owned(),
+                    value: name.to_owned(),
+                },
+                Label {
+                    name: "pad".to_owned(),
+                    value: "x".repeat(pad),
+                },
+            ],
+            samples: vec![
+                Sample {
+                    value: 1.0,
+                    timestamp: 5,
+                };
+                samples
+            ],
+        }
+    }
+
+    /// Each request's series, by name.
+    fn names(requests: &[WriteRequest]) -> Vec<Vec<&str>> {
+        requests
+            .iter()
+            .map(|r| {
+                r.timeseries
+                    .iter()
+                    .map(|s| s.labels[0].value.as_str())
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// A series of exactly [`MAX_REQUEST_BYTES`] is sent, in a request of its own; one byte
+    /// more and it is left out.
+    #[test]
+    fn a_series_of_exactly_the_byte_limit_is_sent_alone() {
+        // Every length prefix is 3 bytes from 16 KiB to 2 MiB: one more byte of padding is
+        // one more byte of series.
+        let half = MAX_REQUEST_BYTES / 2;
+        let pad = half + MAX_REQUEST_BYTES - field_len(&time_series("fits", 1, half));
+        let exact = time_series("fits", 1, pad);
+        assert_eq!(field_len(&exact), MAX_REQUEST_BYTES);
+        let over = time_series("over", 1, pad + 1);
+        assert_eq!(field_len(&over), MAX_REQUEST_BYTES + 1);
+        let (sent, left_out) = requests_of(vec![
+            time_series("before", 1, 0),
+            exact.clone(),
+            over,
+            time_series("after", 1, 0),
+        ]);
+        assert_eq!(names(&sent), [vec!["before"], vec!["fits"], vec!["after"]]);
+        assert_eq!(prost::Message::encoded_len(&sent[1]), MAX_REQUEST_BYTES);
+        assert_eq!(sent[1].timeseries[0], exact);
+        assert_eq!(
+            left_out,
+            LeftOut {
+                series: 1,
+                first: Some("over".to_owned())
+            }
+        );
+    }
+
+    /// A series of exactly [`MAX_SAMPLES_PER_REQUEST`] samples is sent, in a request of its
+    /// own; one sample more and it is left out. (A batch makes series of one sample; the
+    /// requests take any.)
+    #[test]
+    fn a_series_of_exactly_the_sample_limit_is_sent_alone() {
+        let (sent, left_out) = requests_of(vec![
+            time_series("exact", MAX_SAMPLES_PER_REQUEST, 0),
+            time_series("over", MAX_SAMPLES_PER_REQUEST + 1, 0),
+            time_series("after", 1, 0),
+        ]);
+        assert_eq!(names(&sent), [vec!["exact"], vec!["after"]]);
+        assert_eq!(sent[0].timeseries[0].samples.len(), MAX_SAMPLES_PER_REQUEST);
+        assert_eq!(
+            left_out,
+            LeftOut {
+                series: 1,
+                first: Some("over".to_owned())
+            }
+        );
     }
 }
