@@ -64,6 +64,17 @@ fn stop_until(dir: &TempDir, job: RunningJob) -> (JobRun, f64) {
     (run, calls)
 }
 
+/// The dead destination (`dead`, its URL) is reported, and every warning is about it, none
+/// about the live one (`alive`).
+fn assert_only_reported(run: &JobRun, dead: &str, alive: &str) {
+    let warnings = run.warnings();
+    assert!(!warnings.is_empty(), "{dead} is not reported: {run:#?}");
+    for warning in warnings {
+        assert!(warning.contains(dead), "{warning}");
+        assert!(!warning.contains(alive), "{warning}");
+    }
+}
+
 /// `fault_job`'s calls in the gateway's group `job`.
 fn pushed_calls(scrape: &Scrape, job: &str) -> Option<f64> {
     scrape.value(
@@ -127,15 +138,7 @@ fn a_blackholed_gateway_costs_remote_write_nothing() {
         Some(calls),
         "the final write carries every call: {run:#?}"
     );
-    let warnings = run.warnings();
-    assert!(
-        !warnings.is_empty(),
-        "the dead gateway is reported: {run:#?}"
-    );
-    for warning in warnings {
-        assert!(warning.contains(&gateway_url), "{warning}");
-        assert!(!warning.contains(&write_url), "{warning}");
-    }
+    assert_only_reported(&run, &gateway_url, &write_url);
 }
 
 /// Promise: as above, the other way round. The remote-write endpoint is a blackhole; the real
@@ -174,15 +177,7 @@ fn a_blackholed_remote_write_endpoint_costs_the_gateway_nothing() {
         Some(calls),
         "the final push carries every call: {run:#?}"
     );
-    let warnings = run.warnings();
-    assert!(
-        !warnings.is_empty(),
-        "the dead endpoint is reported: {run:#?}"
-    );
-    for warning in warnings {
-        assert!(warning.contains(&write_url), "{warning}");
-        assert!(!warning.contains(&gateway_url), "{warning}");
-    }
+    assert_only_reported(&run, &write_url, &gateway_url);
 }
 
 // --- 2. SIGTERM with the gateway dead ----------------------------------------------------------
