@@ -48,69 +48,22 @@
 // Lets the code `#[timed]` generates (which names `::pushtimer`) compile inside this crate too.
 extern crate self as pushtimer;
 
-mod auth;
-mod background;
-mod call_site;
-mod call_timer;
-mod changes;
-mod clock;
-mod config;
-mod deadline;
-mod destination;
+mod destinations;
 mod diagnostics;
-mod endpoint;
-mod env;
+mod encode;
 mod error;
-mod exit_hook;
-mod gateway;
-mod global;
-mod grouping;
-mod handle;
-mod http;
-mod lane;
-mod names;
-mod outcome;
-mod pacing;
-mod pusher;
+mod lifecycle;
+mod push;
+mod record;
 mod redact;
-mod reentry;
-mod registry;
-mod remote_write;
-mod report;
-mod retry;
-mod run;
-mod shard;
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd"
-))]
-mod signals;
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "macos",
-    target_os = "ios",
-    target_os = "freebsd"
-)))]
-#[path = "signals_unsupported.rs"]
-mod signals;
-mod sketch;
-mod startup;
-mod summary;
-mod timer;
-mod tls;
-mod url;
-mod user_file;
-mod whole_request;
-mod write_request;
+mod settings;
+mod store;
+mod transport;
 
-pub use config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
 pub use error::{InvalidName, InvalidObservation, PushError};
-pub use global::AlreadyInstalled;
-pub use handle::{Histogram, HistogramBuilder, Summary, SummaryBuilder};
+pub use lifecycle::global::AlreadyInstalled;
+pub use record::handle::{Histogram, HistogramBuilder, Summary, SummaryBuilder};
+pub use settings::config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
 
 /// The bucket bounds of `#[timed(histogram)]` and [`Histogram::builder`], in seconds: from
 /// 5 ms to 4 hours, about three per decade, for batch stages that take milliseconds to hours
@@ -119,8 +72,8 @@ pub const DEFAULT_BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
     1800.0, 3600.0, 7200.0, 14400.0,
 ];
-pub use pusher::Pusher;
-pub use timer::Timer;
+pub use destinations::pusher::Pusher;
+pub use record::timer::Timer;
 
 /// The `prometheus` crate pushtimer is built on, for registering your own metrics in
 /// [`registry`] with the same version.
@@ -188,7 +141,7 @@ pub use pushtimer_macros::timed;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn render() -> String {
-    let (text, notes) = global::runtime().registry.render();
+    let (text, notes) = lifecycle::global::runtime().registry.render();
     diagnostics::emit(notes);
     text
 }
@@ -211,7 +164,7 @@ pub fn render() -> String {
 /// }
 /// ```
 pub fn flush() -> Result<(), PushError> {
-    global::flush()
+    lifecycle::global::flush()
 }
 
 /// The `prometheus` registry pushtimer pushes: register your own counters and gauges here to
@@ -226,7 +179,7 @@ pub fn flush() -> Result<(), PushError> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn registry() -> &'static prometheus::Registry {
-    global::runtime().registry.user()
+    lifecycle::global::runtime().registry.user()
 }
 
 /// Tells pushtimer the process's exit code, for `pushtimer_job_exit_code` and
@@ -246,7 +199,7 @@ pub fn registry() -> &'static prometheus::Registry {
 /// # }
 /// ```
 pub fn set_exit_code(code: i32) {
-    global::set_exit_code(code);
+    lifecycle::global::set_exit_code(code);
 }
 
 #[doc(hidden)]
@@ -254,17 +207,17 @@ pub mod __private {
     //! Used by the code `#[timed]` generates; not public API.
     pub use crate::__pushtimer_default_help as default_help;
     pub use crate::__pushtimer_outcome_of as outcome_of;
-    pub use crate::background::PushThreadStats;
-    pub use crate::call_site::{CallSite, always, never};
-    pub use crate::call_timer::CallTimer;
-    pub use crate::outcome::{
+    pub use crate::push::background::PushThreadStats;
+    pub use crate::push::pacing::{Feedback, Pacing};
+    pub use crate::record::call_site::{CallSite, always, never};
+    pub use crate::record::call_timer::CallTimer;
+    pub use crate::record::outcome::{
         OtherType, OtherValue, Outcome, ResultType, ResultValue, TypeProbe, ValueProbe,
     };
-    pub use crate::pacing::{Feedback, Pacing};
-    pub use crate::registry::Origin;
+    pub use crate::store::registry::Origin;
 
     /// What the push thread did so far; `None` when nothing is pushed. For tests of its cost.
     pub fn push_thread_stats() -> Option<PushThreadStats> {
-        crate::global::push_thread_stats()
+        crate::lifecycle::global::push_thread_stats()
     }
 }

@@ -1,0 +1,302 @@
+//! Summaries observed by hand, for durations not shaped like a function call.
+
+use std::time::Duration;
+
+use crate::error::{InvalidName, InvalidObservation};
+use crate::record::timer::Timer;
+use crate::settings::names;
+use crate::store::summary::SummaryCore;
+
+/// A summary of durations in the global registry, for observing by hand: a duration measured
+/// between two events, or one reported by another system.
+///
+/// It shares the registry, the naming rules (`_seconds` suffix, `PUSHTIMER_NAMESPACE`,
+/// `PUSHTIMER_LABELS`) and the pushing of `#[timed]` functions; a `#[timed]` function with the
+/// same name and labels feeds the same series. `Summary` is `Copy`: keep it anywhere.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let queue_wait = pushtimer::Summary::builder("queue_wait")
+///     .help("Time a batch waited in the queue")
+///     .label("queue", "default")
+///     .register()?;
+/// queue_wait.observe(1.25)?;
+/// queue_wait.observe_duration(Duration::from_millis(750));
+/// assert!(queue_wait.observe(-1.0).is_err()); // refused and counted, never recorded
+/// assert_eq!(queue_wait.rejected(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    core: &'static SummaryCore,
+}
+
+impl Summary {
+    /// Starts describing a summary named `name` (`_seconds` is appended unless present).
+    pub fn builder(name: &str) -> SummaryBuilder {
+        SummaryBuilder {
+            name: name.to_owned(),
+            help: None,
+            labels: Vec::new(),
+            quantiles: Vec::new(),
+        }
+    }
+
+    /// Records one duration given in seconds.
+    ///
+    /// Negative, NaN and infinite values (and values of 2^64 ns or more, about 584 years) are
+    /// refused: nothing is recorded, the error says why, [`rejected`](Self::rejected) goes up
+    /// and so does `pushtimer_rejected_observations_total{summary="<name>"}`, so the refusal
+    /// shows in Prometheus too.
+    pub fn observe(&self, seconds: f64) -> Result<(), InvalidObservation> {
+        match Duration::try_from_secs_f64(seconds) {
+            Ok(duration) if duration.as_nanos() < u128::from(u64::MAX) => {
+                self.core.observe(duration);
+                Ok(())
+            }
+            _ => {
+                if self.core.reject() == 1 {
+                    crate::diagnostics::warn(format!(
+                        "summary {} refused an observation of {seconds} s (negative, NaN, \
+                         infinite or 2^64 ns and more); further refusals are only counted",
+                        self.core.name()
+                    ));
+                }
+                Err(InvalidObservation { seconds })
+            }
+        }
+    }
+
+    /// Records one duration. A `Duration` cannot be negative, so this cannot fail.
+    pub fn observe_duration(&self, duration: Duration) {
+        self.core.observe(duration);
+    }
+
+    /// Starts a [`Timer`] that records into this summary when dropped.
+    pub fn start_timer(&self) -> Timer {
+        Timer::start(self.core)
+    }
+
+    /// How many observations this summary refused so far.
+    pub fn rejected(&self) -> u64 {
+        self.core.rejected()
+    }
+}
+
+/// Describes a [`Summary`]; made by [`Summary::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "call .register() to get the Summary"]
+pub struct SummaryBuilder {
+    name: String,
+    help: Option<String>,
+    labels: Vec<(String, String)>,
+    quantiles: Vec<f64>,
+}
+
+impl SummaryBuilder {
+    /// The HELP text. Default (also for an empty text): `` Wall-clock time of `<name>_seconds`, in
+    /// seconds.``
+    pub fn help(mut self, help: &str) -> Self {
+        self.help = Some(help.to_owned());
+        self
+    }
+
+    /// Adds a constant label. Names follow the rules of `#[timed]`'s `labels(...)`.
+    pub fn label(mut self, name: &str, value: &str) -> Self {
+        self.labels.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Quantiles over the whole run, each in (0, 1), strictly increasing, e.g.
+    /// `&[0.5, 0.9, 0.99]`: pushed as `{quantile="0.99"}` series, each within 1% of the true
+    /// value for any duration (0 to 2^64 ns). Default: none.
+    pub fn quantiles(mut self, quantiles: &[f64]) -> Self {
+        self.quantiles = quantiles.to_vec();
+        self
+    }
+
+    /// Finds or creates the series in the global registry.
+    ///
+    /// Fails when the name is not a valid metric name or a label name is invalid or reserved
+    /// (`job`, `instance`, `quantile`, `le`, `outcome`, `__*`), or the name starts with
+    /// `pushtimer_` (pushtimer's own metrics).
+    pub fn register(self) -> Result<Summary, InvalidName> {
+        self.register_with_buckets(&[])
+    }
+
+    /// [`register`](Self::register), as a histogram with these bucket bounds when there are
+    /// any (checked here).
+    fn register_with_buckets(self, buckets: &[f64]) -> Result<Summary, InvalidName> {
+        let problem =
+            names::buckets_problem(buckets).or_else(|| names::quantiles_problem(&self.quantiles));
+        if let Some(reason) = problem {
+            return Err(InvalidName {
+                name: self.name,
+                reason,
+            });
+        }
+        if !names::is_valid_metric_name(&self.name) {
+            return Err(InvalidName {
+                name: self.name,
+                reason: "a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+            });
+        }
+        if self.name.starts_with(names::OWN_PREFIX) {
+            return Err(InvalidName {
+                name: self.name,
+                reason: "names starting with `pushtimer_` belong to pushtimer's own metrics",
+            });
+        }
+        for (label, _) in &self.labels {
+            if let Some(reason) = names::constant_label_problem(label) {
+                return Err(InvalidName {
+                    name: label.clone(),
+                    reason,
+                });
+            }
+        }
+        let name = names::seconds_name(&self.name);
+        let help = self
+            .help
+            .filter(|help| !help.is_empty())
+            .unwrap_or_else(|| names::default_help(&format!("`{name}`")));
+        let labels: Vec<(&str, &str)> = self
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let (core, notes) = crate::lifecycle::global::runtime().summary(
+            &name,
+            &help,
+            &labels,
+            buckets,
+            &self.quantiles,
+            None,
+        );
+        crate::diagnostics::emit(notes);
+        Ok(Summary { core })
+    }
+}
+
+/// A histogram of durations in the global registry, for observing by hand: the exact number of
+/// observations at or below each bucket bound (`_bucket{le="..."}`), which Prometheus can merge
+/// across jobs (`histogram_quantile`). `#[timed(histogram)]` makes the same for a function.
+///
+/// ```
+/// let upload = pushtimer::Histogram::builder("shard_upload")
+///     .buckets(&[0.1, 1.0, 10.0])
+///     .register()?;
+/// upload.observe(0.25)?;
+/// upload.observe(3.0)?;
+/// let text = pushtimer::render();
+/// assert!(text.contains("shard_upload_seconds_bucket{le=\"1\"} 1"));
+/// assert!(text.contains("shard_upload_seconds_bucket{le=\"+Inf\"} 2"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Histogram {
+    summary: Summary,
+}
+
+impl Histogram {
+    /// Starts describing a histogram named `name` (`_seconds` is appended unless present),
+    /// with [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS) unless [`buckets`](HistogramBuilder::buckets)
+    /// says otherwise.
+    pub fn builder(name: &str) -> HistogramBuilder {
+        HistogramBuilder {
+            summary: Summary::builder(name),
+            buckets: crate::DEFAULT_BUCKETS.to_vec(),
+        }
+    }
+
+    /// Records one duration given in seconds; refuses (and counts) what
+    /// [`Summary::observe`] refuses.
+    pub fn observe(&self, seconds: f64) -> Result<(), InvalidObservation> {
+        self.summary.observe(seconds)
+    }
+
+    /// Records one duration.
+    pub fn observe_duration(&self, duration: Duration) {
+        self.summary.observe_duration(duration);
+    }
+
+    /// Starts a [`Timer`] that records into this histogram when dropped.
+    pub fn start_timer(&self) -> Timer {
+        self.summary.start_timer()
+    }
+
+    /// How many observations this histogram refused so far.
+    pub fn rejected(&self) -> u64 {
+        self.summary.rejected()
+    }
+}
+
+/// Describes a [`Histogram`]; made by [`Histogram::builder`].
+#[derive(Debug, Clone)]
+#[must_use = "call .register() to get the Histogram"]
+pub struct HistogramBuilder {
+    summary: SummaryBuilder,
+    buckets: Vec<f64>,
+}
+
+impl HistogramBuilder {
+    /// The bucket upper bounds, in seconds: finite, above zero, strictly increasing (`+Inf` is
+    /// added by itself). Default: [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS).
+    pub fn buckets(mut self, bounds: &[f64]) -> Self {
+        self.buckets = bounds.to_vec();
+        self
+    }
+
+    /// The HELP text (see [`SummaryBuilder::help`]).
+    pub fn help(mut self, help: &str) -> Self {
+        self.summary = self.summary.help(help);
+        self
+    }
+
+    /// Adds a constant label (see [`SummaryBuilder::label`]).
+    pub fn label(mut self, name: &str, value: &str) -> Self {
+        self.summary = self.summary.label(name, value);
+        self
+    }
+
+    /// Finds or creates the series in the global registry. Fails like
+    /// [`SummaryBuilder::register`], and when the buckets are not finite, above zero and
+    /// strictly increasing.
+    pub fn register(self) -> Result<Histogram, InvalidName> {
+        let summary = self.summary.register_with_buckets(&self.buckets)?;
+        Ok(Histogram { summary })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_of_quantiles_and_buckets_are_refused() {
+        let summary = Summary::builder("handle_le").label("le", "1").register();
+        assert_eq!(summary.err().map(|e| e.name), Some("le".to_owned()));
+        let summary = Summary::builder("handle_q")
+            .label("quantile", "1")
+            .register();
+        assert_eq!(summary.err().map(|e| e.name), Some("quantile".to_owned()));
+        let histogram = Histogram::builder("handle_h")
+            .buckets(&[1.0])
+            .label("le", "1")
+            .register();
+        assert_eq!(histogram.err().map(|e| e.name), Some("le".to_owned()));
+    }
+
+    #[test]
+    fn names_of_pushtimers_own_metrics_are_refused() {
+        let summary = Summary::builder("pushtimer_job_duration").register();
+        assert_eq!(
+            summary.err().map(|e| e.name),
+            Some("pushtimer_job_duration".to_owned())
+        );
+        let histogram = Histogram::builder("pushtimer_x").register();
+        assert!(histogram.is_err());
+        assert!(Summary::builder("pushtimers_own").register().is_ok());
+    }
+}

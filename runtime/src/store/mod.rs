@@ -1,0 +1,15 @@
+//! The store: the series observations land in (sharded counts, sums, buckets and quantile
+//! sketches), the registry that names them and renders them with the user's `prometheus`
+//! metrics, the job's own gauges and records, and the flags that tell the push thread whether
+//! anything changed.
+//!
+//! May use `settings` (the validated naming) and `encode`; never the network, never a thread
+//! of its own.
+
+pub(crate) mod changes;
+pub(crate) mod reentry;
+pub(crate) mod registry;
+pub(crate) mod run;
+pub(crate) mod shard;
+pub(crate) mod sketch;
+pub(crate) mod summary;

@@ -1,0 +1,924 @@
+//! The global registry: pushtimer's summaries, one series per metric name and label set,
+//! created on first use, and the user's own `prometheus` registry, rendered together.
+//!
+//! The summaries are kept here, not in the `prometheus` registry: rendering them needs no
+//! collector machinery, the push thread can learn that nothing changed without rendering (see
+//! `changes.rs`), and a user metric whose name collides with one of ours can be left out of the
+//! push (with a warning) instead of making the gateway refuse every push. The map is touched
+//! only when a call site or a hand-made summary is resolved and when rendering, never per
+//! observation.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use prometheus::proto::{
+    Bucket, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile, Summary,
+};
+use prometheus::{Encoder, TextEncoder};
+
+use crate::diagnostics::Note;
+use crate::store::changes;
+use crate::store::reentry::SettingUp;
+use crate::store::run::{self, Run};
+use crate::store::summary::SummaryCore;
+
+/// The name prefix and constant labels every series gets (`PUSHTIMER_NAMESPACE`,
+/// `PUSHTIMER_LABELS`), already validated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Naming {
+    pub(crate) namespace: Option<String>,
+    pub(crate) labels: Vec<(String, String)>,
+    /// `PUSHTIMER_QUANTILES`: the quantiles of every timed function's summary.
+    pub(crate) quantiles: Vec<f64>,
+}
+
+/// Where a `#[timed]` function is, for the warning about two functions that share a series by
+/// accident. Filled in by the code `#[timed]` generates.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// `module_path!()` of the function.
+    pub module_path: &'static str,
+    /// The function's name.
+    pub function: &'static str,
+    /// True when the metric name was given with `name = "..."`; false when it is the function's
+    /// own name (and so may collide with a namesake elsewhere by accident).
+    pub named: bool,
+}
+
+impl Origin {
+    fn path(&self) -> String {
+        format!("{}::{}", self.module_path, self.function)
+    }
+}
+
+/// A call site: its address (each `#[timed]` function has its own) and where it is.
+pub(crate) type CallSiteId = (usize, Origin);
+
+/// Name of the counter of refused hand observations.
+const REJECTED_COUNTER: &str = "pushtimer_rejected_observations_total";
+const REJECTED_HELP: &str =
+    "Observations refused by pushtimer because they were negative, NaN, infinite or too large.";
+
+/// All series of one metric name.
+struct Family {
+    help: String,
+    label_names: Vec<String>,
+    /// A histogram's bucket bounds (seconds); empty for a summary.
+    buckets: Vec<f64>,
+    /// A summary's quantiles; empty for none.
+    quantiles: Vec<f64>,
+    series: Vec<(Vec<String>, &'static SummaryCore)>,
+    index: HashMap<Vec<String>, usize>,
+    /// The first `#[timed]` call site that fed this family.
+    first_call_site: Option<CallSiteId>,
+}
+
+#[derive(Default)]
+struct Families {
+    by_name: BTreeMap<String, Family>,
+    /// Series that cannot be exported (label names conflicting with an earlier series of the
+    /// same name), by name and labels: the same one is handed out again rather than a new one
+    /// each time.
+    unexported: HashMap<(String, Vec<String>, Vec<String>), &'static SummaryCore>,
+    /// Problems already reported, so each is reported once.
+    reported: HashSet<String>,
+}
+
+impl Families {
+    /// `note` unless a note with the same `key` was made before.
+    fn once(&mut self, notes: &mut Vec<Note>, key: String, note: impl FnOnce() -> String) {
+        if self.reported.insert(key) {
+            notes.push(Note::warn(note()));
+        }
+    }
+}
+
+/// The registry behind [`render`](crate::render) and the background pusher.
+pub(crate) struct Registry {
+    user: prometheus::Registry,
+    naming: Naming,
+    run: Run,
+    families: Mutex<Families>,
+}
+
+impl Registry {
+    pub(crate) fn new(naming: Naming, run: Run) -> Self {
+        Registry {
+            user: prometheus::Registry::new(),
+            naming,
+            run,
+            families: Mutex::default(),
+        }
+    }
+
+    /// The `prometheus` registry for the user's own metrics, pushed with ours.
+    pub(crate) fn user(&self) -> &prometheus::Registry {
+        &self.user
+    }
+
+    /// The series for `name` (already ending in `_seconds`) with these constant labels, created
+    /// on first use, and what the user should be told about it (emit the notes after any lock
+    /// is released). Never fails: a series that conflicts with an earlier one of the same name
+    /// (other label names) is handed out unexported, so the caller still works.
+    pub(crate) fn summary(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+        buckets: &[f64],
+        quantiles: &[f64],
+        call_site: Option<CallSiteId>,
+    ) -> (&'static SummaryCore, Vec<Note>) {
+        // PUSHTIMER_QUANTILES: every timed function's summary that has none of its own.
+        let quantiles = if quantiles.is_empty() && buckets.is_empty() && call_site.is_some() {
+            self.naming.quantiles.as_slice()
+        } else {
+            quantiles
+        };
+        let full_name = match &self.naming.namespace {
+            Some(namespace) => format!("{namespace}_{name}"),
+            None => name.to_owned(),
+        };
+        // The function's own labels win over the global ones of the same name.
+        let mut merged: BTreeMap<String, String> = self.naming.labels.iter().cloned().collect();
+        merged.extend(
+            labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let label_names: Vec<String> = merged.keys().cloned().collect();
+        let label_values: Vec<String> = merged.into_values().collect();
+        let mut notes = Vec::new();
+
+        let mut families = self.lock_families();
+        let key = (full_name.clone(), label_names.clone(), label_values.clone());
+        if let Some(core) = families.unexported.get(&key) {
+            return (core, notes);
+        }
+        let existing = families.by_name.get(&full_name).map(|family| {
+            (
+                family.label_names.clone(),
+                family.help.clone(),
+                family.first_call_site,
+                family.buckets.clone(),
+                family.quantiles.clone(),
+            )
+        });
+        if let Some((
+            family_labels,
+            family_help,
+            first_call_site,
+            family_buckets,
+            family_quantiles,
+        )) = existing
+        {
+            if family_buckets != buckets || family_quantiles != quantiles {
+                let shape = |buckets: &[f64], quantiles: &[f64]| match (buckets, quantiles) {
+                    ([], []) => String::from("a summary"),
+                    ([], quantiles) => format!("a summary with quantiles {quantiles:?}"),
+                    (buckets, _) => format!("a histogram with buckets {buckets:?}"),
+                };
+                let (here, elsewhere) = (
+                    shape(buckets, quantiles),
+                    shape(&family_buckets, &family_quantiles),
+                );
+                families.once(&mut notes, format!("shape {full_name} {here}"), || {
+                    format!(
+                        "{full_name} is {here} here and {elsewhere} elsewhere; the series made \
+                         here is not exported (give the two a different name)"
+                    )
+                });
+                let core = SummaryCore::leak(&full_name, buckets, quantiles);
+                families.unexported.insert(key, core);
+                return (core, notes);
+            }
+            if family_labels != label_names {
+                families.once(
+                    &mut notes,
+                    format!("labels {full_name} {label_names:?}"),
+                    || {
+                        format!(
+                            "summary {full_name} is used with label names {label_names:?} here and \
+                         {family_labels:?} elsewhere; the series with {label_names:?} is not \
+                         exported (give the two a different name)"
+                        )
+                    },
+                );
+                let core = SummaryCore::leak(&full_name, buckets, quantiles);
+                families.unexported.insert(key, core);
+                return (core, notes);
+            }
+            if family_help != help {
+                families.once(&mut notes, format!("help {full_name} {help}"), || {
+                    format!(
+                        "summary {full_name} is used with two HELP texts, {family_help:?} and \
+                         {help:?}; the first is kept"
+                    )
+                });
+            }
+            if let (Some((first_address, first)), Some((address, origin))) =
+                (first_call_site, call_site)
+                && first_address != address
+                && (!first.named || !origin.named)
+            {
+                let (a, b) = (first.path(), origin.path());
+                families.once(&mut notes, format!("merge {full_name} {a} {b}"), || {
+                    format!(
+                        "two functions feed the summary {full_name}: `{a}` and `{b}` (at least \
+                         one takes its metric name from its function name); their calls are \
+                         counted together. If they do different work, give one of them \
+                         #[timed(name = \"...\")]"
+                    )
+                });
+            }
+        }
+        let family = families
+            .by_name
+            .entry(full_name.clone())
+            .or_insert_with(|| Family {
+                help: help.to_owned(),
+                label_names,
+                buckets: buckets.to_vec(),
+                quantiles: quantiles.to_vec(),
+                series: Vec::new(),
+                index: HashMap::new(),
+                first_call_site: None,
+            });
+        if family.first_call_site.is_none() {
+            family.first_call_site = call_site;
+        }
+        if let Some(&position) = family.index.get(&label_values)
+            && let Some((_, core)) = family.series.get(position)
+        {
+            return (core, notes);
+        }
+        let core = SummaryCore::leak(&full_name, buckets, quantiles);
+        family
+            .index
+            .insert(label_values.clone(), family.series.len());
+        family.series.push((label_values, core));
+        // A new series is news for the gateway, even before its first observation.
+        changes::mark_other();
+        (core, notes)
+    }
+
+    /// The user's metrics as they are now (their collectors run here: call with no lock held).
+    pub(crate) fn user_families(&self) -> Vec<MetricFamily> {
+        self.user.gather()
+    }
+
+    /// The text exposition (format 0.0.4) of everything: ours and the user's `user` families,
+    /// less those whose names collide with ours; and the notes to emit about it.
+    pub(crate) fn render_with(&self, user: Vec<MetricFamily>) -> (String, Vec<Note>) {
+        let (all, mut notes) = self.families_with(user);
+        let (text, problem) = encode(&all);
+        notes.extend(problem);
+        (text, notes)
+    }
+
+    /// Everything as families, sorted by name: ours and the user's `user` families, less
+    /// those whose names collide with ours; and the notes to emit about it.
+    pub(crate) fn families_with(&self, user: Vec<MetricFamily>) -> (Vec<MetricFamily>, Vec<Note>) {
+        let mut notes = Vec::new();
+        let mut all = {
+            let mut families = self.lock_families();
+            let (mut all, mut ours) = own_families(&families.by_name);
+            all.extend(self.run.families());
+            ours.extend(run::NAMES.iter().map(|name| (*name).to_owned()));
+            // Each user family is kept, or left out with a note (once) naming the clash.
+            for family in user {
+                let clash = sample_names(&family).into_iter().find(|n| ours.contains(n));
+                match clash {
+                    None => all.push(family),
+                    Some(clash) => {
+                        let name = family.name().to_owned();
+                        families.once(&mut notes, format!("collision {name}"), || {
+                            format!(
+                                "the metric {name} in pushtimer::registry() collides with \
+                                 pushtimer's own {clash}; it is left out of every push (the \
+                                 gateway would refuse the whole push); rename it"
+                            )
+                        });
+                    }
+                }
+            }
+            all
+        };
+        all.sort_by(|a, b| a.name().cmp(b.name()));
+        (all, notes)
+    }
+
+    /// The records of this run's end (see `run.rs`): its completion, and, for exit code 0,
+    /// its success. Each is the whole content of its own group on the gateway.
+    pub(crate) fn record_families(
+        &self,
+        exit_code: Option<i32>,
+    ) -> (Vec<MetricFamily>, Option<Vec<MetricFamily>>) {
+        let completion = self.run.completion(exit_code);
+        let success = (exit_code == Some(0)).then(|| self.run.success());
+        (completion, success)
+    }
+
+    /// [`render_with`](Self::render_with) the user's metrics as they are now.
+    pub(crate) fn render(&self) -> (String, Vec<Note>) {
+        self.render_with(self.user_families())
+    }
+
+    /// The families, locked; the thread is [`SettingUp`] while it holds them, so a timed
+    /// function this thread calls meanwhile (a timed allocator) never waits for the lock.
+    fn lock_families(&self) -> FamiliesLock<'_> {
+        let setting_up = SettingUp::begin();
+        // A panic while holding the lock leaves the maps consistent (each insert is one step),
+        // so a poisoned lock is safe to keep using.
+        FamiliesLock {
+            families: self.families.lock().unwrap_or_else(PoisonError::into_inner),
+            _setting_up: setting_up,
+        }
+    }
+}
+
+/// The locked families (unlocked before the set-up stretch ends: fields drop in order).
+struct FamiliesLock<'a> {
+    families: MutexGuard<'a, Families>,
+    _setting_up: SettingUp,
+}
+
+impl std::ops::Deref for FamiliesLock<'_> {
+    type Target = Families;
+
+    fn deref(&self) -> &Families {
+        &self.families
+    }
+}
+
+impl std::ops::DerefMut for FamiliesLock<'_> {
+    fn deref_mut(&mut self) -> &mut Families {
+        &mut self.families
+    }
+}
+
+/// The text exposition of `families`, and the problem if one could not be encoded.
+pub(crate) fn encode(families: &[MetricFamily]) -> (String, Option<Note>) {
+    let mut buffer = Vec::new();
+    let problem = TextEncoder::new()
+        .encode(families, &mut buffer)
+        .err()
+        .map(|error| Note::warn(format!("cannot encode the metrics: {error}")));
+    let text = String::from_utf8(buffer)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    (text, problem)
+}
+
+/// Our families as protobuf, and every sample name they produce.
+fn own_families(by_name: &BTreeMap<String, Family>) -> (Vec<MetricFamily>, HashSet<String>) {
+    let mut all = Vec::with_capacity(by_name.len() + 1);
+    let mut names = HashSet::with_capacity(by_name.len() * 3 + 1);
+    let mut rejected = Vec::new();
+    for (name, family) in by_name {
+        let mut metrics = Vec::with_capacity(family.series.len());
+        for (values, core) in &family.series {
+            let mut metric = Metric::default();
+            metric.set_label(label_pairs(&family.label_names, values));
+            match core.buckets() {
+                Some((buckets, all)) => {
+                    let mut histogram = Histogram::default();
+                    histogram.set_sample_count(all);
+                    histogram.set_sample_sum(core.sum_seconds());
+                    histogram.set_bucket(
+                        buckets
+                            .into_iter()
+                            .map(|(bound, cumulative)| {
+                                let mut bucket = Bucket::default();
+                                bucket.set_upper_bound(bound);
+                                bucket.set_cumulative_count(cumulative);
+                                bucket
+                            })
+                            .collect(),
+                    );
+                    metric.set_histogram(histogram);
+                }
+                None => {
+                    let (count, sum) = core.snapshot();
+                    let mut summary = Summary::default();
+                    summary.set_sample_count(count);
+                    summary.set_sample_sum(sum);
+                    if let Some(values) = core.quantile_values() {
+                        summary.set_quantile(
+                            values
+                                .into_iter()
+                                .map(|(q, value)| {
+                                    let mut quantile = Quantile::default();
+                                    quantile.set_quantile(q);
+                                    quantile.set_value(value);
+                                    quantile
+                                })
+                                .collect(),
+                        );
+                    }
+                    metric.set_summary(summary);
+                }
+            }
+            metrics.push(metric);
+            if core.rejected() > 0 {
+                rejected.push((core.name().to_owned(), core.rejected()));
+            }
+        }
+        if metrics.is_empty() {
+            continue;
+        }
+        let kind = if family.buckets.is_empty() {
+            MetricType::SUMMARY
+        } else {
+            names.insert(format!("{name}_bucket"));
+            MetricType::HISTOGRAM
+        };
+        all.push(family_of(name, &family.help, kind, metrics));
+        names.extend([name.clone(), format!("{name}_sum"), format!("{name}_count")]);
+    }
+    names.insert(REJECTED_COUNTER.to_owned());
+    if !rejected.is_empty() {
+        // One series per summary name; series of one name with other labels add up.
+        let mut by_summary: BTreeMap<String, u64> = BTreeMap::new();
+        for (summary, count) in rejected {
+            let total = by_summary.entry(summary).or_default();
+            *total = total.saturating_add(count);
+        }
+        let metrics = by_summary
+            .into_iter()
+            .map(|(summary, count)| {
+                let mut counter = Counter::default();
+                // An f64 holds every count below 2^53 exactly.
+                counter.set_value(count as f64);
+                let mut metric = Metric::default();
+                metric.set_label(label_pairs(&["summary".to_owned()], &[summary]));
+                metric.set_counter(counter);
+                metric
+            })
+            .collect();
+        all.push(family_of(
+            REJECTED_COUNTER,
+            REJECTED_HELP,
+            MetricType::COUNTER,
+            metrics,
+        ));
+    }
+    (all, names)
+}
+
+fn family_of(name: &str, help: &str, kind: MetricType, metrics: Vec<Metric>) -> MetricFamily {
+    let mut family = MetricFamily::default();
+    family.set_name(name.to_owned());
+    family.set_help(help.to_owned());
+    family.set_field_type(kind);
+    family.set_metric(metrics);
+    family
+}
+
+fn label_pairs(names: &[String], values: &[String]) -> Vec<LabelPair> {
+    names
+        .iter()
+        .zip(values)
+        .map(|(name, value)| {
+            let mut pair = LabelPair::default();
+            pair.set_name(name.clone());
+            pair.set_value(value.clone());
+            pair
+        })
+        .collect()
+}
+
+/// The names a family's samples go by in the text format.
+fn sample_names(family: &MetricFamily) -> Vec<String> {
+    let name = family.name();
+    let mut names = vec![name.to_owned()];
+    match family.get_field_type() {
+        MetricType::SUMMARY => {
+            names.extend([format!("{name}_sum"), format!("{name}_count")]);
+        }
+        MetricType::HISTOGRAM => names.extend([
+            format!("{name}_sum"),
+            format!("{name}_count"),
+            format!("{name}_bucket"),
+        ]),
+        _ => {}
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn registry(namespace: Option<&str>, labels: &[(&str, &str)]) -> Registry {
+        let labels: Vec<(String, String)> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Registry::new(
+            Naming {
+                namespace: namespace.map(str::to_owned),
+                labels: labels.clone(),
+                quantiles: Vec::new(),
+            },
+            Run::new(labels, None),
+        )
+    }
+
+    fn series(
+        r: &Registry,
+        name: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+    ) -> &'static SummaryCore {
+        r.summary(name, help, labels, &[], &[], None).0
+    }
+
+    fn text(r: &Registry) -> String {
+        r.render().0
+    }
+
+    /// A timed function's summary `name` resolved from `call_site`: the series and the notes.
+    fn timed(
+        r: &Registry,
+        name: &str,
+        call_site: Option<CallSiteId>,
+    ) -> (&'static SummaryCore, Vec<Note>) {
+        r.summary(name, "h", &[], &[], &[], call_site)
+    }
+
+    fn site(address: usize, module_path: &'static str, named: bool) -> Option<CallSiteId> {
+        Some((
+            address,
+            Origin {
+                module_path,
+                function: "load",
+                named,
+            },
+        ))
+    }
+
+    /// The rendered text less the run's own gauges (whose duration changes as time passes).
+    fn own_text(r: &Registry) -> String {
+        text(r)
+            .lines()
+            .filter(|line| !line.contains("pushtimer_job_"))
+            .map(|line| format!("{line}\n"))
+            .collect()
+    }
+
+    /// The quantiles of each series in `text`: `(series name, quantile)` in order.
+    fn quantile_lines(text: &str) -> Vec<(&str, &str)> {
+        text.lines()
+            .filter(|line| !line.starts_with('#'))
+            .filter_map(|line| {
+                let (name, rest) = line.split_once("{quantile=\"")?;
+                Some((name, rest.split_once('"')?.0))
+            })
+            .collect()
+    }
+
+    /// Without a refused observation there is no counter of them (not even at 0): the text is
+    /// exactly the summaries' and histograms' series, bucket bounds ascending, +Inf last.
+    #[test]
+    fn the_exposition_is_exactly_the_series_and_no_rejected_counter() {
+        let r = registry(Some("ns"), &[("team", "ml")]);
+        series(&r, "x_seconds", "Time of x.", &[]).observe(Duration::from_millis(1500));
+        let (histogram, notes) = r.summary(
+            "y_seconds",
+            "Time of y.",
+            &[("stage", "fit")],
+            &[0.5, 2.0],
+            &[],
+            None,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+        histogram.observe(Duration::from_millis(1500));
+        histogram.observe(Duration::from_millis(100));
+        assert_eq!(
+            own_text(&r),
+            "# HELP ns_x_seconds Time of x.\n\
+             # TYPE ns_x_seconds summary\n\
+             ns_x_seconds_sum{team=\"ml\"} 1.5\n\
+             ns_x_seconds_count{team=\"ml\"} 1\n\
+             # HELP ns_y_seconds Time of y.\n\
+             # TYPE ns_y_seconds histogram\n\
+             ns_y_seconds_bucket{stage=\"fit\",team=\"ml\",le=\"0.5\"} 1\n\
+             ns_y_seconds_bucket{stage=\"fit\",team=\"ml\",le=\"2\"} 2\n\
+             ns_y_seconds_bucket{stage=\"fit\",team=\"ml\",le=\"+Inf\"} 2\n\
+             ns_y_seconds_sum{stage=\"fit\",team=\"ml\"} 1.6\n\
+             ns_y_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"
+        );
+    }
+
+    /// `PUSHTIMER_QUANTILES` goes to a timed function's summary that has no quantiles of its
+    /// own, and to nothing else: not over a timed summary's own quantiles, not to a summary
+    /// made by hand, not to a histogram (so a timed and a hand-made histogram of one name and
+    /// bounds are one family).
+    #[test]
+    fn quantiles_from_the_environment_go_to_timed_summaries_without_their_own() {
+        let r = Registry::new(
+            Naming {
+                quantiles: vec![0.5],
+                ..Naming::default()
+            },
+            Run::new(Vec::new(), None),
+        );
+        let timed_site = site(1, "etl", true);
+        let (default, _) = r.summary("a_seconds", "h", &[], &[], &[], timed_site);
+        let (own, _) = r.summary("b_seconds", "h", &[], &[], &[0.9], site(2, "etl", true));
+        let (by_hand, _) = r.summary("c_seconds", "h", &[], &[], &[], None);
+        let (histogram, notes) =
+            r.summary("d_seconds", "h", &[], &[1.0], &[], site(3, "etl", true));
+        assert!(notes.is_empty(), "{notes:?}");
+        let (by_hand_histogram, notes) = r.summary("d_seconds", "h", &[], &[1.0], &[], None);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(std::ptr::eq(histogram, by_hand_histogram));
+        for core in [default, own, by_hand, histogram] {
+            core.observe(Duration::from_secs(1));
+        }
+        let text = text(&r);
+        assert_eq!(
+            quantile_lines(&text),
+            [("a_seconds", "0.5"), ("b_seconds", "0.9")],
+            "{text}"
+        );
+        assert!(text.contains("# TYPE c_seconds summary\n"), "{text}");
+        assert!(text.contains("# TYPE d_seconds histogram\n"), "{text}");
+    }
+
+    /// Two call sites of one name where only one has an explicit `name = "..."`: the other took
+    /// its name from its function, so the merge may be an accident and is reported (whichever
+    /// came first).
+    #[test]
+    fn a_named_and_an_unnamed_namesake_are_reported() {
+        for (first, second) in [(true, false), (false, true)] {
+            let r = registry(None, &[]);
+            let (_, notes) = timed(&r, "load_seconds", site(1, "etl::read", first));
+            assert!(notes.is_empty(), "{notes:?}");
+            let (_, notes) = timed(&r, "load_seconds", site(2, "etl::write", second));
+            assert_eq!(notes.len(), 1, "{first} {second}: {notes:?}");
+            assert!(
+                notes[0]
+                    .text
+                    .contains("`etl::read::load` and `etl::write::load`"),
+                "{notes:?}"
+            );
+        }
+    }
+
+    /// The records of a run's end: the completion with its exit code always, the success only
+    /// for exit code 0; both with the constant labels.
+    #[test]
+    fn the_success_record_is_only_for_exit_code_0() {
+        let r = registry(None, &[("team", "ml")]);
+        /// Each family's name and its one gauge's labels and value.
+        fn shown(families: &[MetricFamily]) -> Vec<(String, String, f64)> {
+            families
+                .iter()
+                .map(|family| {
+                    let metric = &family.get_metric()[0];
+                    let labels: Vec<String> = metric
+                        .get_label()
+                        .iter()
+                        .map(|pair| format!("{}={}", pair.name(), pair.value()))
+                        .collect();
+                    (
+                        family.name().to_owned(),
+                        labels.join(","),
+                        metric.get_gauge().get_value(),
+                    )
+                })
+                .collect()
+        }
+        const COMPLETION: &str = "pushtimer_job_last_completion_timestamp_seconds";
+        let now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |since| since.as_secs_f64())
+        };
+        let record = |name: &str, value: f64| (name.to_owned(), "team=ml".to_owned(), value);
+        for (exit_code, succeeded) in [(Some(0), true), (Some(1), false), (None, false)] {
+            let before = now();
+            let (completion, success) = r.record_families(exit_code);
+            let after = now();
+            let completion = shown(&completion);
+            let at = completion[0].2;
+            let mut expected = vec![record(COMPLETION, at)];
+            if let Some(code) = exit_code {
+                expected.push(record("pushtimer_job_exit_code", f64::from(code)));
+            }
+            assert_eq!(completion, expected, "{exit_code:?}");
+            assert!((before..=after).contains(&at), "{at}");
+            let success = success.as_deref().map(shown);
+            if succeeded {
+                let success = success.expect("exit code 0 is a success");
+                assert_eq!(
+                    success,
+                    [record(
+                        "pushtimer_job_last_success_timestamp_seconds",
+                        success[0].2
+                    )]
+                );
+                assert!((before..=after).contains(&success[0].2), "{success:?}");
+            } else {
+                assert_eq!(success, None, "{exit_code:?}");
+            }
+        }
+    }
+
+    /// [`sample_names`] gives exactly the family's own name and the names the text format
+    /// writes its samples under, for a family of each type (so a user's summary or histogram
+    /// is matched against ours by all its samples).
+    #[test]
+    fn sample_names_are_the_names_in_the_text_format() {
+        let mut summary = Summary::default();
+        summary.set_sample_count(1);
+        let mut quantile = Quantile::default();
+        quantile.set_quantile(0.5);
+        summary.set_quantile(vec![quantile]);
+        let mut histogram = Histogram::default();
+        let mut bucket = Bucket::default();
+        bucket.set_upper_bound(1.0);
+        histogram.set_bucket(vec![bucket]);
+        let metric = |set: &dyn Fn(&mut Metric)| {
+            let mut metric = Metric::default();
+            set(&mut metric);
+            metric
+        };
+        let families = [
+            (
+                MetricType::SUMMARY,
+                metric(&|m| m.set_summary(summary.clone())),
+            ),
+            (
+                MetricType::HISTOGRAM,
+                metric(&|m| m.set_histogram(histogram.clone())),
+            ),
+            (
+                MetricType::COUNTER,
+                metric(&|m| m.set_counter(Counter::default())),
+            ),
+        ];
+        for (kind, metric) in families {
+            let family = family_of("u", "h", kind, vec![metric]);
+            let (text, problem) = encode(std::slice::from_ref(&family));
+            assert!(problem.is_none(), "{problem:?}");
+            let mut written: Vec<String> = text
+                .lines()
+                .filter(|line| !line.starts_with('#'))
+                .map(|line| line.split(['{', ' ']).next().unwrap_or("").to_owned())
+                .collect();
+            written.push(family.name().to_owned());
+            written.sort();
+            written.dedup();
+            let mut names = sample_names(&family);
+            names.sort();
+            assert_eq!(names, written, "{kind:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn same_name_and_labels_share_a_series() {
+        let r = registry(None, &[]);
+        let a = series(&r, "x_seconds", "h", &[("stage", "fit")]);
+        let b = series(&r, "x_seconds", "h", &[("stage", "fit")]);
+        assert!(std::ptr::eq(a, b));
+        let c = series(&r, "x_seconds", "h", &[("stage", "eval")]);
+        assert!(!std::ptr::eq(a, c));
+    }
+
+    #[test]
+    fn exposition_has_help_type_labels_sum_and_count() {
+        let r = registry(Some("ns"), &[("team", "ml")]);
+        let s = series(&r, "x_seconds", "Time of x.", &[("stage", "fit")]);
+        s.observe(Duration::from_millis(1500));
+        s.observe(Duration::from_millis(500));
+        let text = text(&r);
+        assert!(text.contains("# HELP ns_x_seconds Time of x.\n"), "{text}");
+        assert!(text.contains("# TYPE ns_x_seconds summary\n"), "{text}");
+        assert!(
+            text.contains("ns_x_seconds_sum{stage=\"fit\",team=\"ml\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("ns_x_seconds_count{stage=\"fit\",team=\"ml\"} 2\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn function_labels_win_over_global_labels() {
+        let r = registry(None, &[("team", "ml")]);
+        series(&r, "x_seconds", "h", &[("team", "infra")]);
+        let text = text(&r);
+        assert!(text.contains("x_seconds_count{team=\"infra\"} 0"), "{text}");
+    }
+
+    #[test]
+    fn conflicting_label_names_are_reported_once_and_not_exported() {
+        let r = registry(None, &[]);
+        let a = series(&r, "x_seconds", "h", &[("a", "1")]);
+        let (b, notes) = r.summary("x_seconds", "h", &[("b", "1")], &[], &[], None);
+        assert!(!std::ptr::eq(a, b));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        // The unexported series is handed out again, not made anew, and not reported again.
+        let (again, notes) = r.summary("x_seconds", "h", &[("b", "1")], &[], &[], None);
+        assert!(std::ptr::eq(b, again));
+        assert!(notes.is_empty());
+        b.observe(Duration::from_secs(1));
+        assert!(!text(&r).contains("b=\"1\""));
+    }
+
+    #[test]
+    fn differing_help_keeps_the_first_and_shares_data() {
+        let r = registry(None, &[]);
+        let a = series(&r, "x_seconds", "first", &[]);
+        let (b, notes) = r.summary("x_seconds", "second", &[], &[], &[], None);
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(notes.len(), 1);
+        a.observe(Duration::from_secs(1));
+        assert_eq!(b.snapshot(), (1, 1.0));
+        let text = text(&r);
+        assert!(text.contains("# HELP x_seconds first\n"), "{text}");
+        assert!(!text.contains("HELP x_seconds second"), "{text}");
+    }
+
+    #[test]
+    fn a_summary_and_a_histogram_of_one_name_conflict() {
+        let r = registry(None, &[]);
+        let (summary, notes) = r.summary("x_seconds", "h", &[], &[], &[], None);
+        assert!(notes.is_empty());
+        let (histogram, notes) = r.summary("x_seconds", "h", &[], &[1.0], &[], None);
+        assert!(!std::ptr::eq(summary, histogram));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].text.contains("a histogram with buckets [1.0]"),
+            "{notes:?}"
+        );
+        histogram.observe(std::time::Duration::from_secs(1));
+        let text = text(&r);
+        assert!(text.contains("# TYPE x_seconds summary"), "{text}");
+        assert!(!text.contains("x_seconds_bucket"), "{text}");
+    }
+
+    #[test]
+    fn namesakes_without_explicit_names_are_reported_once() {
+        let r = registry(None, &[]);
+        let (_, notes) = timed(&r, "load_seconds", site(1, "etl::read", false));
+        assert!(notes.is_empty());
+        // The same call site again (a generic function's other instantiation): silent.
+        let (_, notes) = timed(&r, "load_seconds", site(1, "etl::read", false));
+        assert!(notes.is_empty());
+        let (_, notes) = timed(&r, "load_seconds", site(2, "etl::write", false));
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].text.contains("`etl::read::load`"), "{notes:?}");
+        assert!(notes[0].text.contains("`etl::write::load`"), "{notes:?}");
+        let (_, notes) = timed(&r, "load_seconds", site(2, "etl::write", false));
+        assert!(notes.is_empty());
+        // Equal explicit names share silently.
+        let r = registry(None, &[]);
+        timed(&r, "x_seconds", site(1, "a", true));
+        let (_, notes) = timed(&r, "x_seconds", site(2, "b", true));
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn colliding_user_metrics_are_left_out_and_ours_kept() {
+        let r = registry(None, &[]);
+        series(&r, "train_seconds", "h", &[]).observe(Duration::from_secs(2));
+        let core = series(&r, "q_seconds", "h", &[]);
+        core.reject();
+        for name in [
+            "train_seconds_count",
+            "train_seconds_sum",
+            "train_seconds",
+            REJECTED_COUNTER,
+            "ok_total",
+        ] {
+            let counter = prometheus::IntCounter::new(name, "user's").unwrap();
+            counter.inc_by(7);
+            r.user().register(Box::new(counter)).unwrap();
+        }
+        let (text, notes) = r.render();
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        assert!(text.contains("train_seconds_sum 2\n"), "{text}");
+        assert!(text.contains("train_seconds_count 1\n"), "{text}");
+        assert!(
+            !text.contains(" 7\n") || text.contains("ok_total 7\n"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(" 7\n").count(),
+            1,
+            "only ok_total is the user's: {text}"
+        );
+        assert!(
+            text.contains("pushtimer_rejected_observations_total{summary=\"q_seconds\"} 1\n"),
+            "{text}"
+        );
+        // Reported once.
+        assert!(r.render().1.is_empty());
+    }
+}
