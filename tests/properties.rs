@@ -161,7 +161,7 @@ fn escaped_text_survives_a_real_pushgateway() {
         return;
     };
     hermetic();
-    let pusher = pushtimer::Pusher::new(&gateway.url(), JOB).expect("a valid gateway and job");
+    let pusher = pushtimer::Pusher::new(gateway.url(), JOB).expect("a valid gateway and job");
 
     let fixed = [
         ("A back\\slash in the middle.", "C:\\temp\\x"),

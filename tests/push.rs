@@ -36,7 +36,7 @@ fn timed_calls_reach_a_real_pushgateway() {
         return;
     };
     pushtimer::Config::new()
-        .gateway(&gateway.url())
+        .gateway(gateway.url())
         .job("in_process")
         .namespace("pt")
         .label("team", "ml")

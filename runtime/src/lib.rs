@@ -207,7 +207,7 @@ pub mod __private {
     //! Used by the code `#[timed]` generates; not public API.
     pub use crate::__pushtimer_default_help as default_help;
     pub use crate::__pushtimer_outcome_of as outcome_of;
-    pub use crate::push::background::PushThreadStats;
+    pub use crate::push::lanes::PushThreadStats;
     pub use crate::push::pacing::{Feedback, Pacing};
     pub use crate::record::call_site::{CallSite, always, never};
     pub use crate::record::call_timer::CallTimer;

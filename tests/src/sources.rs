@@ -15,16 +15,22 @@ pub fn repository() -> PathBuf {
 /// variables it reads.
 pub fn runtime_variables() -> BTreeSet<String> {
     let mut found = BTreeSet::new();
-    let sources = repository().join("runtime/src");
-    for entry in std::fs::read_dir(&sources).expect("runtime/src") {
-        let path = entry.expect("entry").path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).expect("readable source");
-        for piece in text.split('"').skip(1).step_by(2) {
-            if is_pushtimer_variable(piece) {
-                found.insert(piece.to_owned());
+    let mut folders = vec![repository().join("runtime/src")];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("a folder of runtime/src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            for piece in text.split('"').skip(1).step_by(2) {
+                if is_pushtimer_variable(piece) {
+                    found.insert(piece.to_owned());
+                }
             }
         }
     }

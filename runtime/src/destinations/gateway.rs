@@ -8,18 +8,55 @@ use std::time::{Duration, Instant};
 
 use prometheus::proto::MetricFamily;
 
+use crate::destinations::pusher::Pusher;
 use crate::diagnostics;
+use crate::encode::text;
 use crate::error::PushError;
 use crate::push::destination::{Destination, LastAct, Round};
-use crate::settings::config::{GatewayPlan, PushMethod};
-use crate::store::registry;
+use crate::push::lane::{AnyLane, Lane};
+use crate::settings::checked::PushSettings;
+use crate::settings::config::PushMethod;
+use crate::settings::env;
 use crate::store::run;
+use crate::transport::endpoint::Endpoint;
 use crate::transport::http::{Exchange, Request};
 
 /// A job whose state does not change still pushes this often, so that its run's duration and
 /// the gateway's `push_time_seconds` show it is alive (the `PushtimerJobStuck` alert waits for
 /// 30 minutes without a push). Unchanged state costs one render and one push per keep-alive.
 pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(5 * 60);
+
+/// The Pushgateway, as a destination: the job's group and how to push to it.
+pub(crate) struct Gateway {
+    pub(crate) pusher: Pusher,
+    pub(crate) method: PushMethod,
+    /// `PUSHGATEWAY_DELETE_ON_EXIT`: at exit the group is deleted instead of pushed.
+    pub(crate) delete_on_exit: bool,
+}
+
+/// The gateway's lane, when `PUSHGATEWAY_URL` is set; an error names the setting that makes it
+/// unusable.
+pub(crate) fn build(
+    settings: &PushSettings,
+    job: &str,
+    problems: &mut Vec<String>,
+) -> Option<Result<Box<dyn AnyLane>, PushError>> {
+    let server = settings.gateway.as_ref()?;
+    let built = (|| {
+        let endpoint = Endpoint::for_server(server, &env::GATEWAY, settings.timeout, problems)?;
+        let mut pusher = Pusher::with_endpoint(endpoint, job)?;
+        for (name, value) in &settings.grouping {
+            pusher = pusher.grouping(name, value)?;
+        }
+        let gateway = Gateway {
+            pusher,
+            method: settings.method,
+            delete_on_exit: settings.delete_on_exit,
+        };
+        Ok(Lane::boxed(gateway, settings.interval, settings.timeout))
+    })();
+    Some(built)
+}
 
 /// What the gateway's lane remembers between rounds.
 pub(crate) struct GatewayMemory {
@@ -48,12 +85,12 @@ pub(crate) fn push_due(changed: bool, last_success: Option<Instant>, now: Instan
     changed || last_success.is_none_or(|last| now.saturating_duration_since(last) >= KEEP_ALIVE)
 }
 
-impl Destination for GatewayPlan {
+impl Destination for Gateway {
     type Memory = GatewayMemory;
     const THREAD: &'static str = "pushtimer";
     const TAKES_CHANGES: bool = true;
 
-    fn url(&self) -> String {
+    fn name(&self) -> String {
         self.pusher.url()
     }
 
@@ -86,7 +123,7 @@ impl Destination for GatewayPlan {
     /// The final push of the group (or its deletion), then the records in groups of their own,
     /// so that no later run's push erases them.
     fn send_last(&self, round: &Round<'_>, last: LastAct) -> Exchange {
-        let group = if last.delete {
+        let group = if self.delete_on_exit {
             // Nothing is rendered (and no user collector runs) for a deletion.
             self.pusher
                 .send(Request::Delete, round.deadline, round.retries)
@@ -106,7 +143,7 @@ impl Destination for GatewayPlan {
         records.extend(success.map(|success| (run::LAST_SUCCESS, success)));
         let mut outcome = group;
         for (record, families) in records {
-            let (body, notes) = registry::encode(&families);
+            let (body, notes) = text::encode(&families);
             diagnostics::emit(notes);
             let sent =
                 self.pusher
@@ -118,8 +155,8 @@ impl Destination for GatewayPlan {
         outcome
     }
 
-    fn last_act_name(&self, last: LastAct) -> &'static str {
-        if last.delete {
+    fn last_act_name(&self) -> &'static str {
+        if self.delete_on_exit {
             "deletion of the group"
         } else {
             "final push"
@@ -127,10 +164,10 @@ impl Destination for GatewayPlan {
     }
 }
 
-impl GatewayPlan {
+impl Gateway {
     /// Encodes `families` and pushes them; an empty registry is not pushed.
     fn push(&self, families: &[MetricFamily], round: &Round<'_>) -> Exchange {
-        let (body, notes) = registry::encode(families);
+        let (body, notes) = text::encode(families);
         diagnostics::emit(notes);
         if body.is_empty() {
             return Exchange::done();
@@ -153,14 +190,13 @@ mod tests {
 
     use std::sync::Mutex;
 
-    use crate::destinations::pusher::Pusher;
     use crate::destinations::remote_write::RemoteWriter;
     use crate::push::destination::Outside;
-    use crate::push::lane::{Action, AnyLane, Lane, LaneState};
-    use crate::settings::env;
-    use crate::store::registry::{Naming, Registry};
+    use crate::push::lane::{Action, LaneState};
+    use crate::settings::checked::Naming;
+    use crate::settings::server::Server;
+    use crate::store::registry::Registry;
     use crate::store::run::Run;
-    use crate::transport::url::ServerUrl;
 
     /// The request lines (`PUT /metrics/job/x`) a loopback server answered 200, in order.
     type Received = Arc<Mutex<Vec<String>>>;
@@ -237,8 +273,14 @@ mod tests {
     fn the_keep_alive_counts_from_the_last_push_not_the_last_render() {
         let (url, received) = loopback_server();
         let write_url = format!("{url}/api/v1/write");
-        let remote = ServerUrl::parse(&write_url, env::REMOTE_WRITE_URL).expect("a URL");
-        let gateway = GatewayPlan {
+        let remote = Endpoint::for_server(
+            &Server::new(&write_url),
+            &env::REMOTE_WRITE,
+            Duration::from_secs(5),
+            &mut Vec::new(),
+        )
+        .expect("an endpoint");
+        let gateway = Gateway {
             pusher: Pusher::new(&url, "keep_alive").expect("a pusher"),
             method: PushMethod::Put,
             delete_on_exit: false,

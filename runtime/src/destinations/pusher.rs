@@ -1,30 +1,32 @@
 //! The public client for one Pushgateway group: push (PUT), add (POST), delete.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::destinations::grouping;
+use crate::diagnostics;
 use crate::error::PushError;
 use crate::settings::env;
 use crate::settings::names;
+use crate::settings::server::Server;
 use crate::transport::deadline;
 use crate::transport::endpoint::Endpoint;
 use crate::transport::http::{Exchange, Request};
 use crate::transport::retry::Retries;
-use crate::transport::url::ServerUrl;
 
 /// A client for one group of one Pushgateway, in the style of client_golang's `push.Pusher`.
 ///
 /// The background pusher uses one built from [`Config`](crate::Config); build your own to push
-/// elsewhere or by hand. Setters that read files check them at once.
+/// elsewhere or by hand. The gateway is a [`Server`] (or just its URL), whose files are read
+/// and checked at once.
 ///
 /// ```no_run
 /// use std::time::Duration;
 ///
-/// let pusher = pushtimer::Pusher::new("https://pushgateway.monitoring:9091", "nightly_etl")?
+/// let gateway = pushtimer::Server::new("https://pushgateway.monitoring:9091")
+///     .ca_file("/etc/pushgateway/ca.pem")
+///     .basic_auth("batch", "secret");
+/// let pusher = pushtimer::Pusher::new(gateway, "nightly_etl")?
 ///     .grouping("instance", "worker-3")?
-///     .ca_file("/etc/pushgateway/ca.pem")?
-///     .basic_auth("batch", "secret")
 ///     .timeout(Duration::from_secs(2));
 /// pusher.push(&pushtimer::render())?; // PUT: replace the group
 /// pusher.add(&pushtimer::render())?;  // POST: replace only these families
@@ -46,16 +48,26 @@ pub struct Pusher {
 }
 
 impl Pusher {
-    /// A pusher for the group `job` at the Pushgateway `gateway`: an `http://` or `https://`
-    /// base URL, optionally with a path prefix, optionally with percent-encoded
-    /// `user:password@` for basic auth (everything between `://` and the last `@` is read as
-    /// the user and password, and never shown). Fails when the URL is not usable or the job is
-    /// empty; the error names `PUSHGATEWAY_URL` or `PUSHGATEWAY_JOB`.
-    pub fn new(gateway: &str, job: &str) -> Result<Self, PushError> {
-        Pusher::from_url(ServerUrl::parse(gateway, env::URL)?, job)
+    /// A pusher for the group `job` at the Pushgateway `gateway` (see [`Server::new`] for the
+    /// URL). Fails when the URL is not usable, a file of the server cannot be used, or the job
+    /// is empty; the error names the setting (`PUSHGATEWAY_URL`, `PUSHGATEWAY_CA_FILE`, ...,
+    /// `PUSHGATEWAY_JOB`). Lesser problems (credentials over plain `http://`) are warnings.
+    pub fn new(gateway: impl Into<Server>, job: &str) -> Result<Self, PushError> {
+        let mut problems = Vec::new();
+        let endpoint = Endpoint::for_server(
+            &gateway.into(),
+            &env::GATEWAY,
+            env::DEFAULT_TIMEOUT,
+            &mut problems,
+        );
+        for problem in problems {
+            diagnostics::warn(problem);
+        }
+        Pusher::with_endpoint(endpoint?, job)
     }
 
-    pub(crate) fn from_url(url: ServerUrl, job: &str) -> Result<Self, PushError> {
+    /// A pusher for the group `job` on `endpoint`.
+    pub(crate) fn with_endpoint(endpoint: Endpoint, job: &str) -> Result<Self, PushError> {
         if job.is_empty() {
             return Err(PushError::InvalidConfig {
                 setting: env::JOB,
@@ -63,7 +75,7 @@ impl Pusher {
             });
         }
         Ok(Pusher {
-            endpoint: Endpoint::new(url, &env::GATEWAY),
+            endpoint,
             job: job.to_owned(),
             grouping: Vec::new(),
         })
@@ -84,52 +96,11 @@ impl Pusher {
     }
 
     /// Total deadline of one push, retries included. Default: 5 s; kept between 10 ms and 5
-    /// minutes (a value outside is moved to the nearer bound).
+    /// minutes (a value outside is moved to the nearer bound), as `PUSHGATEWAY_TIMEOUT`.
     pub fn timeout(mut self, timeout: Duration) -> Self {
+        let (timeout, _moved) = env::TIMEOUT_BOUNDS.clamp(env::TIMEOUT, timeout);
         self.endpoint.set_timeout(timeout);
         self
-    }
-
-    /// Sends HTTP basic auth. Over plain `http://` this works, but the password travels in
-    /// clear text.
-    pub fn basic_auth(mut self, username: &str, password: &str) -> Self {
-        self.endpoint.set_basic_auth(username, password);
-        self
-    }
-
-    /// Sends `Authorization: Bearer <token>`, the token read (trimmed) from `path` and read
-    /// again whenever the file changes. The file is read and checked now, to fail early.
-    pub fn bearer_token_file(mut self, path: impl AsRef<Path>) -> Result<Self, PushError> {
-        self.endpoint.set_bearer_token_file(path.as_ref())?;
-        Ok(self)
-    }
-
-    /// Trusts exactly the CA certificates in this PEM file for the gateway's certificate
-    /// (instead of the public Mozilla roots). Checked now.
-    pub fn ca_file(mut self, path: impl AsRef<Path>) -> Result<Self, PushError> {
-        self.endpoint.set_ca_file(path.as_ref())?;
-        Ok(self)
-    }
-
-    /// Presents a client certificate (mutual TLS): a PEM chain and its PEM key (PKCS#8, PKCS#1
-    /// or SEC1). Checked now, including that the key belongs to the certificate.
-    pub fn client_cert_files(
-        mut self,
-        cert: impl AsRef<Path>,
-        key: impl AsRef<Path>,
-    ) -> Result<Self, PushError> {
-        self.endpoint
-            .set_client_cert_files(cert.as_ref(), key.as_ref())?;
-        Ok(self)
-    }
-
-    pub(crate) fn endpoint_mut(&mut self) -> &mut Endpoint {
-        &mut self.endpoint
-    }
-
-    /// The deadline set with [`timeout`](Self::timeout).
-    pub fn deadline(&self) -> Duration {
-        self.endpoint.timeout()
     }
 
     /// The gateway's base URL, without credentials: where [`url`](Self::url) starts.
@@ -168,7 +139,7 @@ impl Pusher {
     fn send_now(&self, request: Request<'_>) -> Result<(), PushError> {
         self.send(
             request,
-            deadline::after(self.deadline()),
+            deadline::after(self.endpoint.timeout()),
             Retries::WithinDeadline,
         )
         .result
@@ -278,12 +249,12 @@ mod tests {
     fn timeouts_stay_in_bounds() {
         let pusher = Pusher::new("http://h", "j").unwrap();
         assert_eq!(
-            pusher.timeout(Duration::MAX).deadline(),
+            pusher.timeout(Duration::MAX).endpoint.timeout(),
             Duration::from_secs(300)
         );
         let pusher = Pusher::new("http://h", "j").unwrap();
         assert_eq!(
-            pusher.timeout(Duration::ZERO).deadline(),
+            pusher.timeout(Duration::ZERO).endpoint.timeout(),
             Duration::from_millis(10)
         );
     }

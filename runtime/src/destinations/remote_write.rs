@@ -21,12 +21,13 @@ use crate::diagnostics;
 use crate::encode::write_request::{Batch, Labelled, MAX_REQUEST_BYTES, encode};
 use crate::error::PushError;
 use crate::push::destination::{Destination, LastAct, Round};
+use crate::push::lane::{AnyLane, Lane};
+use crate::settings::checked::PushSettings;
 use crate::settings::env;
 use crate::store::run;
 use crate::transport::endpoint::Endpoint;
 use crate::transport::http::{Exchange, Payload};
 use crate::transport::retry::Retries;
-use crate::transport::url::ServerUrl;
 
 /// The headers remote write 1.0 requires besides the content type and encoding.
 const HEADERS: &[(&str, &str)] = &[("X-Prometheus-Remote-Write-Version", "0.1.0")];
@@ -48,9 +49,12 @@ pub(crate) struct RemoteWriter {
 }
 
 impl RemoteWriter {
-    /// A writer to `url` for the job `job` and its grouping labels.
-    pub(crate) fn new(url: ServerUrl, job: &str, grouping: &[(String, String)]) -> RemoteWriter {
-        let endpoint = Endpoint::new(url, &env::REMOTE_WRITE);
+    /// A writer to `endpoint` for the job `job` and its grouping labels.
+    pub(crate) fn new(
+        endpoint: Endpoint,
+        job: &str,
+        grouping: &[(String, String)],
+    ) -> RemoteWriter {
         let mut target = vec![("job".to_owned(), job.to_owned())];
         for (name, value) in grouping {
             env::set_pair(&mut target, name, value);
@@ -62,11 +66,6 @@ impl RemoteWriter {
             last_timestamp: AtomicI64::new(0),
             left_out_reported: AtomicBool::new(false),
         }
-    }
-
-    /// For the settings of the connection (TLS, credentials, deadline).
-    pub(crate) fn endpoint_mut(&mut self) -> &mut Endpoint {
-        &mut self.endpoint
     }
 
     /// The URL, without credentials.
@@ -213,6 +212,23 @@ fn send_all<B>(bodies: impl Iterator<Item = B>, mut send: impl FnMut(B) -> Excha
     }
 }
 
+/// The remote-write endpoint's lane, when `PUSHTIMER_REMOTE_WRITE_URL` is set; an error names
+/// the setting that makes it unusable.
+pub(crate) fn build(
+    settings: &PushSettings,
+    job: &str,
+    problems: &mut Vec<String>,
+) -> Option<Result<Box<dyn AnyLane>, PushError>> {
+    let server = settings.remote_write.as_ref()?;
+    let built = Endpoint::for_server(server, &env::REMOTE_WRITE, settings.timeout, problems).map(
+        |endpoint| {
+            let writer = RemoteWriter::new(endpoint, job, &settings.grouping);
+            Lane::boxed(writer, settings.interval, settings.timeout)
+        },
+    );
+    Some(built)
+}
+
 /// Remote write as a destination: every round writes the whole state, as a scrape would, so
 /// the series stay fresh; the last act writes the final state and the run's records, each
 /// record labelled as on a gateway (`pushtimer_record`).
@@ -221,7 +237,7 @@ impl Destination for RemoteWriter {
     const THREAD: &'static str = "pushtimer-remote-write";
     const TAKES_CHANGES: bool = false;
 
-    fn url(&self) -> String {
+    fn name(&self) -> String {
         RemoteWriter::url(self).to_owned()
     }
 
@@ -247,7 +263,7 @@ impl Destination for RemoteWriter {
         self.write(&groups, round.deadline, round.retries)
     }
 
-    fn last_act_name(&self, _last: LastAct) -> &'static str {
+    fn last_act_name(&self) -> &'static str {
         "final write"
     }
 }
@@ -257,13 +273,16 @@ mod tests {
     use super::*;
 
     fn writer() -> RemoteWriter {
-        let url = ServerUrl::parse(
-            "https://u:s3cr%40t@h:9090/api/v1/write",
-            env::REMOTE_WRITE_URL,
+        let server = crate::settings::server::Server::new("https://u:s3cr%40t@h:9090/api/v1/write");
+        let endpoint = Endpoint::for_server(
+            &server,
+            &env::REMOTE_WRITE,
+            Duration::from_secs(5),
+            &mut Vec::new(),
         )
         .unwrap();
         let grouping = vec![("instance".to_owned(), "w1".to_owned())];
-        RemoteWriter::new(url, "etl", &grouping)
+        RemoteWriter::new(endpoint, "etl", &grouping)
     }
 
     #[test]

@@ -3,4 +3,5 @@
 //!
 //! A leaf: uses nothing of the crate but `diagnostics`.
 
+pub(crate) mod text;
 pub(crate) mod write_request;

@@ -11,11 +11,14 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use crate::destinations;
 use crate::diagnostics::{self, Note};
 use crate::error::PushError;
-use crate::push::background::{BackgroundPusher, PushThreadStats};
-use crate::settings::config::{Config, PushSettings};
+use crate::push::lanes::{Lanes, PushThreadStats};
+use crate::settings::checked::PushSettings;
+use crate::settings::config::Config;
 use crate::store::registry::{CallSiteId, Registry};
+use crate::store::run::Run;
 use crate::store::summary::SummaryCore;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -30,7 +33,7 @@ pub(crate) struct Runtime {
     /// What `start` needs: the pushing settings and the problems found so far. Taken once.
     pending: Mutex<Option<(PushSettings, Vec<String>)>>,
     /// The pusher, or why there is none; set by `start`.
-    pushing: OnceLock<Result<BackgroundPusher, PushError>>,
+    pushing: OnceLock<Result<Lanes, PushError>>,
     started: AtomicBool,
     /// The process that made the runtime (and whose thread pushes): a `fork()` child inherits
     /// the runtime but not the thread.
@@ -154,7 +157,7 @@ pub(crate) fn push_thread_stats() -> Option<PushThreadStats> {
         .get()
         .and_then(|runtime| runtime.pushing.get())
         .and_then(|pushing| pushing.as_ref().ok())
-        .map(BackgroundPusher::stats)
+        .map(Lanes::stats)
 }
 
 impl Runtime {
@@ -162,7 +165,10 @@ impl Runtime {
     fn new(config: Config) -> Self {
         let parts = config.into_parts();
         Runtime {
-            registry: Registry::new(parts.naming, parts.run),
+            registry: Registry::new(
+                parts.naming.clone(),
+                Run::new(parts.naming.labels, parts.expected_interval),
+            ),
             pending: Mutex::new(Some((parts.pushing, parts.problems))),
             pushing: OnceLock::new(),
             started: AtomicBool::new(false),
@@ -201,7 +207,7 @@ impl Runtime {
 
     /// The pusher once started: waits for a start under way on another thread (it only reads
     /// a few files); `None` on the starting thread itself, which cannot wait for itself.
-    fn pushing(&self) -> Option<&Result<BackgroundPusher, PushError>> {
+    fn pushing(&self) -> Option<&Result<Lanes, PushError>> {
         self.pushing.get().or_else(|| {
             if STARTING.with(Cell::get) {
                 None
@@ -227,16 +233,15 @@ impl Runtime {
             return;
         };
         STARTING.with(|starting| starting.set(true));
-        let (pushing, more) = settings.build();
+        let (pushing, more) = destinations::build(&settings);
         problems.extend(more);
-        let take_signals = pushing.as_ref().is_ok_and(|plan| plan.signals);
-        let pushing = self
-            .pushing
-            .get_or_init(|| pushing.map(BackgroundPusher::new));
-        if let Ok(pusher) = pushing {
-            pusher.spawn(&self.registry);
+        let pushing = self.pushing.get_or_init(|| pushing);
+        if let Ok(lanes) = pushing {
+            lanes.spawn(&self.registry);
             crate::lifecycle::exit_hook::install(final_push);
-            if take_signals && let Err(error) = crate::lifecycle::signals::install(on_signal) {
+            if lanes.signals
+                && let Err(error) = crate::lifecycle::signals::install(on_signal)
+            {
                 problems.push(format!("no final push on SIGTERM or SIGINT: {error}"));
             }
         }

@@ -1,7 +1,6 @@
-//! What the push thread needs of a server it sends to: the Pushgateway (`gateway.rs`) and the
-//! remote-write endpoint (`remote_write.rs`) each implement [`Destination`], and each has a
-//! lane of its own (`lane.rs`): its own thread, pacing, reports and rendezvous with flushes, so
-//! a dead or stalled server costs the others nothing, not even at exit.
+//! What a lane needs of a destination: each one in `destinations/` implements [`Destination`],
+//! and each has a lane of its own (`lane.rs`): its own thread, pacing, reports and rendezvous
+//! with flushes, so a dead or stalled one costs the others nothing, not even at exit.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -14,7 +13,7 @@ use crate::store::registry::Registry;
 use crate::transport::http::Exchange;
 use crate::transport::retry::Retries;
 
-/// A server the push thread sends to, as its lane drives it.
+/// Where the metrics go, as its lane drives it.
 pub(crate) trait Destination: Send + Sync + 'static {
     /// What the lane keeps between rounds for this destination.
     type Memory: Default + Send;
@@ -26,12 +25,17 @@ pub(crate) trait Destination: Send + Sync + 'static {
     /// only one destination may, or the flags one takes would be lost to the other.
     const TAKES_CHANGES: bool;
 
-    /// The URL to name in messages, without credentials.
-    fn url(&self) -> String;
+    /// How the destination is named in messages: a URL without credentials, or a path.
+    fn name(&self) -> String;
 
-    /// The server's base URL as the user gave it, without credentials: where
-    /// [`Destination::url`] starts.
+    /// The part of [`Destination::name`] the user gave (a server's base URL, without
+    /// credentials), where the name starts: it is passed through the redaction function once
+    /// more when shown, the rest (a group's path that pushtimer built) as it is.
     fn base(&self) -> &str;
+
+    /// Called once when the lane starts, before its first round: for a destination with work
+    /// of its own besides the rounds (serving scrapes, say). Nothing by default.
+    fn start(&'static self, _registry: &'static Registry) {}
 
     /// A periodic round (`flush` false) or a flush: sends the state if it is due, and says
     /// what came of it; `None` when nothing was due.
@@ -45,16 +49,14 @@ pub(crate) trait Destination: Send + Sync + 'static {
     /// The last act at exit: the final state (or the group's deletion) and the run's records.
     fn send_last(&self, round: &Round<'_>, last: LastAct) -> Exchange;
 
-    /// What the last act is called in the verdict at exit.
-    fn last_act_name(&self, last: LastAct) -> &'static str;
+    /// What the last act is called in the verdict at exit ("final push", say).
+    fn last_act_name(&self) -> &'static str;
 }
 
-/// The last act at exit: the final push of the job's group (or its deletion), then the
-/// records of the run's end (see `run.rs`).
+/// The last act at exit: the final state (the gateway may delete the job's group instead),
+/// then the records of the run's end (see `store/run.rs`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct LastAct {
-    /// `PUSHGATEWAY_DELETE_ON_EXIT`: the gateway deletes the job's group instead.
-    pub(crate) delete: bool,
     /// The process's exit code, when known.
     pub(crate) exit_code: Option<i32>,
 }

@@ -142,13 +142,14 @@ impl<D: Destination> Lane<D> {
         }
     }
 
-    /// The destination.
-    pub(crate) fn destination(&self) -> &D {
-        &self.destination
+    /// The lane of `destination`, as the lanes hold it.
+    pub(crate) fn boxed(destination: D, interval: Duration, timeout: Duration) -> Box<dyn AnyLane> {
+        Box::new(Lane::new(destination, interval, timeout))
     }
 
     /// Starts the lane's thread; called once.
-    pub(crate) fn spawn(&'static self, registry: &'static Registry) {
+    fn start_thread(&'static self, registry: &'static Registry) {
+        self.destination.start(registry);
         // Marked running before the thread exists, so that no flush in the meantime pushes on
         // its own thread and races the thread's first push.
         self.thread_running.store(true, Ordering::Release);
@@ -160,7 +161,7 @@ impl<D: Destination> Lane<D> {
             diagnostics::warn(format!(
                 "cannot start a push thread for {} ({error}); it gets metrics only at exit and \
                  by flush()",
-                self.shown_url()
+                self.shown_name()
             ));
         }
     }
@@ -287,10 +288,10 @@ impl<D: Destination> Lane<D> {
             }
         };
         let took = started.elapsed();
-        let url = self.destination.url();
+        let url = self.destination.name();
         let note = match action {
-            Action::Last(last) => {
-                let what = self.destination.last_act_name(last);
+            Action::Last(_) => {
+                let what = self.destination.last_act_name();
                 lock(&self.reporter).report_final(what, &url, &exchange.result)
             }
             _ => lock(&self.reporter).report(&url, &exchange.result),
@@ -334,7 +335,7 @@ impl<D: Destination> Lane<D> {
 }
 
 /// A lane as flushes and the last act see it, whatever its destination.
-pub(crate) trait AnyLane: Sync {
+pub(crate) trait AnyLane: Send + Sync {
     /// Asks for a round (a flush, or the last act when `last` is given) that must end by
     /// `deadline`; [`AnyLane::wait`] then waits for it.
     fn post(&self, registry: &Registry, last: Option<LastAct>, deadline: Instant) -> Posted;
@@ -343,14 +344,18 @@ pub(crate) trait AnyLane: Sync {
     /// when it did not end by `deadline`.
     fn wait(&self, posted: Posted, deadline: Instant) -> Result<(), PushError>;
 
+    /// Starts the lane's thread (and the destination's own work, see
+    /// [`Destination::start`]); called once.
+    fn spawn(&'static self, registry: &'static Registry);
+
     /// Reports that the last act did not end by its deadline: the process ends before the
     /// thread could say so.
-    fn report_final_timeout(&self, last: LastAct);
+    fn report_final_timeout(&self);
 
-    /// The URL to name in a flush's error: the user's part of it (the base URL, whose
+    /// The destination's name in a flush's error: the user's part of it (the base URL, whose
     /// credentials `url.rs` already took out) through the redaction function once more, and
     /// the part pushtimer built (the group's path, whose `@base64` must stay readable) as it is.
-    fn shown_url(&self) -> String;
+    fn shown_name(&self) -> String;
 
     /// What the lane's thread did so far.
     fn stats(&self) -> PushThreadStats;
@@ -426,15 +431,19 @@ impl<D: Destination> AnyLane for Lane<D> {
         requests.last_result.clone()
     }
 
-    fn report_final_timeout(&self, last: LastAct) {
-        let what = self.destination.last_act_name(last);
-        let url = self.destination.url();
+    fn spawn(&'static self, registry: &'static Registry) {
+        self.start_thread(registry);
+    }
+
+    fn report_final_timeout(&self) {
+        let what = self.destination.last_act_name();
+        let url = self.destination.name();
         let note = lock(&self.reporter).report_final(what, &url, &Err(PushError::Timeout));
         diagnostics::emit(note);
     }
 
-    fn shown_url(&self) -> String {
-        let url = self.destination.url();
+    fn shown_name(&self) -> String {
+        let url = self.destination.name();
         let base = self.destination.base();
         match url.strip_prefix(base) {
             Some(path) => format!("{}{path}", redact_url(base)),

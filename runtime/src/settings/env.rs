@@ -75,6 +75,11 @@ pub(crate) const REMOTE_WRITE: ServerVariables = ServerVariables {
     bearer_token_file: "PUSHTIMER_REMOTE_WRITE_BEARER_TOKEN_FILE",
 };
 
+/// `PUSHTIMER_TEXTFILE`: a file for the node exporter's textfile collector.
+pub(crate) const TEXTFILE: &str = "PUSHTIMER_TEXTFILE";
+/// `PUSHTIMER_LISTEN`: the address of a `/metrics` endpoint served while the job runs.
+pub(crate) const LISTEN: &str = "PUSHTIMER_LISTEN";
+
 /// `PUSHTIMER_NAMESPACE`: prefix of every pushtimer metric name.
 pub(crate) const NAMESPACE: &str = "PUSHTIMER_NAMESPACE";
 /// `PUSHTIMER_LABELS`: constant labels on every pushtimer series.

@@ -14,23 +14,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use prometheus::proto::{
     Bucket, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile, Summary,
 };
-use prometheus::{Encoder, TextEncoder};
 
 use crate::diagnostics::Note;
+use crate::encode::text::encode;
+use crate::settings::checked::Naming;
 use crate::store::changes;
 use crate::store::reentry::SettingUp;
 use crate::store::run::{self, Run};
 use crate::store::summary::SummaryCore;
-
-/// The name prefix and constant labels every series gets (`PUSHTIMER_NAMESPACE`,
-/// `PUSHTIMER_LABELS`), already validated.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Naming {
-    pub(crate) namespace: Option<String>,
-    pub(crate) labels: Vec<(String, String)>,
-    /// `PUSHTIMER_QUANTILES`: the quantiles of every timed function's summary.
-    pub(crate) quantiles: Vec<f64>,
-}
 
 /// Where a `#[timed]` function is, for the warning about two functions that share a series by
 /// accident. Filled in by the code `#[timed]` generates.
@@ -356,18 +347,6 @@ impl std::ops::DerefMut for FamiliesLock<'_> {
     fn deref_mut(&mut self) -> &mut Families {
         &mut self.families
     }
-}
-
-/// The text exposition of `families`, and the problem if one could not be encoded.
-pub(crate) fn encode(families: &[MetricFamily]) -> (String, Option<Note>) {
-    let mut buffer = Vec::new();
-    let problem = TextEncoder::new()
-        .encode(families, &mut buffer)
-        .err()
-        .map(|error| Note::warn(format!("cannot encode the metrics: {error}")));
-    let text = String::from_utf8(buffer)
-        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    (text, problem)
 }
 
 /// Our families as protobuf, and every sample name they produce.

@@ -2,7 +2,6 @@
 //! credentials, its TLS settings, the deadline of a request, the HTTP agent made of them, and
 //! requests to it retried within that deadline.
 
-use std::path::Path;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,7 @@ use ureq::Agent;
 
 use crate::error::PushError;
 use crate::settings::env::{self, ServerVariables};
+use crate::settings::server::Server;
 use crate::transport::auth::Auth;
 use crate::transport::http::{self, Connection, Exchange, Payload};
 use crate::transport::retry::{Backoff, Retries};
@@ -31,7 +31,7 @@ pub(crate) struct Endpoint {
 
 impl Endpoint {
     /// The server at `url`, set by `variables`; userinfo in the URL becomes basic auth.
-    pub(crate) fn new(url: ServerUrl, variables: &'static ServerVariables) -> Endpoint {
+    fn new(url: ServerUrl, variables: &'static ServerVariables) -> Endpoint {
         let auth = match &url.credentials {
             Some((user, password)) => Auth::basic(user, password),
             None => Auth::None,
@@ -46,48 +46,81 @@ impl Endpoint {
         }
     }
 
+    /// The endpoint for `server`, known by `variables`, with requests bounded by `timeout`
+    /// (already within its bounds): its URL parsed, its files read and checked now. The error
+    /// names the setting that makes it unusable; lesser problems (credentials in clear text,
+    /// userinfo that should have been percent-encoded) go to `problems`.
+    pub(crate) fn for_server(
+        server: &Server,
+        variables: &'static ServerVariables,
+        timeout: Duration,
+        problems: &mut Vec<String>,
+    ) -> Result<Endpoint, PushError> {
+        let url = ServerUrl::parse(&server.url, variables.url)?;
+        if url.unencoded_userinfo {
+            problems.push(format!(
+                "the user:password in {} holds characters that must be percent-encoded there \
+                 (/ ? # @ space %); it was read up to the last @ as written, but encode it \
+                 (%2F %3F %23 %40 %20 %25) or use {} and {}",
+                variables.url, variables.username, variables.password
+            ));
+        }
+        let mut endpoint = Endpoint::new(url, variables);
+        endpoint.timeout = timeout;
+        if let Some(ca) = &server.ca_file {
+            endpoint.tls.trust_ca_file(ca)?;
+        }
+        match (&server.client_cert_file, &server.client_key_file) {
+            (Some(cert), Some(key)) => endpoint.tls.client_cert_files(cert, key)?,
+            (None, None) => {}
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(PushError::InvalidConfig {
+                    setting: variables.client_cert_file,
+                    reason: format!(
+                        "{} and {} must be set together",
+                        variables.client_cert_file, variables.client_key_file
+                    ),
+                });
+            }
+        }
+        if let Some(token) = &server.bearer_token_file {
+            if server.username.is_some() {
+                problems.push(format!(
+                    "both {} and {} are set; the bearer token is used",
+                    variables.bearer_token_file, variables.username
+                ));
+            }
+            endpoint.auth = Auth::bearer_file(token, variables.bearer_token_file)?;
+        } else if let Some(username) = &server.username {
+            endpoint.auth = Auth::basic(username, server.password.as_deref().unwrap_or(""));
+        } else if server.password.is_some() {
+            problems.push(format!(
+                "{} is set without {}; no basic auth is sent",
+                variables.password, variables.username
+            ));
+        }
+        if endpoint.sends_credentials_in_clear_text() {
+            problems.push(format!(
+                "{} is plain http://: the credentials travel in clear text; use https://",
+                variables.url
+            ));
+        }
+        Ok(endpoint)
+    }
+
     /// The base URL, without credentials.
     pub(crate) fn base(&self) -> &str {
         &self.base
-    }
-
-    pub(crate) fn variables(&self) -> &'static ServerVariables {
-        self.variables
     }
 
     pub(crate) fn timeout(&self) -> Duration {
         self.timeout
     }
 
-    /// The deadline of one request, retries included, kept within bounds.
+    /// The deadline of one request, retries included (already within its bounds).
     pub(crate) fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = env::TIMEOUT_BOUNDS.clamp(env::TIMEOUT, timeout).0;
+        self.timeout = timeout;
         self.agent = OnceLock::new();
-    }
-
-    pub(crate) fn set_basic_auth(&mut self, username: &str, password: &str) {
-        self.auth = Auth::basic(username, password);
-    }
-
-    pub(crate) fn set_bearer_token_file(&mut self, path: &Path) -> Result<(), PushError> {
-        self.auth = Auth::bearer_file(path, self.variables.bearer_token_file)?;
-        Ok(())
-    }
-
-    pub(crate) fn set_ca_file(&mut self, path: &Path) -> Result<(), PushError> {
-        self.tls.trust_ca_file(path)?;
-        self.agent = OnceLock::new();
-        Ok(())
-    }
-
-    pub(crate) fn set_client_cert_files(
-        &mut self,
-        cert: &Path,
-        key: &Path,
-    ) -> Result<(), PushError> {
-        self.tls.client_cert_files(cert, key)?;
-        self.agent = OnceLock::new();
-        Ok(())
     }
 
     /// True when credentials would travel over plain `http://`.

@@ -1,0 +1,2 @@
+//! (being written) The listen destination, against a real server.
+#![forbid(unsafe_code)]
