@@ -53,6 +53,8 @@ mod diagnostics;
 mod encode;
 mod error;
 mod lifecycle;
+#[allow(dead_code)] // Being written: not used yet (issue 18.4).
+mod model;
 mod push;
 mod record;
 mod redact;
@@ -64,6 +66,7 @@ pub use error::{InvalidName, InvalidObservation, PushError};
 pub use lifecycle::global::AlreadyInstalled;
 pub use record::handle::{Histogram, HistogramBuilder, Summary, SummaryBuilder};
 pub use settings::config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
+pub use settings::server::Server;
 
 /// The bucket bounds of `#[timed(histogram)]` and [`Histogram::builder`], in seconds: from
 /// 5 ms to 4 hours, about three per decade, for batch stages that take milliseconds to hours
