@@ -1,0 +1,1 @@
+//! (being written) The project's own model of what it pushes.
