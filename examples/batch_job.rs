@@ -235,8 +235,8 @@ fn push() {
     match pushtimer::flush() {
         Ok(()) => println!("pushed to {}", destinations_for_display()),
         Err(PushError::NotConfigured) => println!(
-            "not pushed: neither PUSHGATEWAY_URL nor PUSHTIMER_REMOTE_WRITE_URL is set; \
-             run with PUSHGATEWAY_URL=http://localhost:9091 to push these metrics"
+            "not pushed: no destination is set; run with PUSHGATEWAY_URL=http://localhost:9091 \
+             to push these metrics"
         ),
         Err(error) => match &error {
             // One destination took it and another did not: the error names both.

@@ -47,7 +47,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use pushtimer::__private::{Feedback, Pacing};
+use pushtimer::__internals::{Feedback, Pacing};
 use pushtimer::{PushError, Pusher};
 
 const DEFAULT_GATEWAY: &str = "/usr/bin/prometheus-pushgateway";

@@ -9,13 +9,12 @@ use syn::parse::Parse;
 use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Ident, Lit, LitStr};
 
-/// Label names the Pushgateway, Prometheus or pushtimer own: a constant label with one of these
-/// names would be overwritten by the grouping key (`job`, `instance`) or clash with the
-/// summary's own `quantile` label or the `outcome` label of every call.
-const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile", "le", "outcome"];
-
-/// The prefix of pushtimer's own metric families (`pushtimer_job_duration_seconds`, ...).
-pub(crate) const OWN_PREFIX: &str = "pushtimer_";
+// The naming rules are the runtime's too (crate `pushtimer-names`): a name the attribute takes
+// is one the runtime takes, and the other way round.
+use pushtimer_names::{
+    OWN_PREFIX, RESERVED_LABELS, is_valid_bucket_bound, is_valid_label_name, is_valid_metric_name,
+    is_valid_quantile,
+};
 
 /// The parsed arguments of one `#[timed(...)]`.
 #[derive(Default)]
@@ -209,11 +208,11 @@ fn parse_numbers(meta: &ParseNestedMeta<'_>, kind: Numbers) -> syn::Result<Vec<f
         };
         let (in_range, message) = match kind {
             Numbers::Buckets => (
-                bound.is_finite() && bound > 0.0,
+                is_valid_bucket_bound(bound),
                 "a bucket bound must be finite and above zero (`+Inf` is added by itself)",
             ),
             Numbers::Quantiles => (
-                bound > 0.0 && bound < 1.0,
+                is_valid_quantile(bound),
                 "a quantile must be between 0 and 1, both excluded (0.5 is the median)",
             ),
         };
@@ -262,14 +261,7 @@ fn string_value(meta: &ParseNestedMeta<'_>, what: &str, example: &str) -> syn::R
 /// Metric names must match `[a-zA-Z_:][a-zA-Z0-9_:]*` (the Prometheus data model).
 fn check_metric_name(name: &LitStr) -> syn::Result<()> {
     let text = name.value();
-    let mut chars = text.chars();
-    let valid = match chars.next() {
-        Some(first) => {
-            (first.is_ascii_alphabetic() || first == '_' || first == ':')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-        }
-        None => false,
-    };
+    let valid = is_valid_metric_name(&text);
     if valid && text.starts_with(OWN_PREFIX) {
         Err(syn::Error::new(
             name.span(),
@@ -309,7 +301,7 @@ fn check_label_name(name: &str, span: Span) -> syn::Result<()> {
         ));
     }
     // An identifier already matches [a-zA-Z_][a-zA-Z0-9_]* unless it holds non-ASCII letters.
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    if !is_valid_label_name(name) {
         return Err(syn::Error::new(
             span,
             format!("invalid label name `{name}`: a label name must match [a-zA-Z_][a-zA-Z0-9_]*"),

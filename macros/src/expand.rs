@@ -70,12 +70,12 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
                     ),
                 ));
             }
-            if fn_name.starts_with(crate::attr::OWN_PREFIX) {
+            if fn_name.starts_with(pushtimer_names::OWN_PREFIX) {
                 return Err(syn::Error::new(
                     item.sig.ident.span(),
                     format!(
                         "the function name `{fn_name}` starts with `{}`, which belongs to pushtimer's own metrics; give another name, e.g. #[timed(name = \"load_shard\")]",
-                        crate::attr::OWN_PREFIX
+                        pushtimer_names::OWN_PREFIX
                     ),
                 ));
             }

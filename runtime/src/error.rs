@@ -2,12 +2,16 @@
 
 use std::fmt;
 
-/// Why a push, a delete or a [`flush`](crate::flush) did not reach the Pushgateway.
+/// Why a push, a delete or a [`flush`](crate::flush) did not reach its destination. A
+/// [`flush`](crate::flush) that some destination did not take answers
+/// [`PushError::Undelivered`], naming each destination (by its URL without credentials, or its
+/// path) with why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PushError {
-    /// Neither `PUSHGATEWAY_URL` nor `PUSHTIMER_REMOTE_WRITE_URL` is set (and no URL was given
-    /// to [`Config`](crate::Config)): pushing is off.
+    /// No destination is set (`PUSHGATEWAY_URL`, `PUSHTIMER_REMOTE_WRITE_URL`,
+    /// `PUSHTIMER_TEXTFILE`, `PUSHTIMER_LISTEN`, or the same in [`Config`](crate::Config)):
+    /// nothing is sent anywhere.
     NotConfigured,
     /// A setting is unusable, e.g. a URL that does not parse; `setting` names the variable.
     InvalidConfig {
@@ -116,7 +120,8 @@ impl fmt::Display for PushError {
             PushError::NotConfigured => {
                 write!(
                     f,
-                    "pushing is off: neither PUSHGATEWAY_URL nor PUSHTIMER_REMOTE_WRITE_URL is set"
+                    "pushing is off: no destination is set (PUSHGATEWAY_URL, \
+                     PUSHTIMER_REMOTE_WRITE_URL, PUSHTIMER_TEXTFILE or PUSHTIMER_LISTEN)"
                 )
             }
             PushError::InvalidConfig { setting, reason } => {
@@ -210,22 +215,23 @@ impl fmt::Display for InvalidObservation {
 
 impl std::error::Error for InvalidObservation {}
 
-/// Why a hand-made summary or a configuration value was refused.
+/// Why a hand-made summary or histogram was refused: its name, one of its labels, its bucket
+/// bounds or its quantiles.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidName {
-    /// The refused name.
-    pub name: String,
-    /// What is wrong with it.
-    pub reason: &'static str,
+pub struct InvalidMetric {
+    /// The metric's name, as given.
+    pub metric: String,
+    /// What is wrong, naming the label when it is a label.
+    pub reason: String,
 }
 
-impl fmt::Display for InvalidName {
+impl fmt::Display for InvalidMetric {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid name {:?}: {}", self.name, self.reason)
+        write!(f, "metric {:?} refused: {}", self.metric, self.reason)
     }
 }
 
-impl std::error::Error for InvalidName {}
+impl std::error::Error for InvalidMetric {}
 
 #[cfg(test)]
 mod tests {

@@ -53,7 +53,7 @@ mod diagnostics;
 mod encode;
 mod error;
 mod lifecycle;
-#[allow(dead_code)] // Being written: not used yet (issue 18.4).
+#[allow(dead_code, unused_imports)] // Being written: not used yet (issue 18.4).
 mod model;
 mod push;
 mod record;
@@ -62,7 +62,7 @@ mod settings;
 mod store;
 mod transport;
 
-pub use error::{InvalidName, InvalidObservation, PushError};
+pub use error::{InvalidMetric, InvalidObservation, PushError};
 pub use lifecycle::global::AlreadyInstalled;
 pub use record::handle::{Histogram, HistogramBuilder, Summary, SummaryBuilder};
 pub use settings::config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
@@ -207,19 +207,27 @@ pub fn set_exit_code(code: i32) {
 
 #[doc(hidden)]
 pub mod __private {
-    //! Used by the code `#[timed]` generates; not public API.
+    //! What the code `#[timed]` generates names; not public API.
     pub use crate::__pushtimer_default_help as default_help;
     pub use crate::__pushtimer_outcome_of as outcome_of;
-    pub use crate::push::lanes::PushThreadStats;
-    pub use crate::push::pacing::{Feedback, Pacing};
     pub use crate::record::call_site::{CallSite, always, never};
     pub use crate::record::call_timer::CallTimer;
     pub use crate::record::outcome::{
         OtherType, OtherValue, Outcome, ResultType, ResultValue, TypeProbe, ValueProbe,
     };
     pub use crate::store::registry::Origin;
+}
 
-    /// What the push thread did so far; `None` when nothing is pushed. For tests of its cost.
+/// Hooks for pushtimer's own benches and tests (feature `internals`, off by default): not
+/// public API, and may change in any release.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub mod __internals {
+    pub use crate::push::lanes::PushThreadStats;
+    pub use crate::push::pacing::{Feedback, Pacing};
+
+    /// What the push threads did so far, added up; `None` when nothing is pushed. For tests of
+    /// their cost.
     pub fn push_thread_stats() -> Option<PushThreadStats> {
         crate::lifecycle::global::push_thread_stats()
     }

@@ -75,7 +75,7 @@ fn main() {
         "pacing" => {
             work(1);
             let flushed = pushtimer::flush();
-            let stats = pushtimer::__private::push_thread_stats().expect("pushing is on");
+            let stats = pushtimer::__internals::push_thread_stats().expect("pushing is on");
             println!(
                 "flush={} interval_ms={} retry_after_s={}",
                 if flushed.is_ok() { "ok" } else { "err" },
@@ -203,7 +203,7 @@ fn idle(series: usize) {
     }
     let flushed = pushtimer::flush();
     assert!(flushed.is_ok(), "{flushed:?}");
-    let stats = || pushtimer::__private::push_thread_stats().expect("pushing is on");
+    let stats = || pushtimer::__internals::push_thread_stats().expect("pushing is on");
     let before = stats();
     // Waits for the push thread's own rounds (readiness, not time): 20 idle intervals.
     let waited = Instant::now();

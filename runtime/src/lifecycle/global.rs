@@ -14,7 +14,9 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use crate::destinations;
 use crate::diagnostics::{self, Note};
 use crate::error::PushError;
-use crate::push::lanes::{Lanes, PushThreadStats};
+use crate::push::lanes::Lanes;
+#[cfg(feature = "internals")]
+use crate::push::lanes::PushThreadStats;
 use crate::settings::checked::PushSettings;
 use crate::settings::config::Config;
 use crate::store::registry::{CallSiteId, Registry};
@@ -152,6 +154,7 @@ fn reported_exit_code() -> Option<i32> {
 }
 
 /// What the push thread did so far; `None` when nothing is pushed.
+#[cfg(feature = "internals")]
 pub(crate) fn push_thread_stats() -> Option<PushThreadStats> {
     RUNTIME
         .get()

@@ -9,13 +9,15 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::diagnostics;
 use crate::error::PushError;
 use crate::push::destination::{Destination, LastAct, Outside, Round};
 use crate::push::pacing::{Feedback, Pacing};
+pub(crate) use crate::push::rendezvous::Action;
+use crate::push::rendezvous::Rendezvous;
 use crate::push::report::Reporter;
 use crate::redact::redact_url;
 use crate::store::registry::Registry;
@@ -23,8 +25,8 @@ use crate::transport::deadline;
 use crate::transport::http::Exchange;
 use crate::transport::retry::Retries;
 
-/// The most a requester's deadline is shortened for the thread's attempt (see
-/// [`Requests::deadline`]).
+/// The most a requester's deadline is shortened for the thread's attempt, so that the attempt
+/// ends, and the requester learns how, before the requester gives up.
 const FLUSH_MARGIN: Duration = Duration::from_millis(100);
 
 /// A destination, its thread's rendezvous with callers, and what the thread knows of it.
@@ -37,11 +39,8 @@ pub(crate) struct Lane<D: Destination> {
     interval: Duration,
     /// The deadline of a round (`PUSHGATEWAY_TIMEOUT`).
     timeout: Duration,
-    requests: Mutex<Requests>,
-    /// Wakes the thread for a request.
-    wake: Condvar,
-    /// Wakes waiters when a request completed.
-    completed: Condvar,
+    /// Flushes and the last act ask the thread for rounds here.
+    rendezvous: Rendezvous,
     /// False when the thread could not be started: requests then run on the caller's thread.
     thread_running: AtomicBool,
     /// Rounds the thread completed, and renders it made: an idle job's rounds render nothing.
@@ -50,31 +49,6 @@ pub(crate) struct Lane<D: Destination> {
     /// The pacing as last recorded (for [`PushThreadStats`]).
     paced_interval_ns: AtomicU64,
     retry_after_ns: AtomicU64,
-}
-
-/// Requests are numbered; `done` is the highest number a completed request covered.
-struct Requests {
-    requested: u64,
-    done: u64,
-    /// When the earliest waiting requester gives up, less a margin: the thread's attempt ends
-    /// by then, so the requester learns what happened rather than only that time ran out.
-    deadline: Option<Instant>,
-    last_result: Result<(), PushError>,
-    /// The last act at exit is requested: after it nothing is sent any more.
-    last_act: Option<LastAct>,
-    /// The last act at exit was done: a flush after it sends nothing and says so.
-    finished: bool,
-}
-
-/// What one round of the thread does.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Action {
-    /// A periodic round: the destination sends if it is due.
-    Periodic,
-    /// Send the current state, due or not (a flush).
-    Push,
-    /// The last act at exit.
-    Last(LastAct),
 }
 
 /// What a caller's request came to so far: waiting for the thread, or already done.
@@ -124,16 +98,7 @@ impl<D: Destination> Lane<D> {
             answered: AtomicBool::new(false),
             interval,
             timeout,
-            requests: Mutex::new(Requests {
-                requested: 0,
-                done: 0,
-                deadline: None,
-                last_result: Ok(()),
-                last_act: None,
-                finished: false,
-            }),
-            wake: Condvar::new(),
-            completed: Condvar::new(),
+            rendezvous: Rendezvous::new(),
             thread_running: AtomicBool::new(false),
             rounds: AtomicU64::new(0),
             renders: AtomicU64::new(0),
@@ -171,7 +136,8 @@ impl<D: Destination> Lane<D> {
         let mut pacing = Pacing::new(self.interval);
         let mut next_periodic = deadline::after(pacing.first_wait());
         loop {
-            let (target, action, deadline) = self.next_round(next_periodic);
+            let (target, action, deadline) =
+                self.rendezvous.next_round(next_periodic, self.timeout);
             // Nothing in a round may stop this thread: a panic (say, in the user's logger or a
             // user collector) ends this one round only.
             let outcome = catch_unwind(AssertUnwindSafe(|| {
@@ -205,43 +171,10 @@ impl<D: Destination> Lane<D> {
                 if let Some(not_before) = pacing.retry_after_until() {
                     next_periodic = next_periodic.max(not_before);
                 }
-                let mut requests = self.lock_requests();
-                requests.done = requests.done.max(target);
-                requests.last_result = outcome.result;
-                requests.finished |= matches!(action, Action::Last(_));
-                self.completed.notify_all();
+                let last = matches!(action, Action::Last(_));
+                self.rendezvous.complete(target, outcome.result, last);
             }
         }
-    }
-
-    /// Waits for a request or until `next_periodic`, and says what to do.
-    fn next_round(&self, next_periodic: Instant) -> (u64, Action, Instant) {
-        let mut requests = self.lock_requests();
-        // A loop: a wait may end early without a request (a spurious wake-up).
-        while requests.requested == requests.done {
-            let left = next_periodic.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                break;
-            }
-            requests = self
-                .wake
-                .wait_timeout(requests, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        let action = if requests.requested == requests.done {
-            Action::Periodic
-        } else if let Some(last) = requests.last_act {
-            Action::Last(last)
-        } else {
-            Action::Push
-        };
-        let deadline = match action {
-            Action::Periodic => None,
-            _ => requests.deadline.take(),
-        };
-        let deadline = deadline.unwrap_or_else(|| deadline::after(self.timeout));
-        (requests.requested, action, deadline)
     }
 
     /// One round: sends what `action` asks for, reports what came of it.
@@ -326,12 +259,6 @@ impl<D: Destination> Lane<D> {
         }
         exchange
     }
-
-    fn lock_requests(&self) -> MutexGuard<'_, Requests> {
-        // Every update of `Requests` is a single assignment, so a poisoned lock holds a
-        // consistent state.
-        self.requests.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 /// A lane as flushes and the last act see it, whatever its destination.
@@ -358,10 +285,12 @@ pub(crate) trait AnyLane: Send + Sync {
     fn shown_name(&self) -> String;
 
     /// What the lane's thread did so far.
+    #[cfg(any(test, feature = "internals"))]
     fn stats(&self) -> PushThreadStats;
 }
 
 /// What a push thread did so far (for tests of its cost and its pacing).
+#[cfg(any(test, feature = "internals"))]
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PushThreadStats {
@@ -377,7 +306,7 @@ pub struct PushThreadStats {
 
 impl<D: Destination> AnyLane for Lane<D> {
     fn post(&self, registry: &Registry, last: Option<LastAct>, deadline: Instant) -> Posted {
-        if self.lock_requests().finished {
+        if self.rendezvous.is_finished() {
             // The last act already ran (a flush from an `atexit` handler of the user's, or
             // from a thread still running while the process exits): nothing more is sent.
             return Posted::Done(Err(PushError::FinalPushDone));
@@ -391,24 +320,13 @@ impl<D: Destination> AnyLane for Lane<D> {
                 .round(registry, action, deadline, outside, &mut state)
                 .result;
             if last.is_some() {
-                self.lock_requests().finished = true;
+                self.rendezvous.finish();
             }
             return Posted::Done(result);
         }
         let margin = (self.timeout / 10).min(FLUSH_MARGIN);
-        let mut requests = self.lock_requests();
-        requests.requested = requests.requested.saturating_add(1);
-        if last.is_some() {
-            requests.last_act = last;
-        }
         let attempt_deadline = deadline::before(deadline, margin);
-        requests.deadline = Some(
-            requests
-                .deadline
-                .map_or(attempt_deadline, |earlier| earlier.min(attempt_deadline)),
-        );
-        self.wake.notify_all();
-        Posted::Ticket(requests.requested)
+        Posted::Ticket(self.rendezvous.post(last, attempt_deadline))
     }
 
     fn wait(&self, posted: Posted, deadline: Instant) -> Result<(), PushError> {
@@ -416,19 +334,7 @@ impl<D: Destination> AnyLane for Lane<D> {
             Posted::Done(result) => return result,
             Posted::Ticket(ticket) => ticket,
         };
-        let mut requests = self.lock_requests();
-        while requests.done < ticket {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(PushError::FlushDeadline);
-            }
-            requests = self
-                .completed
-                .wait_timeout(requests, left)
-                .unwrap_or_else(PoisonError::into_inner)
-                .0;
-        }
-        requests.last_result.clone()
+        self.rendezvous.wait(ticket, deadline)
     }
 
     fn spawn(&'static self, registry: &'static Registry) {
@@ -451,6 +357,7 @@ impl<D: Destination> AnyLane for Lane<D> {
         }
     }
 
+    #[cfg(any(test, feature = "internals"))]
     fn stats(&self) -> PushThreadStats {
         let load = |value: &AtomicU64| value.load(Ordering::Relaxed);
         PushThreadStats {

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::error::PushError;
 use crate::push::destination::LastAct;
+#[cfg(feature = "internals")]
 pub use crate::push::lane::PushThreadStats;
 use crate::push::lane::{AnyLane, Posted};
 use crate::store::registry::Registry;
@@ -43,6 +44,7 @@ impl Lanes {
     }
 
     /// What the lanes' threads did so far, added up (the longest interval and `Retry-After`).
+    #[cfg(feature = "internals")]
     pub(crate) fn stats(&self) -> PushThreadStats {
         let mut all = PushThreadStats {
             rounds: 0,

@@ -10,4 +10,5 @@ pub(crate) mod destination;
 pub(crate) mod lane;
 pub(crate) mod lanes;
 pub(crate) mod pacing;
+pub(crate) mod rendezvous;
 pub(crate) mod report;

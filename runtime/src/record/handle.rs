@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::error::{InvalidName, InvalidObservation};
+use crate::error::{InvalidMetric, InvalidObservation};
 use crate::record::timer::Timer;
 use crate::settings::names;
 use crate::store::summary::SummaryCore;
@@ -121,38 +121,39 @@ impl SummaryBuilder {
     /// Fails when the name is not a valid metric name or a label name is invalid or reserved
     /// (`job`, `instance`, `quantile`, `le`, `outcome`, `__*`), or the name starts with
     /// `pushtimer_` (pushtimer's own metrics).
-    pub fn register(self) -> Result<Summary, InvalidName> {
+    pub fn register(self) -> Result<Summary, InvalidMetric> {
         self.register_with_buckets(&[])
     }
 
     /// [`register`](Self::register), as a histogram with these bucket bounds when there are
     /// any (checked here).
-    fn register_with_buckets(self, buckets: &[f64]) -> Result<Summary, InvalidName> {
+    fn register_with_buckets(self, buckets: &[f64]) -> Result<Summary, InvalidMetric> {
         let problem =
             names::buckets_problem(buckets).or_else(|| names::quantiles_problem(&self.quantiles));
         if let Some(reason) = problem {
-            return Err(InvalidName {
-                name: self.name,
-                reason,
+            return Err(InvalidMetric {
+                metric: self.name,
+                reason: reason.to_owned(),
             });
         }
         if !names::is_valid_metric_name(&self.name) {
-            return Err(InvalidName {
-                name: self.name,
-                reason: "a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*",
+            return Err(InvalidMetric {
+                metric: self.name,
+                reason: "a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*".to_owned(),
             });
         }
         if self.name.starts_with(names::OWN_PREFIX) {
-            return Err(InvalidName {
-                name: self.name,
-                reason: "names starting with `pushtimer_` belong to pushtimer's own metrics",
+            return Err(InvalidMetric {
+                metric: self.name,
+                reason: "names starting with `pushtimer_` belong to pushtimer's own metrics"
+                    .to_owned(),
             });
         }
         for (label, _) in &self.labels {
             if let Some(reason) = names::constant_label_problem(label) {
-                return Err(InvalidName {
-                    name: label.clone(),
-                    reason,
+                return Err(InvalidMetric {
+                    metric: self.name,
+                    reason: format!("label {label:?}: {reason}"),
                 });
             }
         }
@@ -263,7 +264,7 @@ impl HistogramBuilder {
     /// Finds or creates the series in the global registry. Fails like
     /// [`SummaryBuilder::register`], and when the buckets are not finite, above zero and
     /// strictly increasing.
-    pub fn register(self) -> Result<Histogram, InvalidName> {
+    pub fn register(self) -> Result<Histogram, InvalidMetric> {
         let summary = self.summary.register_with_buckets(&self.buckets)?;
         Ok(Histogram { summary })
     }
@@ -276,23 +277,30 @@ mod tests {
     #[test]
     fn labels_of_quantiles_and_buckets_are_refused() {
         let summary = Summary::builder("handle_le").label("le", "1").register();
-        assert_eq!(summary.err().map(|e| e.name), Some("le".to_owned()));
+        let refused = summary.expect_err("refused");
+        assert_eq!(refused.metric, "handle_le");
+        assert!(refused.reason.starts_with("label \"le\""), "{refused}");
         let summary = Summary::builder("handle_q")
             .label("quantile", "1")
             .register();
-        assert_eq!(summary.err().map(|e| e.name), Some("quantile".to_owned()));
+        let refused = summary.expect_err("refused");
+        assert!(
+            refused.reason.starts_with("label \"quantile\""),
+            "{refused}"
+        );
         let histogram = Histogram::builder("handle_h")
             .buckets(&[1.0])
             .label("le", "1")
             .register();
-        assert_eq!(histogram.err().map(|e| e.name), Some("le".to_owned()));
+        let refused = histogram.expect_err("refused");
+        assert!(refused.reason.starts_with("label \"le\""), "{refused}");
     }
 
     #[test]
     fn names_of_pushtimers_own_metrics_are_refused() {
         let summary = Summary::builder("pushtimer_job_duration").register();
         assert_eq!(
-            summary.err().map(|e| e.name),
+            summary.err().map(|e| e.metric),
             Some("pushtimer_job_duration".to_owned())
         );
         let histogram = Histogram::builder("pushtimer_x").register();

@@ -7,9 +7,20 @@ use crate::store::summary::SummaryCore;
 
 /// Times from its creation until it is dropped, then records the duration in its summary.
 ///
-/// `#[timed]` creates one at the top of the function, so the duration covers the whole call
-/// however it ends: a normal return, an early `return`, `?`, or a panic unwinding through it.
-/// Created by hand with [`Summary::start_timer`](crate::Summary::start_timer).
+/// Made by [`Summary::start_timer`](crate::Summary::start_timer) and
+/// [`Histogram::start_timer`](crate::Histogram::start_timer), for a stretch of work that is not
+/// one function call: whatever ends the stretch (the end of a scope, an early `return`, `?`,
+/// a panic unwinding through it) drops the timer and records the duration.
+///
+/// ```
+/// let load = pushtimer::Summary::builder("timer_doc_load").register()?;
+/// {
+///     let _timer = load.start_timer();
+///     // ... the work
+/// }
+/// assert!(pushtimer::render().contains("timer_doc_load_seconds_count 1"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use = "the duration is recorded when the timer is dropped; dropping it at once records ~0 s"]
 #[derive(Debug)]
 pub struct Timer {

@@ -1,46 +1,20 @@
 //! Validation of metric and label names, per the Prometheus data model.
 //!
 //! The macro checks what it can at compile time; these checks cover names that only arrive at
-//! run time (the environment, the builder, the hand-observation API).
+//! run time (the environment, the builder, the hand-observation API), with the same rules.
 
-/// Label names that belong to the Pushgateway's grouping key (`job`, `instance`), to a
-/// summary's quantiles (`quantile`), to a histogram's buckets (`le`) or to a timed call's series
-/// (`outcome`): a constant label with one of these names is refused (the gateway answers 400 to
-/// a push holding one, and loses the whole group).
-pub(crate) const RESERVED_LABELS: &[&str] = &["job", "instance", "quantile", "le", "outcome"];
-
-/// The prefix of pushtimer's own metric families (`pushtimer_job_duration_seconds`, ...): a
-/// timed function or hand-made series whose full name starts with it is refused, so it can never
-/// collide with one of them.
-pub(crate) const OWN_PREFIX: &str = "pushtimer_";
-
-/// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
-pub(crate) const SECONDS_SUFFIX: &str = "_seconds";
-
-/// `[a-zA-Z_:][a-zA-Z0-9_:]*`
-pub(crate) fn is_valid_metric_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_' || first == ':')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-/// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved for Prometheus' internal use).
-pub(crate) fn is_valid_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !name.starts_with("__")
-}
+// The rules themselves are shared with the attribute (crate `pushtimer-names`), so that the
+// two can never disagree.
+pub(crate) use pushtimer_names::{
+    OWN_PREFIX, SECONDS_SUFFIX, is_strictly_increasing, is_valid_bucket_bound,
+    is_valid_constant_label_name, is_valid_label_name, is_valid_metric_name, is_valid_quantile,
+};
 
 /// Why a constant label name is refused, or `None` when it is fine.
 pub(crate) fn constant_label_problem(name: &str) -> Option<&'static str> {
     if !is_valid_label_name(name) {
         Some("a label name must match [a-zA-Z_][a-zA-Z0-9_]* and must not start with `__`")
-    } else if RESERVED_LABELS.contains(&name) {
+    } else if !is_valid_constant_label_name(name) {
         Some("`job`, `instance`, `quantile`, `le` and `outcome` are reserved")
     } else {
         None
@@ -78,22 +52,15 @@ pub(crate) fn default_help(subject: &str) -> String {
 /// Why a histogram's bucket bounds are refused, or `None` when they are fine (no bounds make
 /// a summary).
 pub(crate) fn buckets_problem(bounds: &[f64]) -> Option<&'static str> {
-    let finite_and_positive = bounds.iter().all(|b| b.is_finite() && *b > 0.0);
-    let increasing = bounds
-        .windows(2)
-        .all(|pair| matches!(pair, [a, b] if a < b));
-    (!(finite_and_positive && increasing))
-        .then_some("bucket bounds must be finite, above zero and strictly increasing")
+    let valid = bounds.iter().all(|b| is_valid_bucket_bound(*b)) && is_strictly_increasing(bounds);
+    (!valid).then_some("bucket bounds must be finite, above zero and strictly increasing")
 }
 
 /// Why a summary's quantiles are refused, or `None` when they are fine (none at all is fine).
 pub(crate) fn quantiles_problem(quantiles: &[f64]) -> Option<&'static str> {
-    let inside = quantiles.iter().all(|q| *q > 0.0 && *q < 1.0);
-    let increasing = quantiles
-        .windows(2)
-        .all(|pair| matches!(pair, [a, b] if a < b));
-    (!(inside && increasing))
-        .then_some("quantiles must be between 0 and 1 (both excluded) and strictly increasing")
+    let valid =
+        quantiles.iter().all(|q| is_valid_quantile(*q)) && is_strictly_increasing(quantiles);
+    (!valid).then_some("quantiles must be between 0 and 1 (both excluded) and strictly increasing")
 }
 
 /// `name` with the `_seconds` suffix, not doubled.

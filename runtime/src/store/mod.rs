@@ -7,6 +7,7 @@
 //! of its own.
 
 pub(crate) mod changes;
+pub(crate) mod families;
 pub(crate) mod reentry;
 pub(crate) mod registry;
 pub(crate) mod run;
