@@ -21,7 +21,11 @@
 //! For fleets too large for one Pushgateway, `PUSHTIMER_REMOTE_WRITE_URL` sends the same
 //! metrics by Prometheus remote write to a store that scales (Mimir, VictoriaMetrics,
 //! Prometheus with its receiver on), instead of or beside the gateway ([`Config::remote_write`]).
-//! Pushes come every 15 s by default, jittered, and back off while a server struggles.
+//! A job tied to one host can write a file for the node exporter's textfile collector
+//! (`PUSHTIMER_TEXTFILE`, [`Config::textfile`]), and a long job can serve `/metrics` to be
+//! scraped while it runs (`PUSHTIMER_LISTEN`, [`Config::listen`]); every destination works alone
+//! or beside the others. Pushes come every 15 s by default, jittered, and back off while a
+//! server struggles.
 //!
 //! # What gets recorded
 //! - [`timed`] on a function: each call, from entry to return (or `?`, or a panic unwinding out
@@ -40,7 +44,7 @@
 //!
 //! # Configuration
 //! From the environment: the variables are listed, with defaults and examples, in the one
-//! table of the [README](https://github.com/pushtimer/pushtimer#environment). [`Config`] sets
+//! table of the README at the root of the source (section "Environment"). [`Config`] sets
 //! the same settings in code; each of its methods names its variable and default.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
