@@ -161,60 +161,23 @@ pub(crate) fn show(duration: Duration) -> String {
     humantime::format_duration(duration).to_string()
 }
 
-/// How a duration's text was read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ParsedDuration {
-    Value(Duration),
-    /// A well-formed duration too large for a `Duration` (e.g. `300000000000y`): as long as
-    /// possible, which the bounds then cut down.
-    TooLarge,
-}
-
 /// `5s`, `250ms`, `1m 30s` (humantime), or a bare number of seconds (`1.5`, `1e3`). Negative,
-/// NaN and text that is no duration at all are errors.
-pub(crate) fn parse_duration(text: &str) -> Result<ParsedDuration, String> {
+/// NaN and text that is no duration at all are errors. A well-formed duration too large for a
+/// `Duration` (`300000000000y`, `1e300`) is `Duration::MAX`: as long as possible, which the
+/// setting's bounds then cut down (each setting is bounded once, where the configuration takes
+/// effect: see `checked.rs`).
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if let Ok(seconds) = text.parse::<f64>() {
         if seconds.is_nan() || seconds < 0.0 {
             return Err("it must be a non-negative number of seconds".into());
         }
-        return Ok(match Duration::try_from_secs_f64(seconds) {
-            Ok(duration) => ParsedDuration::Value(duration),
-            Err(_) => ParsedDuration::TooLarge,
-        });
+        return Ok(Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX));
     }
     match humantime::parse_duration(text) {
-        Ok(duration) => Ok(ParsedDuration::Value(duration)),
-        Err(humantime::DurationError::NumberOverflow) => Ok(ParsedDuration::TooLarge),
+        Ok(duration) => Ok(duration),
+        Err(humantime::DurationError::NumberOverflow) => Ok(Duration::MAX),
         Err(error) => Err(error.to_string()),
-    }
-}
-
-/// Reads a duration setting's text: the value within `bounds`, and the problem to report if
-/// the text had to be corrected (clamped) or ignored (`default` used).
-pub(crate) fn duration_setting(
-    setting: &str,
-    text: &str,
-    bounds: Bounds,
-    default: Duration,
-) -> (Duration, Option<String>) {
-    match parse_duration(text) {
-        Ok(ParsedDuration::Value(duration)) => bounds.clamp(setting, duration),
-        Ok(ParsedDuration::TooLarge) => (
-            bounds.max,
-            Some(format!(
-                "{setting}={text:?} is above the maximum {}; using {}",
-                show(bounds.max),
-                show(bounds.max)
-            )),
-        ),
-        Err(reason) => (
-            default,
-            Some(format!(
-                "{setting}={text:?} is not a duration ({reason}); using the default {}",
-                show(default)
-            )),
-        ),
     }
 }
 
@@ -254,27 +217,23 @@ mod tests {
 
     #[test]
     fn durations_parse_in_both_notations() {
-        let value = |d| Ok(ParsedDuration::Value(d));
-        assert_eq!(parse_duration("5s"), value(Duration::from_secs(5)));
-        assert_eq!(parse_duration("250ms"), value(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2"), value(Duration::from_secs(2)));
-        assert_eq!(parse_duration("0.5"), value(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
         assert_eq!(
             parse_duration("1e19"),
-            value(Duration::from_secs(10_000_000_000_000_000_000))
+            Ok(Duration::from_secs(10_000_000_000_000_000_000))
         );
-        assert_eq!(parse_duration("1e300"), Ok(ParsedDuration::TooLarge));
-        assert_eq!(
-            parse_duration("3000000000000y"),
-            Ok(ParsedDuration::TooLarge)
-        );
+        assert_eq!(parse_duration("1e300"), Ok(Duration::MAX));
+        assert_eq!(parse_duration("3000000000000y"), Ok(Duration::MAX));
         for bad in ["banana", "-1", "NaN", "-0.5s", ""] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
-    fn every_duration_ends_inside_its_bounds() {
+    fn every_parsed_duration_ends_inside_its_bounds_once_clamped() {
         for text in [
             "0",
             "0s",
@@ -289,25 +248,24 @@ mod tests {
             "inf",
             "300000000000y",
             "18446744073709551615s",
-            "banana",
-            "-1",
         ] {
+            let parsed = parse_duration(text).unwrap_or(DEFAULT_TIMEOUT);
             for bounds in [TIMEOUT_BOUNDS, PUSH_INTERVAL_BOUNDS] {
-                let (value, _) = duration_setting(TIMEOUT, text, bounds, DEFAULT_TIMEOUT);
+                let (value, _) = bounds.clamp(TIMEOUT, parsed);
                 assert!(
                     value >= bounds.min && value <= bounds.max,
                     "{text}: {value:?}"
                 );
             }
         }
-        let (value, problem) = duration_setting(TIMEOUT, "1e19", TIMEOUT_BOUNDS, DEFAULT_TIMEOUT);
+        let clamp = |text| TIMEOUT_BOUNDS.clamp(TIMEOUT, parse_duration(text).unwrap());
+        let (value, problem) = clamp("1e19");
         assert_eq!(value, TIMEOUT_BOUNDS.max);
         assert!(problem.unwrap().contains("above the maximum 5m"));
-        let (value, problem) = duration_setting(TIMEOUT, "0", TIMEOUT_BOUNDS, DEFAULT_TIMEOUT);
+        let (value, problem) = clamp("0");
         assert_eq!(value, TIMEOUT_BOUNDS.min);
         assert!(problem.unwrap().contains("below the minimum 10ms"));
-        let (value, problem) = duration_setting(TIMEOUT, "2s", TIMEOUT_BOUNDS, DEFAULT_TIMEOUT);
-        assert_eq!((value, problem), (Duration::from_secs(2), None));
+        assert_eq!(clamp("2s"), (Duration::from_secs(2), None));
     }
 
     #[test]

@@ -123,34 +123,29 @@ impl Config {
             ..Config::default()
         };
         let mut problems = Vec::new();
-        for (name, bounds, default, slot) in [
-            (
-                env::TIMEOUT,
-                env::TIMEOUT_BOUNDS,
-                DEFAULT_TIMEOUT,
-                &mut config.timeout,
-            ),
+        // Durations are only read here; each is bounded once, when the configuration takes
+        // effect (`checked.rs`), whether it came from here or from the builder.
+        for (name, default, slot) in [
+            (env::TIMEOUT, DEFAULT_TIMEOUT, &mut config.timeout),
             (
                 env::PUSH_INTERVAL,
-                env::PUSH_INTERVAL_BOUNDS,
                 DEFAULT_PUSH_INTERVAL,
                 &mut config.push_interval,
             ),
         ] {
             if let Some(text) = get(name) {
-                let (value, problem) = env::duration_setting(name, &text, bounds, default);
-                *slot = value;
-                problems.extend(problem);
+                match env::parse_duration(&text) {
+                    Ok(duration) => *slot = duration,
+                    Err(reason) => problems.push(format!(
+                        "{name}={text:?} is not a duration ({reason}); using the default {}",
+                        env::show(default)
+                    )),
+                }
             }
         }
         if let Some(text) = get(env::EXPECTED_INTERVAL) {
             match env::parse_duration(&text) {
-                Ok(env::ParsedDuration::Value(interval)) => {
-                    config.expected_interval = Some(interval);
-                }
-                Ok(env::ParsedDuration::TooLarge) => {
-                    config.expected_interval = Some(env::EXPECTED_INTERVAL_BOUNDS.max);
-                }
+                Ok(interval) => config.expected_interval = Some(interval),
                 Err(reason) => problems.push(format!(
                     "{}={text:?} is not a duration ({reason}); no expected interval is pushed",
                     env::EXPECTED_INTERVAL
