@@ -1,8 +1,8 @@
 //! A real Prometheus (Debian's `prometheus`, 2.42): a child process on a free loopback port
-//! that scrapes a [`Gateway`] every second with `honor_labels: true` (or, as a remote-write
-//! receiver, takes `POST /api/v1/write`), evaluates the given rule files every second, keeps its
-//! data in a throw-away directory, and is killed on drop. [`query_api`] also serves other
-//! servers that answer PromQL (VictoriaMetrics).
+//! that scrapes a [`Gateway`] every second with `honor_labels: true` (or other targets as the
+//! scrape job `listen`, or, as a remote-write receiver, takes `POST /api/v1/write`), evaluates
+//! the given rule files every second, keeps its data in a throw-away directory, and is killed
+//! on drop. [`query_api`] also serves other servers that answer PromQL (VictoriaMetrics).
 //!
 //! Missing binary: [`Prometheus::start`] returns `None` after saying the test was skipped, or
 //! fails the test when `PUSHTIMER_REQUIRE_PUSHGATEWAY=1` (as in CI).
@@ -42,6 +42,20 @@ impl Prometheus {
             gateway.port()
         );
         Prometheus::launch(test, &scrape, rule_files, &[], None)
+    }
+
+    /// Starts Prometheus scraping `targets` (`ip:port`, a job's `PUSHTIMER_LISTEN`, say) at
+    /// `/metrics` every second as the scrape job `listen`, without `honor_labels`: each series
+    /// scraped gets the target's labels `job="listen"` and `instance="<target>"`, as from any
+    /// exporter. Waits until it is ready (not until a target is up); `None` (after saying so)
+    /// when the binary is not installed.
+    pub fn start_scraping(test: &str, targets: &[String]) -> Option<Prometheus> {
+        let targets: Vec<String> = targets.iter().map(|target| format!("{target:?}")).collect();
+        let scrape = format!(
+            "scrape_configs:\n  - job_name: listen\n    static_configs:\n      - targets: [{}]\n",
+            targets.join(", ")
+        );
+        Prometheus::launch(test, &scrape, &[], &[], None)
     }
 
     /// Starts Prometheus as a remote-write receiver (`--web.enable-remote-write-receiver`,

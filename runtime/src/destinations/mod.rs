@@ -56,7 +56,7 @@ pub(crate) fn build(settings: &PushSettings) -> (Result<Lanes, PushError>, Vec<S
         match lane {
             Ok(lane) => lanes.push(lane),
             Err(error) => {
-                problems.push(format!("{error}; nothing will be pushed there"));
+                problems.push(format!("{error}; that destination is left out"));
                 unusable = Some(error);
             }
         }

@@ -153,7 +153,7 @@ impl Config {
     }
 
     /// Serves the metrics at `http://<address>/metrics` while the job runs, e.g.
-    /// `127.0.0.1:9464`, `[::1]:9464` or `:9464` for every interface (`PUSHTIMER_LISTEN`;
+    /// `127.0.0.1:9464`, `[::1]:9464` or `:9464` for every IPv4 interface (`PUSHTIMER_LISTEN`;
     /// default: none), for jobs that run long enough to be scraped.
     pub fn listen(mut self, address: &str) -> Self {
         self.listen = Some(address.trim().to_owned());
