@@ -11,6 +11,8 @@
 //! - `executor`: [`block_on`], for timed `async fn`s;
 //! - `prometheus`, `victoria`: real Prometheus ([`Prometheus`], scraping a gateway or taking
 //!   remote write) and VictoriaMetrics ([`VictoriaMetrics`]), and their query API;
+//! - `node_exporter`: a real node exporter serving a textfile directory ([`NodeExporter`]),
+//!   and a Prometheus scraping it ([`NodePrometheus`]);
 //! - [`tls`]: certificates made at run time and a gateway behind TLS or basic auth.
 //!
 //! The modules are private and everything is re-exported here, so a test names every item
@@ -23,6 +25,7 @@ mod fake;
 mod gateway;
 mod http;
 mod job;
+mod node_exporter;
 mod prometheus;
 mod scrape;
 mod server;
@@ -43,6 +46,7 @@ pub use job::{
     JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, run_job_os,
     spawn_job,
 };
+pub use node_exporter::{NodeExporter, NodePrometheus};
 pub use prometheus::{
     Point, PromQl, Prometheus, parse_answer, promtool_or_skip, query_api, query_path,
 };

@@ -51,18 +51,23 @@ pub(crate) fn build(settings: &PushSettings) -> (Result<Lanes, PushError>, Vec<S
         listen::build(settings, &job, &mut problems),
     ];
     let mut lanes = Vec::with_capacity(built.len());
-    let mut unusable = None;
+    let mut unusable = Vec::new();
     for lane in built.into_iter().flatten() {
         match lane {
             Ok(lane) => lanes.push(lane),
-            Err(error) => {
-                problems.push(format!("{error}; that destination is left out"));
-                unusable = Some(error);
-            }
+            Err(error) => unusable.push(error),
         }
     }
+    let consequence = if lanes.is_empty() {
+        "nothing will be pushed"
+    } else {
+        "that destination is left out; the others work"
+    };
+    for error in &unusable {
+        problems.push(format!("{error}; {consequence}"));
+    }
     let lanes = if lanes.is_empty() {
-        Err(unusable.unwrap_or(PushError::NotConfigured))
+        Err(unusable.pop().unwrap_or(PushError::NotConfigured))
     } else {
         Ok(Lanes::new(lanes, settings.timeout, settings.signals))
     };
