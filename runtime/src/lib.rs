@@ -57,7 +57,6 @@ mod diagnostics;
 mod encode;
 mod error;
 mod lifecycle;
-#[allow(dead_code, unused_imports)] // Being written: not used yet (issue 18.4).
 mod model;
 mod push;
 mod record;

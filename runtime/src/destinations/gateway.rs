@@ -1,25 +1,26 @@
 //! The Pushgateway as a destination: the job's group gets the latest state only when
-//! something changed (see `changes.rs`; the user's own metrics are compared as gathered) or
-//! the keep-alive is due, so bursts of calls coalesce into one push and an idle job costs
-//! nothing to render. At exit the group gets the final state (or is deleted, with
+//! something changed (see `changes.rs`; the user's own metrics are compared as the
+//! `prometheus` registry gathers them, so a round with nothing new converts nothing) or the
+//! keep-alive is due, so bursts of calls coalesce into one push and an idle job costs nothing
+//! to render. The body is text, or protobuf when a family has a native histogram
+//! (`encode/exposition.rs`). At exit the group gets the final state (or is deleted, with
 //! `PUSHGATEWAY_DELETE_ON_EXIT`), and the run's records go to groups of their own.
 
 use std::time::{Duration, Instant};
 
-use prometheus::proto::MetricFamily;
-
 use crate::destinations::pusher::Pusher;
-use crate::diagnostics;
-use crate::encode::text;
+use crate::encode::exposition::{self, Exposition};
 use crate::error::PushError;
+use crate::model::family::Family;
 use crate::push::destination::{Destination, LastAct, Round};
 use crate::push::lane::{AnyLane, Lane};
 use crate::settings::checked::PushSettings;
 use crate::settings::config::PushMethod;
 use crate::settings::env;
+use crate::store::registry::Gathered;
 use crate::store::run;
 use crate::transport::endpoint::Endpoint;
-use crate::transport::http::{Exchange, Request};
+use crate::transport::http::{Body, Exchange, Request};
 
 /// A job whose state does not change still pushes this often, so that its run's duration and
 /// the gateway's `push_time_seconds` show it is alive (the `PushtimerJobStuck` alert waits for
@@ -63,8 +64,8 @@ pub(crate) struct GatewayMemory {
     /// Something changed that no successful push carried yet (at first, everything recorded
     /// before the lane started).
     pending: bool,
-    /// The user's metrics as last pushed.
-    user: Option<Vec<MetricFamily>>,
+    /// The user's metrics as last pushed, as gathered (comparing them costs no conversion).
+    user: Option<Gathered>,
     /// When the last round whose push succeeded started: the keep-alive counts from then.
     last_success: Option<Instant>,
 }
@@ -110,10 +111,11 @@ impl Destination for Gateway {
         if !flush && !push_due(changed, memory.last_success, round.outside.now) {
             return None;
         }
-        let families = round.render(user.clone());
+        let families = round.render(&user);
         let exchange = self.push(&families, round);
         if exchange.result.is_ok() {
             memory.pending = false;
+            // Kept as gathered, moved, not copied: the render made its own families of it.
             memory.user = Some(user);
             memory.last_success = Some(round.outside.now);
         }
@@ -128,7 +130,7 @@ impl Destination for Gateway {
             self.pusher
                 .send(Request::Delete, round.deadline, round.retries)
         } else {
-            let families = round.render(round.registry.user_families());
+            let families = round.render_now();
             self.push(&families, round)
         };
         if let Err(error) = &group.result
@@ -143,11 +145,14 @@ impl Destination for Gateway {
         records.extend(success.map(|success| (run::LAST_SUCCESS, success)));
         let mut outcome = group;
         for (record, families) in records {
-            let (body, notes) = text::encode(&families);
-            diagnostics::emit(notes);
-            let sent =
-                self.pusher
-                    .send_record(record, Request::Put(&body), round.deadline, round.retries);
+            let (encoded, problems) = exposition::for_gateway(&families);
+            round.report(problems);
+            let sent = self.pusher.send_record(
+                record,
+                Request::Put(body(&encoded)),
+                round.deadline,
+                round.retries,
+            );
             if outcome.result.is_ok() {
                 outcome = sent;
             }
@@ -165,18 +170,27 @@ impl Destination for Gateway {
 }
 
 impl Gateway {
-    /// Encodes `families` and pushes them; an empty registry is not pushed.
-    fn push(&self, families: &[MetricFamily], round: &Round<'_>) -> Exchange {
-        let (body, notes) = text::encode(families);
-        diagnostics::emit(notes);
-        if body.is_empty() {
+    /// Encodes `families` (text, or protobuf for a native histogram) and pushes them; an
+    /// empty registry is not pushed.
+    fn push(&self, families: &[Family], round: &Round<'_>) -> Exchange {
+        let (encoded, problems) = exposition::for_gateway(families);
+        round.report(problems);
+        if encoded.is_empty() {
             return Exchange::done();
         }
         let request = match self.method {
-            PushMethod::Put => Request::Put(&body),
-            PushMethod::Post => Request::Post(&body),
+            PushMethod::Put => Request::Put(body(&encoded)),
+            PushMethod::Post => Request::Post(body(&encoded)),
         };
         self.pusher.send(request, round.deadline, round.retries)
+    }
+}
+
+/// `encoded` as a request's body.
+fn body(encoded: &Exposition) -> Body<'_> {
+    Body {
+        bytes: &encoded.bytes,
+        content_type: encoded.content_type,
     }
 }
 

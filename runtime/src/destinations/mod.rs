@@ -2,11 +2,13 @@
 //! [`Destination`](crate::push::destination::Destination) and building its own lane from the
 //! settings: the Pushgateway (`gateway.rs`, with the public [`Pusher`](crate::Pusher) for one
 //! group in `pusher.rs` and the group's path in `grouping.rs`), a remote-write endpoint
-//! (`remote_write.rs`), a file for the node exporter's textfile collector (`textfile.rs`) and a
-//! `/metrics` endpoint served while the job runs (`listen.rs`). [`build`] is the one place they are built; adding a destination is its
-//! file and one line there.
+//! (`remote_write.rs`), a file for the node exporter's textfile collector (`textfile/`) and a
+//! `/metrics` endpoint served while the job runs (`listen/`). [`build`] is the one place they
+//! are built; adding a destination is its file and one line there.
 //!
-//! May use `push`, `store`, `encode`, `transport` and `settings`.
+//! May use `push`, `store`, `model` (the families a round renders), `encode`, `transport` and
+//! `settings`. What an encoder leaves out is reported through the round
+//! ([`Round::report`](crate::push::destination::Round::report)), once per family.
 
 pub(crate) mod gateway;
 pub(crate) mod grouping;

@@ -4,13 +4,14 @@ use std::time::Duration;
 
 use crate::destinations::grouping;
 use crate::diagnostics;
+use crate::encode::text;
 use crate::error::PushError;
 use crate::settings::env;
 use crate::settings::names;
 use crate::settings::server::Server;
 use crate::transport::deadline;
 use crate::transport::endpoint::Endpoint;
-use crate::transport::http::{Exchange, Request};
+use crate::transport::http::{Body, Exchange, Request};
 use crate::transport::retry::Retries;
 
 /// A client for one group of one Pushgateway, in the style of client_golang's `push.Pusher`.
@@ -123,12 +124,12 @@ impl Pusher {
 
     /// Replaces the whole group with `exposition` (HTTP PUT).
     pub fn push(&self, exposition: &str) -> Result<(), PushError> {
-        self.send_now(Request::Put(exposition))
+        self.send_now(Request::Put(text_body(exposition)))
     }
 
     /// Replaces only the metric families in `exposition`, keeping the group's others (POST).
     pub fn add(&self, exposition: &str) -> Result<(), PushError> {
-        self.send_now(Request::Post(exposition))
+        self.send_now(Request::Post(text_body(exposition)))
     }
 
     /// Deletes the whole group (HTTP DELETE, no body).
@@ -178,6 +179,14 @@ impl Pusher {
         let (method, payload) = request.encode();
         self.endpoint
             .exchange(&url, method, payload.as_ref(), deadline, retries)
+    }
+}
+
+/// A text exposition (what [`render`](crate::render) gives) as a request body.
+fn text_body(exposition: &str) -> Body<'_> {
+    Body {
+        bytes: exposition.as_bytes(),
+        content_type: text::CONTENT_TYPE,
     }
 }
 

@@ -15,7 +15,7 @@
 //! request does to the rest.
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::diagnostics;
 use crate::encode::write_request::{Batch, Labelled, MAX_REQUEST_BYTES, encode};
@@ -27,7 +27,6 @@ use crate::settings::env;
 use crate::store::run;
 use crate::transport::endpoint::Endpoint;
 use crate::transport::http::{Exchange, Payload};
-use crate::transport::retry::Retries;
 
 /// The headers remote write 1.0 requires besides the content type and encoding.
 const HEADERS: &[(&str, &str)] = &[("X-Prometheus-Remote-Write-Version", "0.1.0")];
@@ -76,18 +75,16 @@ impl RemoteWriter {
     /// Writes the samples of every group of families (each with its extra labels), in
     /// requests of at most 2,000 samples and [`MAX_REQUEST_BYTES`] bytes (see
     /// [`Batch::requests`]), sent one after another on the same connection, each retried as
-    /// `retries` allows and all of them within `deadline`; nothing is sent when there is no
-    /// sample. What one failed request does to the rest: see [`send_all`]. The result is the
-    /// write's as a whole, so a failed write is reported once, however many of its requests
-    /// failed.
-    pub(crate) fn write(
-        &self,
-        groups: &[Labelled<'_>],
-        deadline: Instant,
-        retries: Retries,
-    ) -> Exchange {
+    /// the round's retries allow and all of them within its deadline; nothing is sent when
+    /// there is no sample. What one failed request does to the rest: see [`send_all`]. The
+    /// result is the write's as a whole, so a failed write is reported once, however many of
+    /// its requests failed. What the encoders leave out is reported through the round, before
+    /// anything is sent.
+    pub(crate) fn write(&self, groups: &[Labelled<'_>], round: &Round<'_>) -> Exchange {
+        let (deadline, retries) = (round.deadline, round.retries);
         let batch = Batch::new(&self.target, self.next_timestamp());
         let mut requests = batch.requests(groups);
+        round.report(requests.take_problems());
         let exchange = send_all(requests.by_ref().map(|request| encode(&request)), |body| {
             let payload = Payload {
                 bytes: body,
@@ -246,12 +243,12 @@ impl Destination for RemoteWriter {
     }
 
     fn send_state(&self, round: &Round<'_>, _flush: bool, _memory: &mut ()) -> Option<Exchange> {
-        let families = round.render(round.registry.user_families());
-        Some(self.write(&[(&families, &[])], round.deadline, round.retries))
+        let families = round.render_now();
+        Some(self.write(&[(&families, &[])], round))
     }
 
     fn send_last(&self, round: &Round<'_>, last: LastAct) -> Exchange {
-        let families = round.render(round.registry.user_families());
+        let families = round.render_now();
         let (completion, success) = round.registry.record_families(last.exit_code);
         let mut groups: Vec<Labelled<'_>> = vec![
             (&families, &[]),
@@ -260,7 +257,7 @@ impl Destination for RemoteWriter {
         if let Some(success) = &success {
             groups.push((success, &[(run::RECORD_LABEL, run::LAST_SUCCESS)]));
         }
-        self.write(&groups, round.deadline, round.retries)
+        self.write(&groups, round)
     }
 
     fn last_act_name(&self) -> &'static str {

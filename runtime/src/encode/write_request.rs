@@ -2,12 +2,21 @@
 //! snappy-compressed (block format), each of at most [`MAX_SAMPLES_PER_REQUEST`] samples and
 //! [`MAX_REQUEST_BYTES`] bytes.
 //!
+//! The series are the text format's: the model's families through [`samples`] (the one place
+//! that decides which samples a metric has), with the `le` and `quantile` values written as the
+//! text encoder writes them, and with what the text encoder leaves out left out
+//! ([`check::usable`]), so a series has the same name and labels in every destination.
+//!
 //! The messages are declared here with `prost`'s derive (the field numbers of
 //! `prometheus/prompb/types.proto` and `remote.proto`), so building needs no `protoc`. Only what
 //! a client sends is declared: series of float samples; metadata, exemplars and native
-//! histograms are left out (receivers take a request without them).
+//! histograms are left out (receivers take a request without them; a native histogram is sent
+//! as what the text format shows of it).
 
-use prometheus::proto::{Metric, MetricFamily, MetricType};
+use crate::encode::text::write_float;
+use crate::model::check::{self, Problem};
+use crate::model::family::{Family, Metric};
+use crate::model::samples::{Sample as Line, samples};
 
 /// `prometheus.WriteRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -44,10 +53,11 @@ pub(crate) struct Sample {
 }
 
 /// Families with the extra labels each of their series gets (e.g. `pushtimer_record`).
-pub(crate) type Labelled<'a> = (&'a [MetricFamily], &'a [(&'a str, &'a str)]);
+pub(crate) type Labelled<'a> = (&'a [Family], &'a [(&'a str, &'a str)]);
 
-/// One sample of a metric as the text format has it: name suffix, extra label, value.
-type Line = (&'static str, Option<(&'static str, String)>, f64);
+/// The families of one group that have something to write, each with the metrics the
+/// encoders write, and the group's extra labels.
+type Usable<'a> = (Vec<(&'a Family, Vec<&'a Metric>)>, &'a [(&'a str, &'a str)]);
 
 /// The most samples in one request: the default of Prometheus' own remote-write sender
 /// (`queue_config.max_samples_per_send`), which every receiver is built to take.
@@ -86,31 +96,41 @@ impl<'a> Batch<'a> {
     /// in memory, not all of them. Smaller groups come first: a final write cut short by its
     /// deadline has then delivered the records of the run's end (a few series) before the
     /// bulk of the timings. A series too large for a request of its own is left out and
-    /// counted ([`Requests::left_out`]).
+    /// counted ([`Requests::left_out`]); what the encoders leave out is left out here too, and
+    /// said so ([`Requests::take_problems`]).
     pub(crate) fn requests<'b>(
         &'b self,
         groups: &'b [Labelled<'b>],
     ) -> Requests<impl Iterator<Item = TimeSeries> + 'b> {
-        let mut order: Vec<&Labelled<'b>> = groups.iter().collect();
-        order.sort_by_key(|(families, _)| {
-            families
-                .iter()
-                .map(|family| family.get_metric().len())
-                .fold(0usize, usize::saturating_add)
-        });
-        let series = order.into_iter().flat_map(move |&(families, extra)| {
-            families.iter().flat_map(move |family| {
-                let (name, kind) = (family.name(), family.get_field_type());
-                family.get_metric().iter().flat_map(move |metric| {
-                    samples(kind, metric)
-                        .into_iter()
-                        .map(move |(suffix, label, value)| TimeSeries {
-                            labels: self.series(metric, &format!("{name}{suffix}"), label, extra),
-                            samples: vec![Sample {
-                                value,
-                                timestamp: self.timestamp_ms,
-                            }],
-                        })
+        let mut problems = Vec::new();
+        let mut order: Vec<(usize, Usable<'b>)> = Vec::with_capacity(groups.len());
+        for &(families, extra) in groups {
+            let mut usable = Vec::with_capacity(families.len());
+            let mut metrics_in_group = 0usize;
+            for family in families {
+                let (metrics, problem) = check::usable(family);
+                problems.extend(problem);
+                if !metrics.is_empty() {
+                    metrics_in_group = metrics_in_group.saturating_add(metrics.len());
+                    usable.push((family, metrics));
+                }
+            }
+            order.push((metrics_in_group, (usable, extra)));
+        }
+        // Stable: groups of one size keep their order.
+        order.sort_by_key(|(size, _)| *size);
+        let series = order.into_iter().flat_map(move |(_, (usable, extra))| {
+            usable.into_iter().flat_map(move |(family, metrics)| {
+                metrics.into_iter().flat_map(move |metric| {
+                    samples(metric).into_iter().map(move |line| TimeSeries {
+                        labels: self.series(family, metric, &line, extra),
+                        // The write's own time, not a timestamp a user's collector set: every
+                        // series of a write is one point in time, later than the last write's.
+                        samples: vec![Sample {
+                            value: line.value,
+                            timestamp: self.timestamp_ms,
+                        }],
+                    })
                 })
             })
         });
@@ -118,6 +138,7 @@ impl<'a> Batch<'a> {
             series,
             next: None,
             left_out: LeftOut::default(),
+            problems,
         }
     }
 
@@ -125,12 +146,19 @@ impl<'a> Batch<'a> {
     /// label to Prometheus).
     fn series(
         &self,
+        family: &Family,
         metric: &Metric,
-        name: &str,
-        label: Option<(&str, String)>,
+        line: &Line,
         extra: &[(&str, &str)],
     ) -> Vec<Label> {
-        let mut labels: Vec<Label> = Vec::with_capacity(metric.get_label().len() + 4);
+        let mut labels: Vec<Label> = Vec::with_capacity(metric.labels.len().saturating_add(4));
+        let mut name = String::with_capacity(family.name.len().saturating_add(line.suffix.len()));
+        name.push_str(&family.name);
+        name.push_str(line.suffix);
+        labels.push(Label {
+            name: "__name__".to_owned(),
+            value: name,
+        });
         let mut set = |name: &str, value: &str| {
             match labels.iter_mut().find(|l| l.name == name) {
                 Some(existing) => value.clone_into(&mut existing.value),
@@ -140,12 +168,14 @@ impl<'a> Batch<'a> {
                 }),
             };
         };
-        set("__name__", name);
-        for pair in metric.get_label() {
-            set(pair.name(), pair.value());
-        }
-        if let Some((name, value)) = &label {
+        for (name, value) in &metric.labels {
             set(name, value);
+        }
+        if let Some((name, number)) = line.label {
+            // As the text encoder writes it (`+Inf` included), so both have the same series.
+            let mut value = String::new();
+            write_float(&mut value, number);
+            set(name, &value);
         }
         for (name, value) in extra {
             set(name, value);
@@ -165,6 +195,8 @@ pub(crate) struct Requests<I> {
     /// The series that did not fit in the last request: the first of the next.
     next: Option<TimeSeries>,
     left_out: LeftOut,
+    /// What the encoders leave out, found before the first request is made.
+    problems: Vec<Problem>,
 }
 
 /// The series a write left out, each too large for any request.
@@ -180,6 +212,12 @@ impl<I> Requests<I> {
     /// The series left out so far, each larger than [`MAX_REQUEST_BYTES`] alone.
     pub(crate) fn left_out(&self) -> &LeftOut {
         &self.left_out
+    }
+
+    /// What the encoders leave out of the families written (each family with a problem once,
+    /// as every text exposition of them says), taken: for the caller to report.
+    pub(crate) fn take_problems(&mut self) -> Vec<Problem> {
+        std::mem::take(&mut self.problems)
     }
 }
 
@@ -237,86 +275,29 @@ pub(crate) fn encode(request: &WriteRequest) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// The samples of one metric as the text format has them: name suffix, extra label, value.
-fn samples(kind: MetricType, metric: &Metric) -> Vec<Line> {
-    match kind {
-        MetricType::COUNTER => vec![("", None, metric.get_counter().get_value())],
-        MetricType::GAUGE => vec![("", None, metric.get_gauge().get_value())],
-        // The crate marks its untyped accessors deprecated, but a user's collector may still
-        // produce untyped metrics, and the text encoder writes them.
-        #[allow(deprecated)]
-        MetricType::UNTYPED => vec![("", None, metric.get_untyped().get_value())],
-        MetricType::SUMMARY => {
-            let summary = metric.get_summary();
-            let mut samples: Vec<_> = summary
-                .get_quantile()
-                .iter()
-                .map(|q| ("", Some(("quantile", q.quantile().to_string())), q.value()))
-                .collect();
-            samples.push(("_sum", None, summary.sample_sum()));
-            samples.push(("_count", None, summary.sample_count() as f64));
-            samples
-        }
-        MetricType::HISTOGRAM => {
-            let histogram = metric.get_histogram();
-            let mut samples = Vec::with_capacity(histogram.get_bucket().len() + 3);
-            let mut infinity_seen = false;
-            for bucket in histogram.get_bucket() {
-                let bound = bucket.upper_bound();
-                infinity_seen |= bound == f64::INFINITY;
-                samples.push((
-                    "_bucket",
-                    Some(("le", le(bound))),
-                    bucket.cumulative_count() as f64,
-                ));
-            }
-            if !infinity_seen {
-                let count = histogram.get_sample_count() as f64;
-                samples.push(("_bucket", Some(("le", le(f64::INFINITY))), count));
-            }
-            samples.push(("_sum", None, histogram.get_sample_sum()));
-            samples.push(("_count", None, histogram.get_sample_count() as f64));
-            samples
-        }
-    }
-}
-
-/// A bucket bound as the text format writes it (so both paths give the same `le` values).
-fn le(bound: f64) -> String {
-    if bound == f64::INFINITY {
-        "+Inf".to_owned()
-    } else {
-        bound.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prometheus::proto::{Bucket, Gauge, Histogram, LabelPair, Quantile, Summary};
+    use crate::encode::text;
+    use crate::model::family::{Bucket, Histogram, Kind, Quantile, Summary, Value};
 
-    fn family(name: &str, kind: MetricType, metric: Metric) -> MetricFamily {
-        let mut family = MetricFamily::default();
-        family.set_name(name.to_owned());
-        family.set_field_type(kind);
-        family.set_metric(vec![metric]);
-        family
+    fn family(name: &str, metric: Metric) -> Family {
+        Family::new(name, "", metric.value.kind()).with(metric)
     }
 
-    fn labelled(pairs: &[(&str, &str)]) -> Metric {
-        let mut metric = Metric::default();
-        metric.set_label(
-            pairs
+    fn histogram(count: u64, sum: f64, buckets: &[(f64, u64)]) -> Value {
+        Value::Histogram(Histogram {
+            count,
+            sum,
+            buckets: buckets
                 .iter()
-                .map(|(n, v)| {
-                    let mut pair = LabelPair::default();
-                    pair.set_name((*n).to_owned());
-                    pair.set_value((*v).to_owned());
-                    pair
+                .map(|&(upper_bound, cumulative_count)| Bucket {
+                    upper_bound,
+                    cumulative_count,
                 })
                 .collect(),
-        );
-        metric
+            native: None,
+        })
     }
 
     fn shown(request: &WriteRequest) -> Vec<String> {
@@ -350,33 +331,26 @@ mod tests {
 
     #[test]
     fn summaries_histograms_and_gauges_become_the_series_the_text_format_has() {
-        let mut summary = Summary::default();
-        summary.set_sample_count(3);
-        summary.set_sample_sum(1.5);
-        let mut quantile = Quantile::default();
-        quantile.set_quantile(0.5);
-        quantile.set_value(0.25);
-        summary.set_quantile(vec![quantile]);
-        let mut metric = labelled(&[("outcome", "ok"), ("job", "body"), ("team", "")]);
-        metric.set_summary(summary);
-        let summary = family("load_seconds", MetricType::SUMMARY, metric);
-
-        let mut histogram = Histogram::default();
-        histogram.set_sample_count(2);
-        histogram.set_sample_sum(0.3);
-        let mut bucket = Bucket::default();
-        bucket.set_upper_bound(0.1);
-        bucket.set_cumulative_count(1);
-        histogram.set_bucket(vec![bucket]);
-        let mut metric = labelled(&[("outcome", "ok")]);
-        metric.set_histogram(histogram);
-        let histogram = family("step_seconds", MetricType::HISTOGRAM, metric);
-
-        let mut gauge = Gauge::default();
-        gauge.set_value(7.0);
-        let mut metric = Metric::default();
-        metric.set_gauge(gauge);
-        let gauge = family("pushtimer_job_exit_code", MetricType::GAUGE, metric);
+        let summary = Summary {
+            count: 3,
+            sum: 1.5,
+            quantiles: vec![Quantile {
+                quantile: 0.5,
+                value: 0.25,
+            }],
+        };
+        let summary = family(
+            "load_seconds",
+            Metric::new(&[("outcome", "ok"), ("job", "body"), ("team", "")], summary),
+        );
+        let histogram = family(
+            "step_seconds",
+            Metric::new(&[("outcome", "ok")], histogram(2, 0.3, &[(0.1, 1)])),
+        );
+        let gauge = family(
+            "pushtimer_job_exit_code",
+            Metric::new(&[], Value::Gauge(7.0)),
+        );
 
         let target = vec![
             ("job".to_owned(), "etl".to_owned()),
@@ -408,21 +382,17 @@ mod tests {
     }
 
     /// A family of `n` gauges told apart by `i`, each with a label `pad` of `pad` bytes.
-    fn gauges(name: &str, n: usize, pad: usize) -> MetricFamily {
+    fn gauges(name: &str, n: usize, pad: usize) -> Family {
         let padding = "x".repeat(pad);
-        let metrics = (0..n)
+        let mut family = Family::new(name, "", Kind::Gauge);
+        family.metrics = (0..n)
             .map(|i| {
-                let mut metric = labelled(&[("i", &i.to_string()), ("pad", &padding)]);
-                let mut gauge = Gauge::default();
-                gauge.set_value(i as f64);
-                metric.set_gauge(gauge);
-                metric
+                Metric::new(
+                    &[("i", &i.to_string()), ("pad", &padding)],
+                    Value::Gauge(i as f64),
+                )
             })
             .collect();
-        let mut family = MetricFamily::default();
-        family.set_name(name.to_owned());
-        family.set_field_type(MetricType::GAUGE);
-        family.set_metric(metrics);
         family
     }
 
@@ -465,29 +435,11 @@ mod tests {
     #[test]
     fn a_histograms_series_may_go_to_separate_requests_each_whole() {
         // 100 histograms of 20 bounds: 23 series each (with +Inf, _sum, _count), 2,300 in all.
-        let metrics = (0..100)
-            .map(|i| {
-                let mut histogram = Histogram::default();
-                histogram.set_sample_count(3);
-                histogram.set_sample_sum(1.0);
-                let buckets = (1..=20)
-                    .map(|b| {
-                        let mut bucket = Bucket::default();
-                        bucket.set_upper_bound(f64::from(b));
-                        bucket.set_cumulative_count(1);
-                        bucket
-                    })
-                    .collect();
-                histogram.set_bucket(buckets);
-                let mut metric = labelled(&[("i", &i.to_string())]);
-                metric.set_histogram(histogram);
-                metric
-            })
+        let buckets: Vec<(f64, u64)> = (1..=20).map(|b| (f64::from(b), 1)).collect();
+        let mut family = Family::new("h_seconds", "", Kind::Histogram);
+        family.metrics = (0..100)
+            .map(|i| Metric::new(&[("i", &i.to_string())], histogram(3, 1.0, &buckets)))
             .collect();
-        let mut family = MetricFamily::default();
-        family.set_name("h_seconds".to_owned());
-        family.set_field_type(MetricType::HISTOGRAM);
-        family.set_metric(metrics);
         let target = vec![("job".to_owned(), "j".to_owned())];
         let families = [family];
         let groups: [Labelled<'_>; 1] = [(&families, &[])];
@@ -554,7 +506,7 @@ mod tests {
     #[test]
     fn nothing_to_write_makes_no_request() {
         let target = vec![("job".to_owned(), "j".to_owned())];
-        let empty: [MetricFamily; 0] = [];
+        let empty: [Family; 0] = [];
         let groups: [Labelled<'_>; 1] = [(&empty, &[])];
         assert_eq!(Batch::new(&target, 5).requests(&groups).next(), None);
         assert_eq!(Batch::new(&target, 5).requests(&[]).next(), None);
@@ -575,26 +527,12 @@ mod tests {
         }
     }
 
-    /// A histogram whose buckets end with +Inf (as a user's collector may make) gets no second
-    /// +Inf bucket.
+    /// A histogram whose buckets end with +Inf (as a user's collector may make; the conversion
+    /// drops it, but a family built otherwise may have it) gets no second +Inf bucket.
     #[test]
     fn an_explicit_infinite_bucket_is_not_doubled() {
-        let mut histogram = Histogram::default();
-        histogram.set_sample_count(2);
-        histogram.set_sample_sum(0.3);
-        let buckets = [(0.1, 1), (f64::INFINITY, 2)]
-            .into_iter()
-            .map(|(bound, count)| {
-                let mut bucket = Bucket::default();
-                bucket.set_upper_bound(bound);
-                bucket.set_cumulative_count(count);
-                bucket
-            })
-            .collect();
-        histogram.set_bucket(buckets);
-        let mut metric = Metric::default();
-        metric.set_histogram(histogram);
-        let families = [family("h_seconds", MetricType::HISTOGRAM, metric)];
+        let metric = Metric::new(&[], histogram(2, 0.3, &[(0.1, 1), (f64::INFINITY, 2)]));
+        let families = [family("h_seconds", metric)];
         let groups: [Labelled<'_>; 1] = [(&families, &[])];
         let requests = all(Batch::new(&[], 5).requests(&groups));
         assert_eq!(requests.len(), 1);
@@ -615,6 +553,7 @@ mod tests {
             series: series.into_iter(),
             next: None,
             left_out: LeftOut::default(),
+            problems: Vec::new(),
         };
         let sent = all(requests.by_ref());
         (sent, requests.left_out().clone())
@@ -704,6 +643,116 @@ mod tests {
                 series: 1,
                 first: Some("over".to_owned())
             }
+        );
+    }
+
+    /// A sample line of the text format, without escapes in it, as [`shown`] writes a series:
+    /// labels sorted by name, `__name__` among them.
+    fn as_series(line: &str) -> String {
+        let (head, value) = line.rsplit_once(' ').unwrap();
+        let (name, labels) = head.split_once('{').unwrap_or((head, "}"));
+        let mut labels: Vec<String> = labels
+            .trim_end_matches('}')
+            .split(',')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| pair.replace("=\"", "=").trim_end_matches('"').to_owned())
+            .collect();
+        labels.push(format!("__name__={name}"));
+        labels.sort();
+        format!("{} {value} @5", labels.join(","))
+    }
+
+    /// Remote write has the series the text format has, name, labels and value alike: the
+    /// `le` and `quantile` values and the values themselves written as the text encoder
+    /// writes them (`+Inf` too), in the same order.
+    #[test]
+    fn the_series_are_the_text_formats() {
+        let summary = Summary {
+            count: 4,
+            sum: 2.5,
+            quantiles: [(0.5, 0.25), (0.99, 1e6), (1.0, f64::INFINITY)]
+                .iter()
+                .map(|&(quantile, value)| Quantile { quantile, value })
+                .collect(),
+        };
+        let families = [
+            family("s_seconds", Metric::new(&[("a", "1")], summary)),
+            family(
+                "h_seconds",
+                Metric::new(
+                    &[("b", "2")],
+                    histogram(3, 1e-7, &[(0.000_000_1, 1), (0.25, 2), (1e6, 3)]),
+                ),
+            ),
+            family("g", Metric::new(&[], Value::Gauge(f64::NEG_INFINITY))),
+        ];
+        let (text, problems) = text::to_string(&families);
+        assert!(problems.is_empty(), "{problems:?}");
+        let expected: Vec<String> = text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .map(as_series)
+            .collect();
+        assert!(
+            expected.contains(&"__name__=h_seconds_bucket,b=2,le=0.0000001 1 @5".to_owned()),
+            "{expected:?}"
+        );
+        assert!(
+            expected.contains(&"__name__=h_seconds_bucket,b=2,le=+Inf 3 @5".to_owned()),
+            "{expected:?}"
+        );
+        let groups: [Labelled<'_>; 1] = [(&families, &[])];
+        let requests = all(Batch::new(&[], 5).requests(&groups));
+        let sent: Vec<String> = requests.iter().flat_map(shown).collect();
+        // `shown` writes values as Rust does; the text's `+Inf`/`-Inf` are Rust's `inf`/`-inf`.
+        let expected: Vec<String> = expected
+            .iter()
+            .map(|line| {
+                line.replace(" +Inf @", " inf @")
+                    .replace(" -Inf @", " -inf @")
+            })
+            .collect();
+        assert_eq!(sent, expected);
+    }
+
+    /// What the text encoder leaves out is left out of remote write too, and said so once per
+    /// family; the rest is written.
+    #[test]
+    fn what_the_text_format_leaves_out_is_left_out_and_said() {
+        let mut half = Family::new("half", "", Kind::Gauge);
+        half.metrics = vec![
+            Metric::new(&[("ok", "1")], Value::Gauge(1.0)),
+            Metric::new(&[("a-b", "1")], Value::Gauge(2.0)),
+        ];
+        let families = [
+            family("bad-name", Metric::new(&[], Value::Gauge(1.0))),
+            half,
+            // A value of another kind than its family.
+            Family::new("mixed", "", Kind::Counter).with(Metric::new(&[], Value::Gauge(3.0))),
+        ];
+        let groups: [Labelled<'_>; 1] = [(&families, &[])];
+        let batch = Batch::new(&[], 5);
+        let mut requests = batch.requests(&groups);
+        let problems: Vec<String> = requests
+            .take_problems()
+            .iter()
+            .map(|p| p.family.clone())
+            .collect();
+        assert_eq!(problems, ["bad-name", "half", "mixed"]);
+        assert!(requests.take_problems().is_empty(), "taken");
+        let sent = all(requests);
+        assert_eq!(
+            sent.iter().flat_map(shown).collect::<Vec<_>>(),
+            ["__name__=half,ok=1 1 @5"]
+        );
+        let text_problems: Vec<String> = text::to_string(&families)
+            .1
+            .iter()
+            .map(|p| p.family.clone())
+            .collect();
+        assert_eq!(
+            text_problems, problems,
+            "the text encoder leaves out the same"
         );
     }
 }

@@ -58,7 +58,7 @@ pub(crate) fn usable(family: &Family) -> (Vec<&Metric>, Option<Problem>) {
     let Some(reason) = first_reason else {
         return (usable, None);
     };
-    let left_out = family.metrics.len() - usable.len();
+    let left_out = family.metrics.len().saturating_sub(usable.len());
     let why = if usable.is_empty() {
         format!("is left out: {reason}")
     } else {

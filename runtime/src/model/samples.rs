@@ -10,7 +10,7 @@ pub(crate) struct Sample {
     /// `""`, `"_bucket"`, `"_sum"` or `"_count"`.
     pub(crate) suffix: &'static str,
     /// `("le", bound)` of a bucket or `("quantile", q)` of a quantile; the number is written
-    /// as [`text::float`](crate::model::text::float) writes it.
+    /// as [`write_float`](crate::encode::text::write_float) writes it.
     pub(crate) label: Option<(&'static str, f64)>,
     pub(crate) value: f64,
 }
@@ -41,7 +41,7 @@ pub(crate) fn samples(metric: &Metric) -> Vec<Sample> {
             vec![Sample::plain("", *value)]
         }
         Value::Summary(summary) => {
-            let mut samples = Vec::with_capacity(summary.quantiles.len() + 2);
+            let mut samples = Vec::with_capacity(summary.quantiles.len().saturating_add(2));
             samples.extend(summary.quantiles.iter().map(|q| Sample {
                 suffix: "",
                 label: Some(("quantile", q.quantile)),
@@ -52,7 +52,7 @@ pub(crate) fn samples(metric: &Metric) -> Vec<Sample> {
             samples
         }
         Value::Histogram(histogram) => {
-            let mut samples = Vec::with_capacity(histogram.buckets.len() + 3);
+            let mut samples = Vec::with_capacity(histogram.buckets.len().saturating_add(3));
             samples.extend(
                 histogram
                     .buckets

@@ -5,11 +5,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use prometheus::proto::MetricFamily;
-
 use crate::diagnostics;
+use crate::model::check::Problem;
+use crate::model::family::Family;
 use crate::store::changes;
-use crate::store::registry::Registry;
+use crate::store::registry::{Gathered, Registry};
 use crate::transport::http::Exchange;
 use crate::transport::retry::Retries;
 
@@ -97,12 +97,23 @@ pub(crate) struct Round<'a> {
 }
 
 impl Round<'_> {
-    /// Everything to send, with the user's families `user` (already gathered): counted as a
-    /// render, its notes emitted.
-    pub(crate) fn render(&self, user: Vec<MetricFamily>) -> Vec<MetricFamily> {
+    /// Everything to send, as the model's families, with the user's families `user` (as
+    /// gathered: see [`Registry::user_families`]): counted as a render, its notes emitted.
+    pub(crate) fn render(&self, user: &Gathered) -> Vec<Family> {
         self.renders.fetch_add(1, Ordering::Relaxed);
         let (families, notes) = self.registry.families_with(user);
         diagnostics::emit(notes);
         families
+    }
+
+    /// [`render`](Self::render) with the user's metrics as they are now.
+    pub(crate) fn render_now(&self) -> Vec<Family> {
+        self.render(&self.registry.user_families())
+    }
+
+    /// Tells the user what an encoder left out, each family once per run (see
+    /// [`Registry::notes_about`]).
+    pub(crate) fn report(&self, problems: Vec<Problem>) {
+        diagnostics::emit(self.registry.notes_about(problems));
     }
 }

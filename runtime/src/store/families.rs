@@ -1,13 +1,10 @@
-//! Our series as metric families: each metric name's series (a summary or a histogram per
-//! label set), the counter of refused hand observations, and the names their samples go by in
-//! the text format (which a user family must not reuse).
+//! Our series as the model's metric families: each metric name's series (a summary or a
+//! histogram per label set), the counter of refused hand observations, and the names their
+//! samples go by (which a user family must not reuse).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use prometheus::proto::{
-    Bucket, Counter, Histogram, LabelPair, Metric, MetricFamily, MetricType, Quantile, Summary,
-};
-
+use crate::model::family::{self as model, Bucket, Kind, Metric, Quantile, Value};
 use crate::store::registry::CallSiteId;
 use crate::store::summary::SummaryCore;
 
@@ -30,58 +27,51 @@ pub(crate) struct Family {
     pub(crate) first_call_site: Option<CallSiteId>,
 }
 
-/// Our families as protobuf, and every sample name they produce.
+/// Our families in the model, by name, and every sample name they produce.
 pub(crate) fn own_families(
     by_name: &BTreeMap<String, Family>,
-) -> (Vec<MetricFamily>, HashSet<String>) {
-    let mut all = Vec::with_capacity(by_name.len() + 1);
-    let mut names = HashSet::with_capacity(by_name.len() * 3 + 1);
+) -> (Vec<model::Family>, HashSet<String>) {
+    let mut all = Vec::with_capacity(by_name.len().saturating_add(1));
+    let mut names = HashSet::with_capacity(by_name.len().saturating_mul(4).saturating_add(1));
     let mut rejected = Vec::new();
     for (name, family) in by_name {
         let mut metrics = Vec::with_capacity(family.series.len());
         for (values, core) in &family.series {
-            let mut metric = Metric::default();
-            metric.set_label(label_pairs(&family.label_names, values));
-            match core.buckets() {
-                Some((buckets, all)) => {
-                    let mut histogram = Histogram::default();
-                    histogram.set_sample_count(all);
-                    histogram.set_sample_sum(core.sum_seconds());
-                    histogram.set_bucket(
-                        buckets
-                            .into_iter()
-                            .map(|(bound, cumulative)| {
-                                let mut bucket = Bucket::default();
-                                bucket.set_upper_bound(bound);
-                                bucket.set_cumulative_count(cumulative);
-                                bucket
-                            })
-                            .collect(),
-                    );
-                    metric.set_histogram(histogram);
-                }
+            let value = match core.buckets() {
+                Some((buckets, count)) => Value::Histogram(model::Histogram {
+                    count,
+                    sum: core.sum_seconds(),
+                    // Finite bounds only (checked when the histogram was made): `+Inf` is the
+                    // count, as the model has it.
+                    buckets: buckets
+                        .into_iter()
+                        .map(|(upper_bound, cumulative_count)| Bucket {
+                            upper_bound,
+                            cumulative_count,
+                        })
+                        .collect(),
+                    native: None,
+                }),
                 None => {
                     let (count, sum) = core.snapshot();
-                    let mut summary = Summary::default();
-                    summary.set_sample_count(count);
-                    summary.set_sample_sum(sum);
-                    if let Some(values) = core.quantile_values() {
-                        summary.set_quantile(
-                            values
-                                .into_iter()
-                                .map(|(q, value)| {
-                                    let mut quantile = Quantile::default();
-                                    quantile.set_quantile(q);
-                                    quantile.set_value(value);
-                                    quantile
-                                })
-                                .collect(),
-                        );
-                    }
-                    metric.set_summary(summary);
+                    let quantiles = core
+                        .quantile_values()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(quantile, value)| Quantile { quantile, value })
+                        .collect();
+                    Value::Summary(model::Summary {
+                        count,
+                        sum,
+                        quantiles,
+                    })
                 }
-            }
-            metrics.push(metric);
+            };
+            metrics.push(Metric {
+                labels: labels(&family.label_names, values),
+                value,
+                timestamp_ms: None,
+            });
             if core.rejected() > 0 {
                 rejected.push((core.name().to_owned(), core.rejected()));
             }
@@ -90,13 +80,18 @@ pub(crate) fn own_families(
             continue;
         }
         let kind = if family.buckets.is_empty() {
-            MetricType::SUMMARY
+            Kind::Summary
         } else {
-            names.insert(format!("{name}_bucket"));
-            MetricType::HISTOGRAM
+            Kind::Histogram
         };
-        all.push(family_of(name, &family.help, kind, metrics));
-        names.extend([name.clone(), format!("{name}_sum"), format!("{name}_count")]);
+        let family = model::Family {
+            name: name.clone(),
+            help: family.help.clone(),
+            kind,
+            metrics,
+        };
+        names.extend(family.sample_names());
+        all.push(family);
     }
     names.insert(REJECTED_COUNTER.to_owned());
     if !rejected.is_empty() {
@@ -106,69 +101,22 @@ pub(crate) fn own_families(
             let total = by_summary.entry(summary).or_default();
             *total = total.saturating_add(count);
         }
-        let metrics = by_summary
+        let mut family = model::Family::new(REJECTED_COUNTER, REJECTED_HELP, Kind::Counter);
+        family.metrics = by_summary
             .into_iter()
-            .map(|(summary, count)| {
-                let mut counter = Counter::default();
+            .map(|(summary, count)| Metric {
+                labels: vec![("summary".to_owned(), summary)],
                 // An f64 holds every count below 2^53 exactly.
-                counter.set_value(count as f64);
-                let mut metric = Metric::default();
-                metric.set_label(label_pairs(&["summary".to_owned()], &[summary]));
-                metric.set_counter(counter);
-                metric
+                value: Value::Counter(count as f64),
+                timestamp_ms: None,
             })
             .collect();
-        all.push(family_of(
-            REJECTED_COUNTER,
-            REJECTED_HELP,
-            MetricType::COUNTER,
-            metrics,
-        ));
+        all.push(family);
     }
     (all, names)
 }
 
-pub(crate) fn family_of(
-    name: &str,
-    help: &str,
-    kind: MetricType,
-    metrics: Vec<Metric>,
-) -> MetricFamily {
-    let mut family = MetricFamily::default();
-    family.set_name(name.to_owned());
-    family.set_help(help.to_owned());
-    family.set_field_type(kind);
-    family.set_metric(metrics);
-    family
-}
-
-pub(crate) fn label_pairs(names: &[String], values: &[String]) -> Vec<LabelPair> {
-    names
-        .iter()
-        .zip(values)
-        .map(|(name, value)| {
-            let mut pair = LabelPair::default();
-            pair.set_name(name.clone());
-            pair.set_value(value.clone());
-            pair
-        })
-        .collect()
-}
-
-/// The names a family's samples go by in the text format.
-pub(crate) fn sample_names(family: &MetricFamily) -> Vec<String> {
-    let name = family.name();
-    let mut names = vec![name.to_owned()];
-    match family.get_field_type() {
-        MetricType::SUMMARY => {
-            names.extend([format!("{name}_sum"), format!("{name}_count")]);
-        }
-        MetricType::HISTOGRAM => names.extend([
-            format!("{name}_sum"),
-            format!("{name}_count"),
-            format!("{name}_bucket"),
-        ]),
-        _ => {}
-    }
-    names
+/// A series' labels: the family's label names with this series' values, in order.
+fn labels(names: &[String], values: &[String]) -> model::Labels {
+    names.iter().cloned().zip(values.iter().cloned()).collect()
 }

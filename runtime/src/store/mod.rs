@@ -1,10 +1,10 @@
 //! The store: the series observations land in (sharded counts, sums, buckets and quantile
 //! sketches), the registry that names them and renders them with the user's `prometheus`
-//! metrics, the job's own gauges and records, and the flags that tell the push thread whether
-//! anything changed.
+//! metrics as the model's families, the job's own gauges and records, and the flags that tell
+//! the push thread whether anything changed.
 //!
-//! May use `settings` (the validated naming) and `encode`; never the network, never a thread
-//! of its own.
+//! May use `settings` (the validated naming), `model` (what it renders) and `encode` (the text
+//! of `render`); never the network, never a thread of its own.
 
 pub(crate) mod changes;
 pub(crate) mod families;

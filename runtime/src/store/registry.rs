@@ -1,5 +1,7 @@
 //! The global registry: pushtimer's summaries, one series per metric name and label set,
-//! created on first use, and the user's own `prometheus` registry, rendered together.
+//! created on first use, and the user's own `prometheus` registry, rendered together as the
+//! model's families (`model/`): the user's are gathered as `prometheus::proto` and converted
+//! once, here, where they are merged with ours.
 //!
 //! The summaries are kept here, not in the `prometheus` registry: rendering them needs no
 //! collector machinery, the push thread can learn that nothing changed without rendering (see
@@ -11,13 +13,17 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+// The user's registry answers in the `prometheus` crate's data model; nothing else does.
 use prometheus::proto::MetricFamily;
 
 use crate::diagnostics::Note;
-use crate::encode::text::encode;
+use crate::encode::text;
+use crate::model::check::Problem;
+use crate::model::convert::from_prometheus;
+use crate::model::family as model;
 use crate::settings::checked::Naming;
 use crate::store::changes;
-use crate::store::families::{Family, own_families, sample_names};
+use crate::store::families::{Family, own_families};
 use crate::store::reentry::SettingUp;
 use crate::store::run::{self, Run};
 use crate::store::summary::SummaryCore;
@@ -64,6 +70,12 @@ impl Families {
         }
     }
 }
+
+/// The user's metrics as `registry().gather()` answered them, not converted yet: compared as
+/// they are (the gateway's "did they change", which most rounds ask and answer with no), and
+/// converted to the model once, when rendered ([`Registry::families_with`]).
+#[derive(Debug, PartialEq)]
+pub(crate) struct Gathered(Vec<MetricFamily>);
 
 /// The registry behind [`render`](crate::render) and the background pusher.
 pub(crate) struct Registry {
@@ -234,36 +246,45 @@ impl Registry {
         (core, notes)
     }
 
-    /// The user's metrics as they are now (their collectors run here: call with no lock held).
-    pub(crate) fn user_families(&self) -> Vec<MetricFamily> {
-        self.user.gather()
+    /// The user's metrics as they are now, as the `prometheus` registry gathers them (their
+    /// collectors run here: call with no lock held).
+    pub(crate) fn user_families(&self) -> Gathered {
+        Gathered(self.user.gather())
     }
 
-    /// The text exposition (format 0.0.4) of everything: ours and the user's `user` families,
-    /// less those whose names collide with ours; and the notes to emit about it.
-    pub(crate) fn render_with(&self, user: Vec<MetricFamily>) -> (String, Vec<Note>) {
+    /// The text exposition (format 0.0.4) of everything: ours and the user's `user` families
+    /// (as gathered), less those whose names collide with ours; and the notes to emit about
+    /// it.
+    pub(crate) fn render_with(&self, user: &Gathered) -> (String, Vec<Note>) {
         let (all, mut notes) = self.families_with(user);
-        let (text, problem) = encode(&all);
-        notes.extend(problem);
+        let (text, problems) = text::to_string(&all);
+        notes.extend(self.notes_about(problems));
         (text, notes)
     }
 
-    /// Everything as families, sorted by name: ours and the user's `user` families, less
-    /// those whose names collide with ours; and the notes to emit about it.
-    pub(crate) fn families_with(&self, user: Vec<MetricFamily>) -> (Vec<MetricFamily>, Vec<Note>) {
+    /// Everything as families of the model, sorted by name: ours and the user's `user`
+    /// families (as gathered, converted here), less those whose names collide with ours; and
+    /// the notes to emit about it.
+    pub(crate) fn families_with(&self, user: &Gathered) -> (Vec<model::Family>, Vec<Note>) {
+        // Converted before the lock is taken: the lock guards our series only.
+        let user = from_prometheus(&user.0);
         let mut notes = Vec::new();
         let mut all = {
             let mut families = self.lock_families();
             let (mut all, mut ours) = own_families(&families.by_name);
             all.extend(self.run.families());
             ours.extend(run::NAMES.iter().map(|name| (*name).to_owned()));
+            all.reserve(user.len());
             // Each user family is kept, or left out with a note (once) naming the clash.
             for family in user {
-                let clash = sample_names(&family).into_iter().find(|n| ours.contains(n));
+                let clash = family
+                    .sample_names()
+                    .into_iter()
+                    .find(|name| ours.contains(name));
                 match clash {
                     None => all.push(family),
                     Some(clash) => {
-                        let name = family.name().to_owned();
+                        let name = family.name;
                         families.once(&mut notes, format!("collision {name}"), || {
                             format!(
                                 "the metric {name} in pushtimer::registry() collides with \
@@ -276,8 +297,25 @@ impl Registry {
             }
             all
         };
-        all.sort_by(|a, b| a.name().cmp(b.name()));
+        all.sort_by(|a, b| a.name.cmp(&b.name));
         (all, notes)
+    }
+
+    /// What an encoder left out (`problems`), as warnings: each family's once per run, since
+    /// the same family is left out again at every render and by every destination.
+    pub(crate) fn notes_about(&self, problems: Vec<Problem>) -> Vec<Note> {
+        let mut notes = Vec::new();
+        if problems.is_empty() {
+            // The usual case: no lock taken.
+            return notes;
+        }
+        let mut families = self.lock_families();
+        for problem in problems {
+            families.once(&mut notes, format!("encode {}", problem.family), || {
+                format!("{problem}; everything else is sent (reported once)")
+            });
+        }
+        notes
     }
 
     /// The records of this run's end (see `run.rs`): its completion, and, for exit code 0,
@@ -285,7 +323,7 @@ impl Registry {
     pub(crate) fn record_families(
         &self,
         exit_code: Option<i32>,
-    ) -> (Vec<MetricFamily>, Option<Vec<MetricFamily>>) {
+    ) -> (Vec<model::Family>, Option<Vec<model::Family>>) {
         let completion = self.run.completion(exit_code);
         let success = (exit_code == Some(0)).then(|| self.run.success());
         (completion, success)
@@ -293,7 +331,7 @@ impl Registry {
 
     /// [`render_with`](Self::render_with) the user's metrics as they are now.
     pub(crate) fn render(&self) -> (String, Vec<Note>) {
-        self.render_with(self.user_families())
+        self.render_with(&self.user_families())
     }
 
     /// The families, locked; the thread is [`SettingUp`] while it holds them, so a timed
@@ -333,10 +371,10 @@ impl std::ops::DerefMut for FamiliesLock<'_> {
 mod tests {
     use super::*;
 
-    use prometheus::proto::{Bucket, Counter, Histogram, Metric, MetricType, Quantile, Summary};
-
-    use crate::store::families::{REJECTED_COUNTER, family_of};
     use std::time::Duration;
+
+    use crate::model::family::Value;
+    use crate::store::families::REJECTED_COUNTER;
 
     fn registry(namespace: Option<&str>, labels: &[(&str, &str)]) -> Registry {
         let labels: Vec<(String, String)> = labels
@@ -501,21 +539,20 @@ mod tests {
     fn the_success_record_is_only_for_exit_code_0() {
         let r = registry(None, &[("team", "ml")]);
         /// Each family's name and its one gauge's labels and value.
-        fn shown(families: &[MetricFamily]) -> Vec<(String, String, f64)> {
+        fn shown(families: &[model::Family]) -> Vec<(String, String, f64)> {
             families
                 .iter()
                 .map(|family| {
-                    let metric = &family.get_metric()[0];
+                    let metric = &family.metrics[0];
                     let labels: Vec<String> = metric
-                        .get_label()
+                        .labels
                         .iter()
-                        .map(|pair| format!("{}={}", pair.name(), pair.value()))
+                        .map(|(name, value)| format!("{name}={value}"))
                         .collect();
-                    (
-                        family.name().to_owned(),
-                        labels.join(","),
-                        metric.get_gauge().get_value(),
-                    )
+                    let Value::Gauge(value) = metric.value else {
+                        panic!("not a gauge: {metric:?}");
+                    };
+                    (family.name.clone(), labels.join(","), value)
                 })
                 .collect()
         }
@@ -552,57 +589,6 @@ mod tests {
             } else {
                 assert_eq!(success, None, "{exit_code:?}");
             }
-        }
-    }
-
-    /// [`sample_names`] gives exactly the family's own name and the names the text format
-    /// writes its samples under, for a family of each type (so a user's summary or histogram
-    /// is matched against ours by all its samples).
-    #[test]
-    fn sample_names_are_the_names_in_the_text_format() {
-        let mut summary = Summary::default();
-        summary.set_sample_count(1);
-        let mut quantile = Quantile::default();
-        quantile.set_quantile(0.5);
-        summary.set_quantile(vec![quantile]);
-        let mut histogram = Histogram::default();
-        let mut bucket = Bucket::default();
-        bucket.set_upper_bound(1.0);
-        histogram.set_bucket(vec![bucket]);
-        let metric = |set: &dyn Fn(&mut Metric)| {
-            let mut metric = Metric::default();
-            set(&mut metric);
-            metric
-        };
-        let families = [
-            (
-                MetricType::SUMMARY,
-                metric(&|m| m.set_summary(summary.clone())),
-            ),
-            (
-                MetricType::HISTOGRAM,
-                metric(&|m| m.set_histogram(histogram.clone())),
-            ),
-            (
-                MetricType::COUNTER,
-                metric(&|m| m.set_counter(Counter::default())),
-            ),
-        ];
-        for (kind, metric) in families {
-            let family = family_of("u", "h", kind, vec![metric]);
-            let (text, problem) = encode(std::slice::from_ref(&family));
-            assert!(problem.is_none(), "{problem:?}");
-            let mut written: Vec<String> = text
-                .lines()
-                .filter(|line| !line.starts_with('#'))
-                .map(|line| line.split(['{', ' ']).next().unwrap_or("").to_owned())
-                .collect();
-            written.push(family.name().to_owned());
-            written.sort();
-            written.dedup();
-            let mut names = sample_names(&family);
-            names.sort();
-            assert_eq!(names, written, "{kind:?}: {text}");
         }
     }
 
@@ -747,5 +733,64 @@ mod tests {
         );
         // Reported once.
         assert!(r.render().1.is_empty());
+    }
+
+    /// A user collector may gather anything: a family the encoders cannot write (a name that
+    /// is no metric name, a label name that is no label name) is left out, the rest written,
+    /// and each such family reported once, not at every render.
+    #[test]
+    fn what_the_encoder_leaves_out_is_reported_once() {
+        use prometheus::core::{Collector, Desc};
+        use prometheus::proto;
+
+        struct Unwritable;
+        impl Collector for Unwritable {
+            fn desc(&self) -> Vec<&Desc> {
+                Vec::new()
+            }
+            fn collect(&self) -> Vec<proto::MetricFamily> {
+                let gauge = |label: &str| {
+                    let mut pair = proto::LabelPair::default();
+                    pair.set_name(label.to_owned());
+                    pair.set_value("v".to_owned());
+                    let mut gauge = proto::Gauge::default();
+                    gauge.set_value(1.0);
+                    let mut metric = proto::Metric::default();
+                    metric.set_label(vec![pair]);
+                    metric.set_gauge(gauge);
+                    metric
+                };
+                let family = |name: &str, metrics| {
+                    let mut family = proto::MetricFamily::default();
+                    family.set_name(name.to_owned());
+                    family.set_field_type(proto::MetricType::GAUGE);
+                    family.set_metric(metrics);
+                    family
+                };
+                vec![
+                    family("bad-name", vec![gauge("a")]),
+                    family("half", vec![gauge("ok"), gauge("a-b")]),
+                ]
+            }
+        }
+        let r = registry(None, &[]);
+        r.user().register(Box::new(Unwritable)).unwrap();
+        let (text, notes) = r.render();
+        assert!(!text.contains("bad-name"), "{text}");
+        assert!(
+            text.contains("# TYPE half gauge\nhalf{ok=\"v\"} 1\n"),
+            "{text}"
+        );
+        assert!(!text.contains("a-b"), "{text}");
+        let notes: Vec<&str> = notes.iter().map(|note| note.text.as_str()).collect();
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].contains("\"bad-name\" is left out"), "{notes:?}");
+        assert!(
+            notes[1].contains("\"half\" has 1 of its 2 metrics left out"),
+            "{notes:?}"
+        );
+        let (again, notes) = r.render();
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(again.contains("half{ok=\"v\"} 1\n"), "{again}");
     }
 }

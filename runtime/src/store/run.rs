@@ -15,7 +15,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use prometheus::proto::{Gauge, LabelPair, Metric, MetricFamily, MetricType};
+use crate::model::family::{Family, Kind, Metric, Value};
 
 /// The grouping label of the records' groups.
 pub(crate) const RECORD_LABEL: &str = "pushtimer_record";
@@ -61,7 +61,7 @@ impl Run {
     }
 
     /// Start, duration so far and the expected interval: pushed with the job's group.
-    pub(crate) fn families(&self) -> Vec<MetricFamily> {
+    pub(crate) fn families(&self) -> Vec<Family> {
         let mut families = vec![
             self.gauge(
                 START,
@@ -85,7 +85,7 @@ impl Run {
     }
 
     /// The record of the run's end: its time, and its exit code when it is known.
-    pub(crate) fn completion(&self, exit_code: Option<i32>) -> Vec<MetricFamily> {
+    pub(crate) fn completion(&self, exit_code: Option<i32>) -> Vec<Family> {
         let mut families = vec![self.gauge(
             COMPLETION,
             "Unix time the last run of this job ended, whatever its outcome.",
@@ -102,7 +102,7 @@ impl Run {
     }
 
     /// The record of a successful end.
-    pub(crate) fn success(&self) -> Vec<MetricFamily> {
+    pub(crate) fn success(&self) -> Vec<Family> {
         vec![self.gauge(
             SUCCESS,
             "Unix time the last successful run (exit code 0) of this job ended.",
@@ -110,28 +110,12 @@ impl Run {
         )]
     }
 
-    fn gauge(&self, name: &str, help: &str, value: f64) -> MetricFamily {
-        let mut gauge = Gauge::default();
-        gauge.set_value(value);
-        let mut metric = Metric::default();
-        metric.set_label(
-            self.labels
-                .iter()
-                .map(|(name, value)| {
-                    let mut pair = LabelPair::default();
-                    pair.set_name(name.clone());
-                    pair.set_value(value.clone());
-                    pair
-                })
-                .collect(),
-        );
-        metric.set_gauge(gauge);
-        let mut family = MetricFamily::default();
-        family.set_name(name.to_owned());
-        family.set_help(help.to_owned());
-        family.set_field_type(MetricType::GAUGE);
-        family.set_metric(vec![metric]);
-        family
+    fn gauge(&self, name: &str, help: &str, value: f64) -> Family {
+        Family::new(name, help, Kind::Gauge).with(Metric {
+            labels: self.labels.clone(),
+            value: Value::Gauge(value),
+            timestamp_ms: None,
+        })
     }
 }
 
@@ -154,23 +138,21 @@ mod tests {
     }
 
     /// Each family's name, its type, and its one gauge's labels and value.
-    fn shown(families: &[MetricFamily]) -> Vec<(String, MetricType, Vec<String>, f64)> {
+    fn shown(families: &[Family]) -> Vec<(String, Kind, Vec<String>, f64)> {
         families
             .iter()
             .map(|family| {
-                assert_eq!(family.get_metric().len(), 1, "{family:?}");
-                let metric = &family.get_metric()[0];
+                assert_eq!(family.metrics.len(), 1, "{family:?}");
+                let metric = &family.metrics[0];
                 let labels = metric
-                    .get_label()
+                    .labels
                     .iter()
-                    .map(|pair| format!("{}={}", pair.name(), pair.value()))
+                    .map(|(name, value)| format!("{name}={value}"))
                     .collect();
-                (
-                    family.name().to_owned(),
-                    family.get_field_type(),
-                    labels,
-                    metric.get_gauge().get_value(),
-                )
+                let Value::Gauge(value) = metric.value else {
+                    panic!("not a gauge: {metric:?}");
+                };
+                (family.name.clone(), family.kind, labels, value)
             })
             .collect()
     }
@@ -193,14 +175,9 @@ mod tests {
         assert_eq!(
             families,
             [
-                (START.to_owned(), MetricType::GAUGE, team(), 1_000.0),
-                (DURATION.to_owned(), MetricType::GAUGE, team(), duration),
-                (
-                    EXPECTED_INTERVAL.to_owned(),
-                    MetricType::GAUGE,
-                    team(),
-                    3_600.0
-                ),
+                (START.to_owned(), Kind::Gauge, team(), 1_000.0),
+                (DURATION.to_owned(), Kind::Gauge, team(), duration),
+                (EXPECTED_INTERVAL.to_owned(), Kind::Gauge, team(), 3_600.0),
             ]
         );
     }
@@ -214,8 +191,8 @@ mod tests {
         assert_eq!(
             families,
             [
-                (START.to_owned(), MetricType::GAUGE, team(), start),
-                (DURATION.to_owned(), MetricType::GAUGE, team(), 0.0),
+                (START.to_owned(), Kind::Gauge, team(), start),
+                (DURATION.to_owned(), Kind::Gauge, team(), 0.0),
             ]
         );
     }
@@ -232,16 +209,13 @@ mod tests {
         assert_eq!(
             with_code,
             [
-                (COMPLETION.to_owned(), MetricType::GAUGE, team(), at),
-                (EXIT_CODE.to_owned(), MetricType::GAUGE, team(), 101.0),
+                (COMPLETION.to_owned(), Kind::Gauge, team(), at),
+                (EXIT_CODE.to_owned(), Kind::Gauge, team(), 101.0),
             ]
         );
         let at = without[0].3;
         assert!((before..=after).contains(&at), "{at}");
-        assert_eq!(
-            without,
-            [(COMPLETION.to_owned(), MetricType::GAUGE, team(), at)]
-        );
+        assert_eq!(without, [(COMPLETION.to_owned(), Kind::Gauge, team(), at)]);
     }
 
     #[test]
@@ -251,10 +225,7 @@ mod tests {
         let after = now();
         let at = success[0].3;
         assert!((before..=after).contains(&at), "{at}");
-        assert_eq!(
-            success,
-            [(SUCCESS.to_owned(), MetricType::GAUGE, team(), at)]
-        );
+        assert_eq!(success, [(SUCCESS.to_owned(), Kind::Gauge, team(), at)]);
     }
 
     #[test]

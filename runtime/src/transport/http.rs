@@ -18,8 +18,6 @@ use crate::transport::auth::Auth;
 use crate::transport::tls::TlsSettings;
 use crate::transport::whole_request::{self, WholeRequest};
 
-/// Content type of the text exposition format the Pushgateway reads.
-const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Bodies larger than this are sent gzip-compressed.
 const GZIP_ABOVE: usize = 1024;
 /// How much of an error answer is read, at most.
@@ -30,9 +28,17 @@ const ERROR_BODY_LIMIT: usize = 300;
 /// What to send to a Pushgateway group.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Request<'a> {
-    Put(&'a str),
-    Post(&'a str),
+    Put(Body<'a>),
+    Post(Body<'a>),
     Delete,
+}
+
+/// An exposition to send: its bytes, in the format its `Content-Type` names (the text format,
+/// or the delimited protobuf one; see `encode/exposition.rs`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Body<'a> {
+    pub(crate) bytes: &'a [u8],
+    pub(crate) content_type: &'static str,
 }
 
 /// What came of a request: its result, and what the server asked of the client.
@@ -71,13 +77,13 @@ pub(crate) struct Payload {
 }
 
 impl Payload {
-    /// A text exposition for the Pushgateway, gzip-compressed when large.
-    fn exposition(exposition: &str) -> Payload {
-        let body = Body::encode(exposition);
+    /// An exposition for the Pushgateway, gzip-compressed when large (whatever its format).
+    fn exposition(body: Body<'_>) -> Payload {
+        let encoded = Encoded::of(body.bytes);
         Payload {
-            bytes: body.bytes,
-            content_type: TEXT_FORMAT,
-            content_encoding: body.gzip.then_some("gzip"),
+            bytes: encoded.bytes,
+            content_type: body.content_type,
+            content_encoding: encoded.gzip.then_some("gzip"),
             headers: &[],
         }
     }
@@ -87,8 +93,8 @@ impl Request<'_> {
     /// The HTTP method and body.
     pub(crate) fn encode(self) -> (&'static str, Option<Payload>) {
         match self {
-            Request::Put(exposition) => ("PUT", Some(Payload::exposition(exposition))),
-            Request::Post(exposition) => ("POST", Some(Payload::exposition(exposition))),
+            Request::Put(body) => ("PUT", Some(Payload::exposition(body))),
+            Request::Post(body) => ("POST", Some(Payload::exposition(body))),
             Request::Delete => ("DELETE", None),
         }
     }
@@ -178,23 +184,23 @@ pub(crate) fn agent(deadline: Duration, tls: &TlsSettings) -> Agent {
 }
 
 /// A request body, gzip-compressed when large.
-struct Body {
+struct Encoded {
     bytes: Vec<u8>,
     gzip: bool,
 }
 
-impl Body {
-    fn encode(exposition: &str) -> Body {
-        if exposition.len() > GZIP_ABOVE {
+impl Encoded {
+    fn of(body: &[u8]) -> Encoded {
+        if body.len() > GZIP_ABOVE {
             let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
-            if encoder.write_all(exposition.as_bytes()).is_ok()
+            if encoder.write_all(body).is_ok()
                 && let Ok(bytes) = encoder.finish()
             {
-                return Body { bytes, gzip: true };
+                return Encoded { bytes, gzip: true };
             }
         }
-        Body {
-            bytes: exposition.as_bytes().to_vec(),
+        Encoded {
+            bytes: body.to_vec(),
             gzip: false,
         }
     }
@@ -317,9 +323,9 @@ mod tests {
 
     #[test]
     fn large_bodies_are_gzipped_small_ones_not() {
-        assert!(!Body::encode("x 1\n").gzip);
+        assert!(!Encoded::of(b"x 1\n").gzip);
         let large = "x 1\n".repeat(1000);
-        let body = Body::encode(&large);
+        let body = Encoded::of(large.as_bytes());
         assert!(body.gzip);
         let mut text = String::new();
         std::io::Read::read_to_string(

@@ -58,6 +58,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use crate::diagnostics;
+// The text exposition's (format 0.0.4), what `Registry::render` writes.
+use crate::encode::text::CONTENT_TYPE;
 use crate::error::PushError;
 use crate::push::destination::{Destination, LastAct, Round};
 use crate::push::lane::{AnyLane, Lane};
@@ -103,9 +105,6 @@ const DRAIN_LIMIT: usize = 64 * 1024;
 /// The pause after a failed `accept` (no file descriptor left, say), which would otherwise
 /// fail again at once, in a loop.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
-
-/// The content type of the text exposition, format 0.0.4.
-const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The forms of an address, for messages.
 pub(super) const FORMS: &str = "give ip:port, [ipv6]:port, or :port for every IPv4 interface, such as \

@@ -36,11 +36,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use prometheus::proto::{Gauge, LabelPair, Metric, MetricFamily, MetricType};
-
 use crate::diagnostics;
 use crate::encode::text;
 use crate::error::PushError;
+use crate::model::check::Problem;
+use crate::model::family::{Family, Kind, Metric, Value};
 use crate::push::destination::{Destination, LastAct, Round};
 use crate::push::lane::{AnyLane, Lane};
 use crate::settings::checked::PushSettings;
@@ -188,10 +188,15 @@ impl Textfile {
         })
     }
 
-    /// Writes the state: `families` (as rendered) with the job's labels, and the write time.
-    fn write_state(&self, mut families: Vec<MetricFamily>) -> Result<(), PushError> {
+    /// Writes the state: `families` (as rendered) with the job's labels, and the write time;
+    /// what the encoder left out goes to `problems`.
+    fn write_state(
+        &self,
+        mut families: Vec<Family>,
+        problems: &mut Vec<Problem>,
+    ) -> Result<(), PushError> {
         let before = families.len();
-        families.retain(|family| family.name() != WRITE_TIME);
+        families.retain(|family| family.name != WRITE_TIME);
         if families.len() != before && !self.write_time_clash_reported.swap(true, Ordering::Relaxed)
         {
             diagnostics::warn(format!(
@@ -201,7 +206,7 @@ impl Textfile {
             ));
         }
         families.push(write_time());
-        let text = self.exposition(families, None)?;
+        let text = self.exposition(families, None, problems)?;
         write_atomically(&self.path, text.as_bytes(), false)
     }
 
@@ -210,20 +215,22 @@ impl Textfile {
         &self,
         path: &Path,
         record: &'static str,
-        families: Vec<MetricFamily>,
+        families: Vec<Family>,
+        problems: &mut Vec<Problem>,
     ) -> Result<(), PushError> {
-        let text = self.exposition(families, Some((run::RECORD_LABEL, record)))?;
+        let text = self.exposition(families, Some((run::RECORD_LABEL, record)), problems)?;
         // A record is written once per run and must outlive a crash of the host: synced.
         write_atomically(path, text.as_bytes(), true)
     }
 
     /// The text exposition of `families` as the collector takes it: each series with the
     /// job's labels (and `extra`), no timestamps, no duplicate series; at most
-    /// [`MAX_FILE_BYTES`].
+    /// [`MAX_FILE_BYTES`]. What the encoder left out goes to `problems`.
     fn exposition(
         &self,
-        mut families: Vec<MetricFamily>,
+        mut families: Vec<Family>,
         extra: Option<(&str, &str)>,
+        problems: &mut Vec<Problem>,
     ) -> Result<String, PushError> {
         let mut text = String::new();
         for family in &mut families {
@@ -234,20 +241,16 @@ impl Textfile {
                         "{left_out} series of {} left out of {}: with the job's labels ({}) \
                          they are the same series as another one; take those labels out of \
                          the metric",
-                        family.name(),
+                        family.name,
                         self.path.display(),
                         self.target_names(),
                     ));
                 }
             }
-            // One family at a time: one that cannot be encoded is left out whole (with a
-            // warning), not cut, and no more than the limit is ever rendered.
-            let (part, problem) = text::encode(std::slice::from_ref(family));
-            if let Some(problem) = problem {
-                diagnostics::emit([problem]);
-                continue;
-            }
-            if text.len().saturating_add(part.len()) > MAX_FILE_BYTES {
+            // One family at a time, so that no more than the limit (and one family) is ever
+            // rendered.
+            problems.extend(text::encode(std::slice::from_ref(family), &mut text));
+            if text.len() > MAX_FILE_BYTES {
                 return Err(PushError::Transport {
                     reason: format!(
                         "the metrics are larger than {} MiB, the most a textfile is written \
@@ -258,7 +261,6 @@ impl Textfile {
                     ),
                 });
             }
-            text.push_str(&part);
         }
         Ok(text)
     }
@@ -268,31 +270,26 @@ impl Textfile {
     /// value (an empty label is no label to Prometheus) and timestamps (the collector refuses a
     /// file that has one). True when a series' own label was replaced or left out, which may
     /// have made two series one.
-    fn relabel(&self, family: &mut MetricFamily, extra: Option<(&str, &str)>) -> bool {
+    fn relabel(&self, family: &mut Family, extra: Option<(&str, &str)>) -> bool {
         let mut collided = false;
-        for metric in family.mut_metric() {
-            let mut labels: Vec<(String, String)> = metric
-                .get_label()
-                .iter()
-                .map(|pair| (pair.name().to_owned(), pair.value().to_owned()))
-                .collect();
-            let set = |labels: &mut Vec<(String, String)>, name: &str, value: &str| {
-                let replaced = labels.iter().any(|(existing, _)| existing == name);
-                env::set_pair(labels, name, value);
-                replaced
-            };
+        let set = |labels: &mut Vec<(String, String)>, name: &str, value: &str| {
+            let replaced = labels.iter().any(|(existing, _)| existing == name);
+            env::set_pair(labels, name, value);
+            replaced
+        };
+        for metric in &mut family.metrics {
+            let labels = &mut metric.labels;
             for (name, value) in extra.iter().copied() {
-                collided |= set(&mut labels, name, value);
+                collided |= set(labels, name, value);
             }
             for (name, value) in &self.target {
-                collided |= set(&mut labels, name, value);
+                collided |= set(labels, name, value);
             }
             let before = labels.len();
             labels.retain(|(_, value)| !value.is_empty());
             collided |= labels.len() != before;
             labels.sort();
-            metric.set_label(labels.into_iter().map(|(n, v)| pair(n, v)).collect());
-            metric.set_timestamp_ms(0);
+            metric.timestamp_ms = None;
         }
         collided
     }
@@ -322,21 +319,31 @@ impl Destination for Textfile {
     }
 
     fn send_state(&self, round: &Round<'_>, _flush: bool, _memory: &mut ()) -> Option<Exchange> {
-        let families = round.render(round.registry.user_families());
-        Some(exchange(self.write_state(families)))
+        let mut problems = Vec::new();
+        let written = self.write_state(round.render_now(), &mut problems);
+        round.report(problems);
+        Some(exchange(written))
     }
 
     /// The final state, then the records, each in its own file; every one is tried, and the
     /// result is the first failure.
     fn send_last(&self, round: &Round<'_>, last: LastAct) -> Exchange {
-        let mut result = self.write_state(round.render(round.registry.user_families()));
+        let mut problems = Vec::new();
+        let mut result = self.write_state(round.render_now(), &mut problems);
         let (completion, success) = round.registry.record_families(last.exit_code);
-        let written = self.write_record(&self.completion, run::LAST_COMPLETION, completion);
+        let written = self.write_record(
+            &self.completion,
+            run::LAST_COMPLETION,
+            completion,
+            &mut problems,
+        );
         result = result.and(written);
         if let Some(success) = success {
-            let written = self.write_record(&self.success, run::LAST_SUCCESS, success);
+            let written =
+                self.write_record(&self.success, run::LAST_SUCCESS, success, &mut problems);
             result = result.and(written);
         }
+        round.report(problems);
         exchange(result)
     }
 
@@ -353,41 +360,20 @@ fn exchange(result: Result<(), PushError>) -> Exchange {
 }
 
 /// Takes out every series of `family` whose labels an earlier one has; how many.
-fn remove_duplicates(family: &mut MetricFamily) -> usize {
+fn remove_duplicates(family: &mut Family) -> usize {
     let mut seen = HashSet::new();
-    let metrics = family.mut_metric();
-    let before = metrics.len();
-    metrics.retain(|metric| {
-        let labels: Vec<(String, String)> = metric
-            .get_label()
-            .iter()
-            .map(|pair| (pair.name().to_owned(), pair.value().to_owned()))
-            .collect();
-        seen.insert(labels)
-    });
-    before.saturating_sub(metrics.len())
+    let before = family.metrics.len();
+    // Only after labels were replaced or left out (see `relabel`): the copies are rare.
+    family
+        .metrics
+        .retain(|metric| seen.insert(metric.labels.clone()));
+    before.saturating_sub(family.metrics.len())
 }
 
 /// The gauge of the time of this write.
-fn write_time() -> MetricFamily {
+fn write_time() -> Family {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |since| since.as_secs_f64());
-    let mut gauge = Gauge::default();
-    gauge.set_value(now);
-    let mut metric = Metric::default();
-    metric.set_gauge(gauge);
-    let mut family = MetricFamily::default();
-    family.set_name(WRITE_TIME.to_owned());
-    family.set_help(WRITE_TIME_HELP.to_owned());
-    family.set_field_type(MetricType::GAUGE);
-    family.set_metric(vec![metric]);
-    family
-}
-
-fn pair(name: String, value: String) -> LabelPair {
-    let mut pair = LabelPair::default();
-    pair.set_name(name);
-    pair.set_value(value);
-    pair
+    Family::new(WRITE_TIME, WRITE_TIME_HELP, Kind::Gauge).with(Metric::new(&[], Value::Gauge(now)))
 }

@@ -155,7 +155,7 @@ fn a_name_the_collector_ignores_is_a_warning_and_still_written() {
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].contains(env::TEXTFILE), "{problems:?}");
     assert!(problems[0].contains(".prom"), "{problems:?}");
-    textfile.write_state(Vec::new()).unwrap();
+    textfile.write_state(Vec::new(), &mut Vec::new()).unwrap();
     assert!(std::fs::read_to_string(&path).unwrap().contains(WRITE_TIME));
     assert_eq!(
         textfile.completion,
@@ -344,27 +344,16 @@ fn the_last_act_writes_the_records_in_files_of_their_own() {
     assert_eq!(dir.names().len(), 3, "{:?}", dir.names());
 }
 
+/// A gauge of 1 with these labels, and a timestamp unless `timestamp_ms` is 0.
 fn gauge(labels: &[(&str, &str)], timestamp_ms: i64) -> Metric {
-    let mut gauge = Gauge::default();
-    gauge.set_value(1.0);
-    let mut metric = Metric::default();
-    metric.set_label(
-        labels
-            .iter()
-            .map(|(n, v)| pair((*n).to_owned(), (*v).to_owned()))
-            .collect(),
-    );
-    metric.set_gauge(gauge);
-    metric.set_timestamp_ms(timestamp_ms);
+    let mut metric = Metric::new(labels, Value::Gauge(1.0));
+    metric.timestamp_ms = (timestamp_ms != 0).then_some(timestamp_ms);
     metric
 }
 
-fn family(name: &str, metrics: Vec<Metric>) -> MetricFamily {
-    let mut family = MetricFamily::default();
-    family.set_name(name.to_owned());
-    family.set_help("Help.".to_owned());
-    family.set_field_type(MetricType::GAUGE);
-    family.set_metric(metrics);
+fn family(name: &str, metrics: Vec<Metric>) -> Family {
+    let mut family = Family::new(name, "Help.", Kind::Gauge);
+    family.metrics = metrics;
     family
 }
 
@@ -391,7 +380,9 @@ fn the_jobs_labels_win_timestamps_go_and_no_series_is_written_twice() {
         ),
         family("plain", vec![gauge(&[], 0)]),
     ];
-    let text = textfile.exposition(families, None).unwrap();
+    let mut left_out = Vec::new();
+    let text = textfile.exposition(families, None, &mut left_out).unwrap();
+    assert!(left_out.is_empty(), "{left_out:?}");
     assert_eq!(
         samples(&text),
         [
@@ -403,6 +394,23 @@ fn the_jobs_labels_win_timestamps_go_and_no_series_is_written_twice() {
     assert!(textfile.duplicates_reported.load(Ordering::Relaxed));
 }
 
+/// A family the encoder cannot write (a user collector's, with a name that is no metric name)
+/// is left out of the file and handed back to be reported; the rest is written.
+#[test]
+fn what_the_encoder_leaves_out_is_handed_back() {
+    let dir = Dir::new("left-out");
+    let textfile = textfile(&dir.0.join("etl.prom"));
+    let families = vec![
+        family("bad-name", vec![gauge(&[], 0)]),
+        family("good", vec![gauge(&[], 0)]),
+    ];
+    let mut left_out = Vec::new();
+    let text = textfile.exposition(families, None, &mut left_out).unwrap();
+    assert_eq!(samples(&text), ["good{instance=\"w1\",job=\"etl\"} 1"]);
+    let names: Vec<&str> = left_out.iter().map(|p| p.family.as_str()).collect();
+    assert_eq!(names, ["bad-name"]);
+}
+
 /// A user metric with the write time's name would make the family appear twice (a file
 /// the collector refuses): it is left out, pushtimer's own is written.
 #[test]
@@ -411,7 +419,10 @@ fn a_user_metric_named_like_the_write_time_is_left_out() {
     let path = dir.0.join("etl.prom");
     let textfile = textfile(&path);
     textfile
-        .write_state(vec![family(WRITE_TIME, vec![gauge(&[], 0)])])
+        .write_state(
+            vec![family(WRITE_TIME, vec![gauge(&[], 0)])],
+            &mut Vec::new(),
+        )
         .unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(
@@ -430,11 +441,14 @@ fn a_state_over_the_limit_is_not_written_and_the_last_state_stays() {
     let dir = Dir::new("limit");
     let path = dir.0.join("etl.prom");
     let textfile = textfile(&path);
-    textfile.write_state(Vec::new()).unwrap();
+    textfile.write_state(Vec::new(), &mut Vec::new()).unwrap();
     let kept = std::fs::read_to_string(&path).unwrap();
     let mut large = family("large", vec![gauge(&[], 0)]);
-    large.set_help("h".repeat(MAX_FILE_BYTES));
-    let error = textfile.write_state(vec![large]).unwrap_err().to_string();
+    large.help = "h".repeat(MAX_FILE_BYTES);
+    let error = textfile
+        .write_state(vec![large], &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("larger than 16 MiB"), "{error}");
     assert!(error.contains(&path.display().to_string()), "{error}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), kept);
@@ -450,17 +464,23 @@ fn a_write_that_fails_later_is_an_error_and_leaves_nothing_behind() {
     let path = dir.0.join("etl.prom");
     let textfile = textfile(&path);
     std::fs::remove_dir_all(&dir.0).unwrap();
-    let error = textfile.write_state(Vec::new()).unwrap_err().to_string();
+    let error = textfile
+        .write_state(Vec::new(), &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(
         error.contains("cannot create a temporary file in"),
         "{error}"
     );
     std::fs::create_dir_all(&dir.0).unwrap();
-    textfile.write_state(Vec::new()).unwrap();
+    textfile.write_state(Vec::new(), &mut Vec::new()).unwrap();
 
     std::fs::remove_file(&path).unwrap();
     mkfifo(&path);
-    let error = textfile.write_state(Vec::new()).unwrap_err().to_string();
+    let error = textfile
+        .write_state(Vec::new(), &mut Vec::new())
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("is a FIFO (named pipe)"), "{error}");
     assert_eq!(dir.names(), ["etl.prom"]);
     #[cfg(unix)]

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use super::fixtures::native_histogram;
 use super::protobuf::{decode_all, to_model};
 use super::support::{Answer, find_binary, http, skip};
+use crate::encode::{protobuf, text};
 use crate::model::family::{Bucket, Family, Histogram, Kind, Metric, Quantile, Summary, Value};
-use crate::model::{protobuf, text};
 
 /// A `prometheus-pushgateway` on a free loopback port, without persistence; killed (and
 /// reaped) when dropped.
@@ -171,7 +171,7 @@ fn model_lines(text: &str) -> String {
 /// back in protobuf whole (schema, zero bucket, spans and deltas), and lists them in its JSON.
 #[test]
 fn the_pushgateway_takes_every_type_in_protobuf() {
-    let test = "model::tests::gateway::the_pushgateway_takes_every_type_in_protobuf";
+    let test = "encode::tests::gateway::the_pushgateway_takes_every_type_in_protobuf";
     let Some(gateway) = Gateway::start(test) else {
         return;
     };
@@ -204,6 +204,15 @@ fn the_pushgateway_takes_every_type_in_protobuf() {
         .get("/metrics", &[("Accept", protobuf::CONTENT_TYPE)])
         .expect("the gateway's /metrics in protobuf");
     assert_eq!(answered.status, 200);
+    let content_type = answered
+        .headers
+        .iter()
+        .find(|(name, _)| name == "content-type")
+        .map(|(_, value)| value.as_str());
+    assert!(
+        content_type.is_some_and(|t| t.starts_with("application/vnd.google.protobuf")),
+        "{content_type:?}"
+    );
     let back: Vec<Family> = decode_all(&answered.body)
         .iter()
         .filter(|family| family.name().starts_with("pt_model_"))
@@ -232,7 +241,7 @@ fn the_pushgateway_takes_every_type_in_protobuf() {
 /// native histograms is what the text showed: no native buckets.
 #[test]
 fn the_pushgateway_takes_the_same_families_in_text() {
-    let test = "model::tests::gateway::the_pushgateway_takes_the_same_families_in_text";
+    let test = "encode::tests::gateway::the_pushgateway_takes_the_same_families_in_text";
     let Some(gateway) = Gateway::start(test) else {
         return;
     };

@@ -1,5 +1,6 @@
-//! The families the model's tests share: every type, built both as `prometheus::proto` and
-//! through the model, and the `prometheus` crate's own text encoder to compare with.
+//! The families the encoders' and the model's tests share: every type, built both as
+//! `prometheus::proto` and through the model, and the `prometheus` crate's own text encoder
+//! to compare with.
 
 use prometheus::proto;
 use prometheus::{Encoder, TextEncoder};
@@ -379,7 +380,7 @@ pub(super) fn model_families() -> Vec<Family> {
 
 /// A native histogram of schema 3 with two positive spans and one negative, a zero bucket,
 /// and classic buckets alongside when `classic`: 9 observations in all.
-pub(super) fn native_histogram(classic: bool) -> Histogram {
+pub(crate) fn native_histogram(classic: bool) -> Histogram {
     Histogram {
         count: 9,
         sum: 4.25,

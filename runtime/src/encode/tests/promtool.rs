@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 
 use super::fixtures::{AWKWARD, AWKWARD_HELP, native_histogram};
 use super::support::{find_binary, skip};
+use crate::encode::text;
 use crate::model::family::{Family, Kind, Metric, Summary, Value};
-use crate::model::text;
 
 /// What promtool made of an exposition.
 #[derive(Debug, PartialEq)]
@@ -91,7 +91,7 @@ fn families() -> Vec<Family> {
 /// error are told apart.
 #[test]
 fn promtool_takes_the_text_of_every_type() {
-    let test = "model::tests::promtool::promtool_takes_the_text_of_every_type";
+    let test = "encode::tests::promtool::promtool_takes_the_text_of_every_type";
     let Some(promtool) = find_binary("promtool") else {
         skip(test, "promtool", "prometheus");
         return;

@@ -4,11 +4,11 @@
 use prost::Message as _;
 
 use super::fixtures::{model_families, native_histogram};
+use crate::encode::protobuf::{self, message};
+use crate::encode::text;
 use crate::model::family::{
     Bucket, Family, Histogram, Kind, Metric, Native, NativeBuckets, Quantile, Span, Summary, Value,
 };
-use crate::model::protobuf::{self, message};
-use crate::model::text;
 
 /// The messages of a delimited body, in order; fails the test on a malformed one.
 pub(super) fn decode_all(mut body: &[u8]) -> Vec<message::MetricFamily> {

@@ -4,10 +4,10 @@
 use proptest::prelude::*;
 
 use super::protobuf::decode_all;
+use crate::encode::{protobuf, text};
 use crate::model::family::{
     Bucket, Family, Histogram, Kind, Metric, Native, NativeBuckets, Quantile, Span, Summary, Value,
 };
-use crate::model::{protobuf, text};
 
 fn any_name() -> impl Strategy<Value = String> {
     prop_oneof![

@@ -8,9 +8,9 @@ use super::fixtures::{
     AWKWARD, model_families, native_histogram, prometheus_text, proto_counter, proto_families,
     proto_family, proto_gauge, proto_histogram, proto_metric, proto_summary, with_go_infinities,
 };
+use crate::encode::text::{self, float};
 use crate::model::convert::from_prometheus;
 use crate::model::family::{Family, Kind, Metric, Value};
-use crate::model::text::{self, float};
 
 /// Families of every classic type (awkward labels and HELP, special floats, empty label sets,
 /// 1,000 metrics) come out as the `prometheus` crate writes them, through the conversion and

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use super::fixtures::native_histogram;
+use crate::encode::tests::fixtures::native_histogram;
 use crate::model::check::usable;
 use crate::model::family::{
     DEFAULT_ZERO_THRESHOLD, Family, Kind, Metric, NativeBuckets, Span, Value,
@@ -123,6 +123,53 @@ fn sample_names() {
         names(Kind::Histogram),
         ["x", "x_bucket", "x_sum", "x_count"]
     );
+}
+
+/// The names a family's samples go by are exactly the names the text encoder writes them under
+/// (and the family's own name), for a family of each kind: a user's summary or histogram is
+/// matched against ours by all its samples.
+#[test]
+fn sample_names_are_the_names_the_text_format_writes() {
+    use crate::model::family::{Bucket, Histogram, Quantile, Summary};
+    let values = [
+        Value::Counter(1.0),
+        Value::Gauge(1.0),
+        Value::Untyped(1.0),
+        Value::Summary(Summary {
+            count: 1,
+            sum: 1.0,
+            quantiles: vec![Quantile {
+                quantile: 0.5,
+                value: 1.0,
+            }],
+        }),
+        Value::Histogram(Histogram {
+            count: 1,
+            sum: 1.0,
+            buckets: vec![Bucket {
+                upper_bound: 1.0,
+                cumulative_count: 1,
+            }],
+            native: None,
+        }),
+    ];
+    for value in values {
+        let kind = value.kind();
+        let family = Family::new("u", "h", kind).with(Metric::new(&[("a", "1")], value));
+        let (text, problems) = crate::encode::text::to_string(std::slice::from_ref(&family));
+        assert!(problems.is_empty(), "{problems:?}");
+        let mut written: Vec<String> = text
+            .lines()
+            .filter(|line| !line.starts_with('#'))
+            .map(|line| line.split(['{', ' ']).next().unwrap_or("").to_owned())
+            .collect();
+        written.push(family.name.clone());
+        written.sort();
+        written.dedup();
+        let mut names = family.sample_names();
+        names.sort();
+        assert_eq!(names, written, "{kind:?}: {text}");
+    }
 }
 
 /// Whether a family needs the protobuf format to be carried whole.

@@ -1,4 +1,4 @@
-//! What the model's tests share to reach outside the process: finding binaries (or
+//! What the encoders' tests share to reach outside the process: finding binaries (or
 //! skipping visibly) and plain HTTP on loopback.
 
 use std::io::{Read, Write};
