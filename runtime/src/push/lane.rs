@@ -46,7 +46,7 @@ pub(crate) struct Lane<D: Destination> {
     /// Rounds the thread completed, and renders it made: an idle job's rounds render nothing.
     rounds: AtomicU64,
     renders: AtomicU64,
-    /// The pacing as last recorded (for [`PushThreadStats`]).
+    /// The pacing as last recorded (for `PushThreadStats`).
     paced_interval_ns: AtomicU64,
     retry_after_ns: AtomicU64,
 }

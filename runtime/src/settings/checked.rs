@@ -72,7 +72,7 @@ impl PushSettings {
 
 impl Config {
     /// Checks the values and splits the settings into what the runtime needs; every problem
-    /// found is in the returned `problems`. Reads no file: see [`PushSettings::build`].
+    /// found is in the returned `problems`. Reads no file: the destinations are built from it later (`destinations::build`).
     pub(crate) fn into_parts(self) -> Parts {
         let mut problems = self.env_problems;
         let (timeout, problem) = env::TIMEOUT_BOUNDS.clamp(env::TIMEOUT, self.timeout);

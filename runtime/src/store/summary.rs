@@ -6,7 +6,7 @@
 //! saturates: a sum that would pass 2^64 ns (about 584 years) stays at 2^64 - 1 ns from then
 //! on, rather than wrapping to a small number; the count goes on counting.
 //!
-//! Each series is split into cache-line-sized shards, one per CPU (up to [`MAX_SHARDS`]), and
+//! Each series is split into cache-line-sized shards, one per CPU (up to [`MAX_SHARDS`](crate::store::shard::MAX_SHARDS)), and
 //! each thread records into "its" shard: threads on different CPUs never write the same cache
 //! line, so a timed function called from many threads scales instead of bouncing one line
 //! between cores (see `shard.rs`). Collecting adds the shards up; every update is an atomic add, so nothing is

@@ -98,7 +98,7 @@ pub(crate) const MAX_THREADS: usize = 2 * MAX_CONNECTIONS;
 pub(crate) const RENDER_EVERY: Duration = Duration::from_secs(1);
 
 /// After an answer, how long (and how much, [`DRAIN_LIMIT`]) what the client still sends is
-/// read and thrown away before closing (see [`linger`]).
+/// read and thrown away before closing (see `http.rs`'s `linger`).
 const LINGER: Duration = Duration::from_secs(1);
 const DRAIN_LIMIT: usize = 64 * 1024;
 
