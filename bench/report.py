@@ -35,6 +35,7 @@ FLEET_HEADING = "## Fleet: one Pushgateway, many jobs"
 HAND_HEADINGS = [
     "## Remote write: one large final write",
     "## The `#[timed]` redesign: before and after, same machine",
+    "## The house rebuilt around destinations: before and after, same machine",
 ]
 OUTPUT = os.path.join(ROOT, "BENCHMARKS.md")
 PEERS_NOT_BUILT = os.path.join(BENCH_DIR, "PEERS_NOT_BUILT.md")

@@ -290,6 +290,27 @@ fn a_failed_run_records_its_exit_code_and_keeps_the_last_success() {
     );
 }
 
+/// A run that ends before its first timed call (a bad input, a missing file: where most real
+/// failures happen) still records its end in the textfile, as on the gateway: the exit hook is
+/// registered before `main` when `PUSHTIMER_TEXTFILE` is set.
+#[test]
+fn a_run_that_ends_before_its_first_timed_call_records_its_end() {
+    let dir = TempDir::new("textfile_early");
+    let Some(exporter) = NodeExporter::start("textfile_early", dir.path()) else {
+        return;
+    };
+    let path = dir.path().join("early.prom");
+    let run = run_exit_job("early-exit2", &path, "tf_early", &[]);
+    assert_eq!(run.status.code(), Some(2), "{run:#?}");
+    assert!(run.warnings().is_empty(), "{run:#?}");
+    let scrape = exporter.scrape();
+    assert_served_whole(&scrape, &exporter);
+    let (exit_code, completion, success) = records(&scrape, "tf_early");
+    assert_eq!(exit_code, 2.0);
+    assert!(completion > 0.0, "{completion}");
+    assert_eq!(success, None, "exit code 2 is no success");
+}
+
 /// Several jobs of one host, each with its own file in the one directory: the same families
 /// (the same function names, pushtimer's own gauges, the records) in every file, told apart
 /// by `job`. The node exporter serves all of them, and drops none as a duplicate.

@@ -170,7 +170,8 @@ impl Runtime {
         Runtime {
             registry: Registry::new(
                 parts.naming.clone(),
-                Run::new(parts.naming.labels, parts.expected_interval),
+                Run::new(parts.naming.labels, parts.expected_interval)
+                    .started_at(crate::lifecycle::startup::program_start()),
             ),
             pending: Mutex::new(Some((parts.pushing, parts.problems))),
             pushing: OnceLock::new(),

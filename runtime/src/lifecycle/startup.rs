@@ -6,7 +6,7 @@
 //! when a destination is configured, registers the exit hook at once: a run that ends before
 //! its first timed call (bad configuration, a missing input: where most real failures happen)
 //! is still recorded, with its exit code. It starts no thread, does no I/O and logs nothing:
-//! one clock read, two environment lookups and, at most, one `on_exit` registration. Elsewhere
+//! one clock read, three environment lookups and, at most, one `on_exit` registration. Elsewhere
 //! the run counts from pushtimer's first use, and the exit hook is registered then.
 #![allow(unsafe_code)]
 
@@ -32,7 +32,14 @@ fn at_start() {
         });
     STARTED_NANOS.store(nanos, Ordering::Relaxed);
     let configured = |name| std::env::var_os(name).is_some_and(|value| !value.is_empty());
-    if configured(crate::settings::env::URL) || configured(crate::settings::env::REMOTE_WRITE_URL) {
+    // The destinations that record a run's end (`PUSHTIMER_LISTEN` serves only while the job
+    // runs: an early end has nothing to serve).
+    let records_the_end = [
+        crate::settings::env::URL,
+        crate::settings::env::REMOTE_WRITE_URL,
+        crate::settings::env::TEXTFILE,
+    ];
+    if records_the_end.into_iter().any(configured) {
         crate::lifecycle::exit_hook::register_early(crate::lifecycle::global::at_exit);
     }
 }

@@ -10,7 +10,7 @@ pub(crate) struct Sample {
     /// `""`, `"_bucket"`, `"_sum"` or `"_count"`.
     pub(crate) suffix: &'static str,
     /// `("le", bound)` of a bucket or `("quantile", q)` of a quantile; the number is written
-    /// as [`write_float`](crate::encode::text::write_float) writes it.
+    /// as the text encoder's `write_float` writes it.
     pub(crate) label: Option<(&'static str, f64)>,
     pub(crate) value: f64,
 }

@@ -93,6 +93,8 @@ impl CallTimer {
         self.state.store(DONE_OK, Ordering::Relaxed);
     }
 
+    // Inlined with the guard's `Drop`, which is inlined into every timed function.
+    #[inline]
     fn outcome(&self, series: &OutcomeSeries) -> Outcome {
         if !self.began_unwinding && std::thread::panicking() {
             // Checked before the mark: a local's `Drop` may panic after the value was marked.

@@ -44,6 +44,7 @@ impl Outcome {
         }
     }
 
+    #[inline]
     pub(crate) fn index(self) -> usize {
         self as usize
     }

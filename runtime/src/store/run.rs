@@ -51,13 +51,22 @@ pub(crate) struct Run {
 }
 
 impl Run {
-    /// This process's run; `labels` are the constant labels of every series.
+    /// This process's run, started now; `labels` are the constant labels of every series.
     pub(crate) fn new(labels: Vec<(String, String)>, expected_interval: Option<Duration>) -> Run {
         Run {
-            start: crate::lifecycle::startup::program_start().unwrap_or_else(now),
+            start: now(),
             expected_interval,
             labels,
         }
+    }
+
+    /// The run as started at `start` (Unix time), when the program's start is known (see
+    /// `lifecycle/startup.rs`); else as started when it was made.
+    pub(crate) fn started_at(mut self, start: Option<f64>) -> Run {
+        if let Some(start) = start {
+            self.start = start;
+        }
+        self
     }
 
     /// Start, duration so far and the expected interval: pushed with the job's group.
