@@ -1,10 +1,13 @@
-//! Destinations: where the metrics go, one file each, each implementing
+//! Destinations: where the metrics go, one module each (a file, or a folder when it grows past
+//! one concern), each implementing
 //! [`Destination`](crate::push::destination::Destination) and building its own lane from the
 //! settings: the Pushgateway (`gateway.rs`, with the public [`Pusher`](crate::Pusher) for one
 //! group in `pusher.rs` and the group's path in `grouping.rs`), a remote-write endpoint
 //! (`remote_write.rs`), a file for the node exporter's textfile collector (`textfile/`) and a
 //! `/metrics` endpoint served while the job runs (`listen/`). [`build`] is the one place they
-//! are built; adding a destination is its file and one line there.
+//! are built; adding a destination is its module and one line there, plus its setting (a
+//! variable in `settings/env.rs`, read in `from_env.rs`, a `Config` method, a field of
+//! `PushSettings`, and a row in the README's table, which `tests/readme.rs` holds to the code).
 //!
 //! May use `push`, `store`, `model` (the families a round renders), `encode`, `transport` and
 //! `settings`. What an encoder leaves out is reported through the round
