@@ -37,8 +37,8 @@ fn promtool(test: &str, args: &[&str]) -> Option<(bool, String)> {
 #[test]
 fn the_rules_are_valid() {
     for (file, rules) in [
-        ("pushtimer-rules.yml", 4),
-        ("pushtimer-rules-remote-write.yml", 3),
+        ("pushtimer-rules.yml", 6),
+        ("pushtimer-rules-remote-write.yml", 5),
     ] {
         if let Some((ok, output)) = promtool("the_rules_are_valid", &["check", "rules", file]) {
             assert!(ok, "{file}: {output}");

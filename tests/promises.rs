@@ -157,16 +157,25 @@ fn durations_at_the_edges_never_panic_and_still_push() {
                 "{text}: {run:#?}"
             );
         }
-        // "0" and "1ns" become the 10 ms floor: short, but a loopback push still fits.
         let scrape = gateway.scrape();
-        assert_eq!(
-            scrape.value(
-                "promise_job_work_seconds_count",
-                &[("job", &job), ("outcome", "ok")]
-            ),
-            Some(1.0),
-            "{text}: {run:#?}"
+        let pushed = scrape.value(
+            "promise_job_work_seconds_count",
+            &[("job", &job), ("outcome", "ok")],
         );
+        // "0" and "1ns" become the 10 ms floor: a loopback push fits in it on an idle machine,
+        // but not always on a loaded one (2 cores compiling beside the test). Then the push
+        // must have failed for that reason, and said so: never a panic, never silence.
+        let floor = matches!(*text, "0" | "1ns");
+        if floor && pushed.is_none() {
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.contains("no answer within the push deadline")),
+                "{text}: {run:#?}"
+            );
+        } else {
+            assert_eq!(pushed, Some(1.0), "{text}: {run:#?}");
+        }
     }
 }
 

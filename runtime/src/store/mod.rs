@@ -10,6 +10,7 @@ pub(crate) mod changes;
 pub(crate) mod families;
 pub(crate) mod reentry;
 pub(crate) mod registry;
+pub(crate) mod resources;
 pub(crate) mod run;
 pub(crate) mod shard;
 pub(crate) mod sketch;

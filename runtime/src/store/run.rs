@@ -1,8 +1,9 @@
 //! The job itself: when this run started, how long it has run, and, at its end, when it
 //! completed, with which exit code, and whether it succeeded.
 //!
-//! The run's own gauges (start, duration, expected interval) go with every push of the job's
-//! group. The end of a run is recorded in two groups of its own, below the job's group, so
+//! The run's own gauges (start, duration, expected interval, and what the process has used:
+//! peak memory, CPU time, its memory limit, storage I/O, read in `resources.rs`) go with every
+//! push of the job's group. The end of a run is recorded in two groups of its own, below the job's group, so
 //! that no push of a later run can erase them (a `PUT` replaces a whole group):
 //!
 //! - `.../pushtimer_record/last_completion`: `pushtimer_job_last_completion_timestamp_seconds`
@@ -16,6 +17,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::model::family::{Family, Kind, Metric, Value};
+use crate::store::resources::Resources;
 
 /// The grouping label of the records' groups.
 pub(crate) const RECORD_LABEL: &str = "pushtimer_record";
@@ -30,15 +32,28 @@ const EXPECTED_INTERVAL: &str = "pushtimer_job_expected_interval_seconds";
 const COMPLETION: &str = "pushtimer_job_last_completion_timestamp_seconds";
 const SUCCESS: &str = "pushtimer_job_last_success_timestamp_seconds";
 const EXIT_CODE: &str = "pushtimer_job_exit_code";
+const MAX_RESIDENT_MEMORY: &str = "pushtimer_job_max_resident_memory_bytes";
+const CPU: &str = "pushtimer_job_cpu_seconds_total";
+const MEMORY_LIMIT: &str = "pushtimer_job_memory_limit_bytes";
+const IO_READ: &str = "pushtimer_job_io_read_bytes_total";
+const IO_WRITE: &str = "pushtimer_job_io_write_bytes_total";
+
+/// The label of the CPU time's two series, `user` and `system`.
+const MODE: &str = "mode";
 
 /// Every metric name this module produces (a user metric with one of them is left out).
-pub(crate) const NAMES: [&str; 6] = [
+pub(crate) const NAMES: [&str; 11] = [
     START,
     DURATION,
     EXPECTED_INTERVAL,
     COMPLETION,
     SUCCESS,
     EXIT_CODE,
+    MAX_RESIDENT_MEMORY,
+    CPU,
+    MEMORY_LIMIT,
+    IO_READ,
+    IO_WRITE,
 ];
 
 /// This run.
@@ -69,8 +84,15 @@ impl Run {
         self
     }
 
-    /// Start, duration so far and the expected interval: pushed with the job's group.
+    /// Start, duration so far, the expected interval and what the process has used so far:
+    /// pushed with the job's group. Reads the process's resources (a few kernel pseudo-files
+    /// and `getrusage`, never blocking).
     pub(crate) fn families(&self) -> Vec<Family> {
+        self.families_with(&Resources::read())
+    }
+
+    /// [`families`](Self::families), with these resources.
+    fn families_with(&self, resources: &Resources) -> Vec<Family> {
         let mut families = vec![
             self.gauge(
                 START,
@@ -88,6 +110,71 @@ impl Run {
                 EXPECTED_INTERVAL,
                 "How often this job is expected to succeed, in seconds (PUSHTIMER_EXPECTED_INTERVAL).",
                 interval.as_secs_f64(),
+            ));
+        }
+        families.extend(self.resource_families(resources));
+        families
+    }
+
+    /// What the process has used, each family only when its value could be read.
+    fn resource_families(&self, resources: &Resources) -> Vec<Family> {
+        // Bytes as f64: exact below 2^53 (8 PiB).
+        let bytes = |value: Option<u64>| value.map(|value| value as f64);
+        let mut families = Vec::new();
+        if let Some(peak) = bytes(resources.max_resident_bytes) {
+            families.push(self.gauge(
+                MAX_RESIDENT_MEMORY,
+                "Peak resident memory of this run's process so far, in bytes.",
+                peak,
+            ));
+        }
+        if let Some(cpu) = resources.cpu {
+            // Our `mode` label wins over a constant label of that name (PUSHTIMER_LABELS): a
+            // series with the label twice would make the gateway refuse the whole push.
+            let labels = |mode: &str| {
+                let mut labels: Vec<(String, String)> = self
+                    .labels
+                    .iter()
+                    .filter(|(name, _)| name != MODE)
+                    .cloned()
+                    .collect();
+                labels.push((MODE.to_owned(), mode.to_owned()));
+                labels
+            };
+            let series = |mode: &str, seconds: f64| Metric {
+                labels: labels(mode),
+                value: Value::Counter(seconds),
+                timestamp_ms: None,
+            };
+            families.push(
+                Family::new(
+                    CPU,
+                    "CPU time this run's process has used so far, in seconds, by mode (user, system).",
+                    Kind::Counter,
+                )
+                .with(series("user", cpu.user))
+                .with(series("system", cpu.system)),
+            );
+        }
+        if let Some(limit) = bytes(resources.memory_limit_bytes) {
+            families.push(self.gauge(
+                MEMORY_LIMIT,
+                "Memory limit of this run's cgroup, in bytes.",
+                limit,
+            ));
+        }
+        if let Some(read) = bytes(resources.io_read_bytes) {
+            families.push(self.counter(
+                IO_READ,
+                "Bytes this run's process has read from storage so far (not from the page cache).",
+                read,
+            ));
+        }
+        if let Some(written) = bytes(resources.io_write_bytes) {
+            families.push(self.counter(
+                IO_WRITE,
+                "Bytes this run's process has written to storage so far.",
+                written,
             ));
         }
         families
@@ -126,6 +213,14 @@ impl Run {
             timestamp_ms: None,
         })
     }
+
+    fn counter(&self, name: &str, help: &str, value: f64) -> Family {
+        Family::new(name, help, Kind::Counter).with(Metric {
+            labels: self.labels.clone(),
+            value: Value::Counter(value),
+            timestamp_ms: None,
+        })
+    }
 }
 
 fn now() -> f64 {
@@ -137,6 +232,7 @@ fn now() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::resources::Cpu;
 
     fn run(start: f64, expected_interval: Option<Duration>) -> Run {
         Run {
@@ -174,7 +270,7 @@ mod tests {
     fn the_jobs_group_gets_start_duration_and_the_expected_interval() {
         let run = run(1_000.0, Some(Duration::from_secs(3_600)));
         let before = now();
-        let families = shown(&run.families());
+        let families = shown(&run.families_with(&Resources::default()));
         let after = now();
         let duration = families[1].3;
         assert!(
@@ -196,7 +292,7 @@ mod tests {
     #[test]
     fn no_interval_no_interval_gauge_and_the_duration_is_never_negative() {
         let start = now() + 1e9;
-        let families = shown(&run(start, None).families());
+        let families = shown(&run(start, None).families_with(&Resources::default()));
         assert_eq!(
             families,
             [
@@ -204,6 +300,145 @@ mod tests {
                 (DURATION.to_owned(), Kind::Gauge, team(), 0.0),
             ]
         );
+    }
+
+    /// Each resource that could be read is a family of its own, after start and duration: the
+    /// peak and the limit gauges, CPU time and I/O counters; HELP names the unit.
+    #[test]
+    fn the_resources_read_are_pushed_with_the_jobs_group() {
+        let resources = Resources {
+            max_resident_bytes: Some(3 << 30),
+            cpu: Some(Cpu {
+                user: 12.5,
+                system: 0.25,
+            }),
+            memory_limit_bytes: Some(4 << 30),
+            io_read_bytes: Some(4096),
+            io_write_bytes: Some(0),
+        };
+        let families = run(1_000.0, None).families_with(&resources);
+        let names: Vec<&str> = families.iter().map(|family| family.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                START,
+                DURATION,
+                MAX_RESIDENT_MEMORY,
+                CPU,
+                MEMORY_LIMIT,
+                IO_READ,
+                IO_WRITE
+            ]
+        );
+        let team = || ("team".to_owned(), "ml".to_owned());
+        let metric = |labels: Vec<(String, String)>, value| Metric {
+            labels,
+            value,
+            timestamp_ms: None,
+        };
+        assert_eq!(
+            families[2].metrics,
+            [metric(vec![team()], Value::Gauge(3_221_225_472.0))]
+        );
+        assert_eq!(families[3].kind, Kind::Counter);
+        let mode = |mode: &str| ("mode".to_owned(), mode.to_owned());
+        assert_eq!(
+            families[3].metrics,
+            [
+                metric(vec![team(), mode("user")], Value::Counter(12.5)),
+                metric(vec![team(), mode("system")], Value::Counter(0.25)),
+            ]
+        );
+        assert_eq!(
+            families[4].metrics,
+            [metric(vec![team()], Value::Gauge(4_294_967_296.0))]
+        );
+        assert_eq!(
+            (families[5].kind, &families[5].metrics),
+            (
+                Kind::Counter,
+                &vec![metric(vec![team()], Value::Counter(4096.0))]
+            )
+        );
+        assert_eq!(
+            (families[6].kind, &families[6].metrics),
+            (
+                Kind::Counter,
+                &vec![metric(vec![team()], Value::Counter(0.0))]
+            )
+        );
+        for family in &families[2..] {
+            let unit = match family.name.as_str() {
+                CPU => "in seconds",
+                IO_READ | IO_WRITE => "Bytes ",
+                _ => "in bytes",
+            };
+            assert!(family.help.contains(unit), "{family:?}");
+            assert!(NAMES.contains(&family.name.as_str()), "{}", family.name);
+        }
+        // What cannot be read is absent, each on its own.
+        let only_io = Resources {
+            io_write_bytes: Some(1),
+            ..Resources::default()
+        };
+        let names: Vec<String> = run(1_000.0, None)
+            .families_with(&only_io)
+            .into_iter()
+            .map(|family| family.name)
+            .collect();
+        assert_eq!(names, [START, DURATION, IO_WRITE]);
+    }
+
+    /// A constant label `mode` (PUSHTIMER_LABELS) gives way to the CPU time's own on its
+    /// series, never a series with `mode` twice; the other families keep it.
+    #[test]
+    fn the_cpu_times_mode_wins_over_a_constant_label_of_that_name() {
+        let run = Run {
+            start: 1_000.0,
+            expected_interval: None,
+            labels: vec![
+                ("mode".to_owned(), "batch".to_owned()),
+                ("team".to_owned(), "ml".to_owned()),
+            ],
+        };
+        let resources = Resources {
+            max_resident_bytes: Some(1),
+            cpu: Some(Cpu {
+                user: 1.0,
+                system: 2.0,
+            }),
+            ..Resources::default()
+        };
+        let families = run.families_with(&resources);
+        let labels = |family: &Family| -> Vec<Vec<String>> {
+            family
+                .metrics
+                .iter()
+                .map(|metric| {
+                    metric
+                        .labels
+                        .iter()
+                        .map(|(name, value)| format!("{name}={value}"))
+                        .collect()
+                })
+                .collect()
+        };
+        assert_eq!(labels(&families[2]), [["mode=batch", "team=ml"]]);
+        assert_eq!(
+            labels(&families[3]),
+            [["team=ml", "mode=user"], ["team=ml", "mode=system"]]
+        );
+    }
+
+    /// What `families()` pushes comes from this process: on Linux, at least a peak and CPU
+    /// time.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_jobs_group_reads_this_process() {
+        let families = run(1_000.0, None).families();
+        let names: Vec<&str> = families.iter().map(|family| family.name.as_str()).collect();
+        assert!(names.contains(&MAX_RESIDENT_MEMORY), "{names:?}");
+        assert!(names.contains(&CPU), "{names:?}");
     }
 
     #[test]
