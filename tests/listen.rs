@@ -415,26 +415,6 @@ fn a_slowloris_does_not_stop_prometheus_scraping() {
     assert_clean(&run);
 }
 
-/// Promise: every connection has a deadline. One connection that sends nothing, and nothing
-/// else going on: the server closes it (its read ends) rather than keep it for ever.
-#[test]
-fn a_connection_that_sends_nothing_is_closed_at_its_deadline() {
-    let listening = Listening::start("listen_silent", &[]);
-    let mut silent = TcpStream::connect(&listening.address).expect("connect");
-    // An outer limit, well beyond the server's deadline.
-    silent
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
-    let mut byte = [0u8; 1];
-    match silent.read(&mut byte) {
-        Ok(0) => {}
-        Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {}
-        other => panic!("the silent connection was kept open: {other:?}"),
-    }
-    let (run, _) = listening.stop();
-    assert_clean(&run);
-}
-
 /// Promise: the request head is read up to 8 KiB. A 16 KiB head is answered 431 (not
 /// served), one of 4 KiB is served, and the endpoint goes on serving.
 #[test]

@@ -113,6 +113,8 @@ pub(super) const FORMS: &str = "give ip:port, [ipv6]:port, or :port for every IP
 /// The endpoint: the bound socket, the connections being served, the last rendering.
 pub(crate) struct Listen {
     socket: TcpListener,
+    /// [`CONNECTION_DEADLINE`] (shorter in the unit tests, which wait for it).
+    connection_deadline: Duration,
     /// `http://<bound address>/metrics`.
     url: String,
     /// `http://<bound address>`: the part of the name the user gave.
@@ -190,6 +192,7 @@ impl Listen {
         let base = format!("http://{bound}");
         Ok(Listen {
             socket,
+            connection_deadline: CONNECTION_DEADLINE,
             url: format!("{base}/metrics"),
             base,
             open: Mutex::default(),

@@ -68,7 +68,7 @@ impl Listen {
             let threads = lock(&self.threads);
             let (mut threads, _) = self
                 .thread_ended
-                .wait_timeout_while(threads, CONNECTION_DEADLINE, |threads| {
+                .wait_timeout_while(threads, self.connection_deadline, |threads| {
                     *threads >= MAX_THREADS
                 })
                 .unwrap_or_else(PoisonError::into_inner);
@@ -106,7 +106,7 @@ impl Listen {
 
     /// Reads one request from `stream` and answers it, all within [`CONNECTION_DEADLINE`].
     pub(super) fn serve(&self, registry: &Registry, mut stream: TcpStream) {
-        let deadline = deadline::after(CONNECTION_DEADLINE);
+        let deadline = deadline::after(self.connection_deadline);
         let _ = stream.set_nodelay(true);
         let request = match read_head(&mut stream, deadline) {
             Ok(Some(head)) => parse_request(&head),

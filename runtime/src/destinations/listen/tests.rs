@@ -285,3 +285,26 @@ fn rounds_send_nothing_and_the_last_act_claims_nothing() {
     let verdict = reporter.report_final(listen.last_act_name(), &listen.name(), &last.result);
     assert_eq!(verdict, None);
 }
+
+/// Every connection has a deadline: one that sends nothing, with nothing else going on, is
+/// closed by the server (its read ends) rather than kept for ever. The deadline is cut to
+/// 200 ms here, so the test need not wait the real 10 s.
+#[test]
+fn a_connection_that_sends_nothing_is_closed_at_its_deadline() {
+    let mut listen = Listen::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).unwrap();
+    listen.connection_deadline = Duration::from_millis(200);
+    let listen: &'static Listen = Box::leak(Box::new(listen));
+    listen.start(registry());
+    let address = listen.socket.local_addr().unwrap();
+    let mut silent = TcpStream::connect(address).unwrap();
+    // An outer limit, far beyond the server's deadline.
+    silent
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    match silent.read(&mut byte) {
+        Ok(0) => {}
+        Err(error) if error.kind() == io::ErrorKind::ConnectionReset => {}
+        other => panic!("the silent connection was kept open: {other:?}"),
+    }
+}
