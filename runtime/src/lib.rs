@@ -174,14 +174,30 @@ pub fn flush() -> Result<(), PushError> {
 }
 
 /// The `prometheus` registry pushtimer pushes: register your own counters and gauges here to
-/// have them pushed with the timings (`PUSHTIMER_NAMESPACE` and `PUSHTIMER_LABELS` apply only to
-/// pushtimer's summaries).
+/// have them pushed with the timings, to every destination.
 ///
 /// ```
 /// let rows = pushtimer::prometheus::IntCounter::new("etl_rows_total", "Rows written.")?;
 /// pushtimer::registry().register(Box::new(rows.clone()))?;
 /// rows.inc_by(42);
 /// assert!(pushtimer::render().contains("etl_rows_total 42"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Their names and labels are yours: `PUSHTIMER_NAMESPACE` and `PUSHTIMER_LABELS` apply to the
+/// series pushtimer makes ([`Config::namespace`], [`Config::label`]), not to these. To give
+/// them the same prefix and labels, say so in their options:
+///
+/// ```
+/// use pushtimer::prometheus::{IntCounter, Opts};
+///
+/// let opts = Opts::new("rows_written_total", "Rows written.")
+///     .namespace("acme") // as PUSHTIMER_NAMESPACE=acme
+///     .const_label("team", "data"); // as PUSHTIMER_LABELS=team=data
+/// let rows = IntCounter::with_opts(opts)?;
+/// pushtimer::registry().register(Box::new(rows.clone()))?;
+/// rows.inc();
+/// assert!(pushtimer::render().contains("acme_rows_written_total{team=\"data\"} 1"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn registry() -> &'static prometheus::Registry {

@@ -209,15 +209,21 @@ impl Config {
         self
     }
 
-    /// A prefix for every metric name: `ns` turns `x_seconds` into `ns_x_seconds`
-    /// (`PUSHTIMER_NAMESPACE`; default: none).
+    /// A prefix for the name of every series pushtimer makes for you (timed functions,
+    /// hand-made summaries and histograms): `ns` turns `x_seconds` into `ns_x_seconds`
+    /// (`PUSHTIMER_NAMESPACE`; default: none). Not for pushtimer's own `pushtimer_*` families,
+    /// and not for metrics you register in [`registry`](crate::registry), whose names are
+    /// yours (it shows how to give them the same prefix).
     pub fn namespace(mut self, namespace: &str) -> Self {
         self.namespace = Some(namespace.to_owned());
         self
     }
 
-    /// A constant label on every series (`PUSHTIMER_LABELS=team=ml,project=seg`; default:
-    /// none). A function's own label of the same name wins; setting a name again replaces it.
+    /// A constant label on every series pushtimer makes (timed functions, hand-made summaries
+    /// and histograms, the job's own `pushtimer_*` gauges) (`PUSHTIMER_LABELS=team=ml,project=seg`;
+    /// default: none). A function's own label of the same name wins; setting a name again
+    /// replaces it. Not on metrics you register in [`registry`](crate::registry): it shows
+    /// how to give them the same labels.
     pub fn label(mut self, name: &str, value: &str) -> Self {
         env::set_pair(&mut self.labels, name, value);
         self
