@@ -64,6 +64,7 @@ mod redact;
 mod settings;
 mod store;
 mod transport;
+mod user_file;
 
 pub use error::{InvalidMetric, InvalidObservation, PushError};
 pub use lifecycle::global::AlreadyInstalled;

@@ -60,7 +60,7 @@ impl Resources {
 /// The content of the pseudo-file at `path`, at most [`MAX_BYTES`], as text (a byte that is
 /// not UTF-8, as a process name may hold, becomes U+FFFD); `None` for anything else.
 fn read_bounded(path: &Path) -> Option<String> {
-    let file = open_without_blocking(path).ok()?;
+    let file = crate::user_file::open_without_blocking(path).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
     }
@@ -72,22 +72,6 @@ fn read_bounded(path: &Path) -> Option<String> {
         return None;
     }
     Some(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-#[cfg(unix)]
-fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    // O_NONBLOCK: something that is not the kernel's file (a FIFO) opens at once, and is then
-    // refused as not a regular file.
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn open_without_blocking(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::File::open(path)
 }
 
 /// The peak resident set size from `/proc/self/status` (`VmHWM`), on Linux.

@@ -10,7 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use crate::error::PushError;
-use crate::transport::user_file::UserFile;
+use crate::user_file::UserFile;
 
 /// How requests authenticate.
 #[derive(Default)]

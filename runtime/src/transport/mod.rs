@@ -12,5 +12,4 @@ pub(crate) mod http;
 pub(crate) mod retry;
 pub(crate) mod tls;
 pub(crate) mod url;
-pub(crate) mod user_file;
 pub(crate) mod whole_request;

@@ -187,7 +187,7 @@ fn x509_version(der: &[u8]) -> Option<u8> {
 
 /// A PEM file the user names: never a FIFO, a device or more than 1 MiB (see `user_file.rs`).
 fn read(setting: &'static str, path: &Path) -> Result<Vec<u8>, PushError> {
-    crate::transport::user_file::read(setting, path)
+    crate::user_file::read(setting, path)
 }
 
 fn certificates(

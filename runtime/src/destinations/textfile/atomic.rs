@@ -119,25 +119,3 @@ pub(super) fn write_atomically(target: &Path, bytes: &[u8], sync: bool) -> Resul
     }
     Ok(())
 }
-
-/// What a path that is not a regular file is, in words.
-pub(super) fn kind(metadata: &std::fs::Metadata) -> &'static str {
-    let file_type = metadata.file_type();
-    if file_type.is_dir() {
-        return "a directory";
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if file_type.is_char_device() || file_type.is_block_device() {
-            return "a device";
-        }
-        if file_type.is_socket() {
-            return "a socket";
-        }
-    }
-    "a special file"
-}

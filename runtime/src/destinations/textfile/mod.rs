@@ -47,6 +47,7 @@ use crate::settings::checked::PushSettings;
 use crate::settings::env;
 use crate::store::run;
 use crate::transport::http::Exchange;
+use crate::user_file::kind;
 
 mod atomic;
 mod names;

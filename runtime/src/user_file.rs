@@ -8,6 +8,10 @@
 //! and the read), and read up to [`MAX_BYTES`] at most. Anything else is refused with an error
 //! naming the variable and the path (the path is not a secret; the content may be, and is never
 //! shown).
+//!
+//! A leaf at the top of the crate: TLS files and tokens (`transport/`), the textfile's target
+//! (`destinations/textfile/`) and the kernel's pseudo-files of the run's resources
+//! (`store/resources.rs`) are all opened and told apart here.
 
 use std::fs::{File, Metadata};
 use std::io::Read;
@@ -89,8 +93,11 @@ pub(crate) fn read(setting: &'static str, path: &Path) -> Result<Vec<u8>, PushEr
     UserFile::open(setting, path)?.read()
 }
 
+/// Opens `path` for reading without ever waiting: a FIFO opens at once (and is then told
+/// apart from a regular file by the handle's metadata), a terminal does not become the
+/// controlling one.
 #[cfg(unix)]
-fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+pub(crate) fn open_without_blocking(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     // O_NONBLOCK: a FIFO opens at once instead of waiting for a writer (the handle is then
     // refused as not a regular file); on a regular file it changes nothing. O_NOCTTY: a
@@ -102,13 +109,13 @@ fn open_without_blocking(path: &Path) -> std::io::Result<File> {
 }
 
 #[cfg(not(unix))]
-fn open_without_blocking(path: &Path) -> std::io::Result<File> {
+pub(crate) fn open_without_blocking(path: &Path) -> std::io::Result<File> {
     // No FIFOs that block on open here; the handle is still checked to be a regular file.
     File::open(path)
 }
 
 /// What a file that is not a regular file is, in words.
-fn kind(metadata: &Metadata) -> &'static str {
+pub(crate) fn kind(metadata: &Metadata) -> &'static str {
     let file_type = metadata.file_type();
     if file_type.is_dir() {
         return "a directory";
