@@ -50,20 +50,6 @@ fn during_a_held_push(blackhole: &FakeGateway) {
     assert!(after > before, "no push to the blackhole started");
 }
 
-/// Ends a [`start_until`] job: it must exit 0; returns the run and the calls it made.
-fn stop_until(dir: &TempDir, job: RunningJob) -> (JobRun, f64) {
-    std::fs::write(dir.path().join("stop"), "").expect("the stop file");
-    let run = job.wait();
-    assert_eq!(run.status.code(), Some(0), "{run:#?}");
-    let calls = run
-        .stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("calls="))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("calls= not printed: {run:#?}"));
-    (run, calls)
-}
-
 /// The dead destination (`dead`, its URL) is reported, and every warning is about it, none
 /// about the live one (`alive`).
 fn assert_only_reported(run: &JobRun, dead: &str, alive: &str) {
@@ -128,7 +114,7 @@ fn a_blackholed_gateway_costs_remote_write_nothing() {
         "no periodic write arrived while the gateway was blackholed: {during:?}"
     );
     during_a_held_push(&blackhole);
-    let (run, calls) = stop_until(&dir, job);
+    let (run, calls) = job.stop_until(&dir.path().join("stop"));
     let last = format!("last_over_time({series}[1h])");
     let written = victoria.query_until(&last, WITHIN, |points| {
         points.first().is_some_and(|point| point.value == calls)
@@ -171,7 +157,7 @@ fn a_blackholed_remote_write_endpoint_costs_the_gateway_nothing() {
         "no periodic push arrived while the remote-write endpoint was blackholed"
     );
     during_a_held_push(&blackhole);
-    let (run, calls) = stop_until(&dir, job);
+    let (run, calls) = job.stop_until(&dir.path().join("stop"));
     assert_eq!(
         pushed_calls(&gateway.scrape(), "beside_dead_writer"),
         Some(calls),
@@ -385,7 +371,7 @@ fn a_recovery_is_logged_at_info_after_one_warning() {
         job.wait_for_stderr("works again", WITHIN),
         "no recovery logged"
     );
-    let (run, calls) = stop_until(&dir, job);
+    let (run, calls) = job.stop_until(&dir.path().join("stop"));
     let said: Vec<&str> = run
         .stderr
         .lines()

@@ -71,16 +71,7 @@ impl Listening {
 
     /// Ends the job: it must exit 0; returns the run and the calls it made.
     fn stop(self) -> (JobRun, f64) {
-        std::fs::write(self.dir.path().join("stop"), "").expect("the stop file");
-        let run = self.job.wait();
-        assert_eq!(run.status.code(), Some(0), "{run:#?}");
-        let calls = run
-            .stdout
-            .lines()
-            .find_map(|line| line.strip_prefix("calls="))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("calls= not printed: {run:#?}"));
-        (run, calls)
+        self.job.stop_until(&self.dir.path().join("stop"))
     }
 }
 

@@ -430,20 +430,6 @@ fn start_until(stop: &Path, path: &Path, job: &str, extra: &[(&str, &str)]) -> R
     spawn_job(FAULT_JOB, &["until", path_str(stop)], &env)
 }
 
-/// Ends a [`start_until`] job: it must exit 0; returns the run and the calls it made.
-fn stop_until(stop: &Path, job: RunningJob) -> (JobRun, f64) {
-    std::fs::write(stop, "").expect("the stop file");
-    let run = job.wait();
-    assert_eq!(run.status.code(), Some(0), "{run:#?}");
-    let calls = run
-        .stdout
-        .lines()
-        .find_map(|line| line.strip_prefix("calls="))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("calls= not printed: {run:#?}"));
-    (run, calls)
-}
-
 /// `fault_job`'s calls of `job` in `scrape`.
 fn calls(scrape: &Scrape, job: &str) -> Option<f64> {
     scrape.value(
@@ -498,7 +484,7 @@ fn rounds_write_while_the_job_runs_and_every_scrape_sees_a_whole_file() {
         inodes.len() > 1,
         "the file was rewritten in place: {inodes:?}"
     );
-    let (run, made) = stop_until(&stop, job);
+    let (run, made) = job.stop_until(&stop);
     assert!(run.warnings().is_empty(), "{run:#?}");
     let scrape = exporter.scrape();
     assert_served_whole(&scrape, &exporter);
@@ -528,7 +514,7 @@ fn a_write_failing_later_is_reported_once_and_its_recovery_at_info() {
         job.wait_for_stderr("works again", WITHIN),
         "the recovery was not reported"
     );
-    let (run, made) = stop_until(&stop, job);
+    let (run, made) = job.stop_until(&stop);
     let said: Vec<&str> = run
         .stderr
         .lines()

@@ -185,6 +185,21 @@ impl RunningJob {
         false
     }
 
+    /// Ends a `promise_job until <stop>` job by creating its stop file `stop`: it must exit 0.
+    /// Returns the run and the calls it made (its `calls=` line).
+    pub fn stop_until(self, stop: &std::path::Path) -> (JobRun, f64) {
+        std::fs::write(stop, "").expect("the stop file");
+        let run = self.wait();
+        assert_eq!(run.status.code(), Some(0), "{run:#?}");
+        let calls = run
+            .stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("calls="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("calls= not printed: {run:#?}"));
+        (run, calls)
+    }
+
     /// Waits for the job to end, at most [`JOB_LIMIT`], and collects what it printed.
     pub fn wait(mut self) -> JobRun {
         let status = loop {
