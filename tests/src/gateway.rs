@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
+use crate::Scrape;
 use crate::server::{Binary, ServerProcess, poll_until, spawn};
-use crate::{Scrape, http_get};
 
 /// A `prometheus-pushgateway` child process on `127.0.0.1:<free port>`, without persistence.
 /// Killed on drop.
@@ -107,10 +107,7 @@ impl Gateway {
 
     /// Everything the gateway exposes on `/metrics`.
     pub fn scrape(&self) -> Scrape {
-        let (code, body) = http_get(&format!("{}/metrics", self.url()))
-            .unwrap_or_else(|| panic!("cannot scrape {}", self.url()));
-        assert_eq!(code, 200, "scrape answered {code}: {body}");
-        Scrape::parse(&body)
+        Scrape::fetch(&self.url())
     }
 
     /// Scrapes until `ready` holds for the scrape, at most `within`; returns that scrape.

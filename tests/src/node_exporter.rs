@@ -69,10 +69,7 @@ impl NodeExporter {
 
     /// Everything it serves on `/metrics`: the files' metrics, read at this scrape.
     pub fn scrape(&self) -> Scrape {
-        let (code, body) = http_get(&format!("{}/metrics", self.url()))
-            .unwrap_or_else(|| panic!("cannot scrape {}", self.url()));
-        assert_eq!(code, 200, "scrape answered {code}: {body}");
-        Scrape::parse(&body)
+        Scrape::fetch(&self.url())
     }
 
     /// Scrapes until `ready` holds for the scrape, at most `within`; returns that scrape.

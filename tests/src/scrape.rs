@@ -26,6 +26,15 @@ pub struct Scrape {
 }
 
 impl Scrape {
+    /// What the server at `base` (`http://127.0.0.1:<port>`) serves on `/metrics`, parsed; the
+    /// scrape must answer 200.
+    pub fn fetch(base: &str) -> Scrape {
+        let (code, body) = crate::http_get(&format!("{base}/metrics"))
+            .unwrap_or_else(|| panic!("cannot scrape {base}"));
+        assert_eq!(code, 200, "scrape answered {code}: {body}");
+        Scrape::parse(&body)
+    }
+
     /// Parses the text exposition format 0.0.4. Panics on a line it cannot read, so a
     /// malformed exposition fails the test.
     pub fn parse(text: &str) -> Scrape {
