@@ -278,26 +278,12 @@ pub(crate) fn encode(request: &WriteRequest) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::tests::fixtures::histogram;
     use crate::encode::text;
-    use crate::model::family::{Bucket, Histogram, Kind, Quantile, Summary, Value};
+    use crate::model::family::{Kind, Quantile, Summary, Value};
 
     fn family(name: &str, metric: Metric) -> Family {
         Family::new(name, "", metric.value.kind()).with(metric)
-    }
-
-    fn histogram(count: u64, sum: f64, buckets: &[(f64, u64)]) -> Value {
-        Value::Histogram(Histogram {
-            count,
-            sum,
-            buckets: buckets
-                .iter()
-                .map(|&(upper_bound, cumulative_count)| Bucket {
-                    upper_bound,
-                    cumulative_count,
-                })
-                .collect(),
-            native: None,
-        })
     }
 
     fn shown(request: &WriteRequest) -> Vec<String> {

@@ -295,7 +295,8 @@ fn summary(count: u64, sum: f64, quantiles: &[(f64, f64)]) -> Value {
     })
 }
 
-fn histogram(count: u64, sum: f64, buckets: &[(f64, u64)]) -> Value {
+/// A classic histogram's value: `count`, `sum`, and `(upper bound, cumulative count)` buckets.
+pub(crate) fn histogram(count: u64, sum: f64, buckets: &[(f64, u64)]) -> Value {
     Value::Histogram(Histogram {
         count,
         sum,
