@@ -228,7 +228,7 @@ fn summaries(exposition: &str) -> BTreeMap<(String, String), Stats> {
     series
 }
 
-/// Pushes now when a gateway is configured, and says how it went. Never fails the job: the
+/// Pushes now when a destination is set, and says how it went. Never fails the job: the
 /// exit code is the same whatever the gateway does.
 fn push() {
     println!();
@@ -248,15 +248,22 @@ fn push() {
     }
 }
 
-/// `PUSHGATEWAY_URL` and `PUSHTIMER_REMOTE_WRITE_URL`, those set, fit for printing.
+/// The destinations set (gateway and remote-write URLs without credentials, the textfile, the
+/// `/metrics` address), fit for printing.
 fn destinations_for_display() -> String {
-    ["PUSHGATEWAY_URL", "PUSHTIMER_REMOTE_WRITE_URL"]
+    let set = |name: &str| {
+        std::env::var(name)
+            .ok()
+            .filter(|value| !value.trim().is_empty())
+    };
+    let mut shown: Vec<String> = ["PUSHGATEWAY_URL", "PUSHTIMER_REMOTE_WRITE_URL"]
         .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .filter(|url| !url.trim().is_empty())
+        .filter_map(|name| set(name))
         .map(|url| without_credentials(&url))
-        .collect::<Vec<_>>()
-        .join(" and ")
+        .collect();
+    shown.extend(set("PUSHTIMER_TEXTFILE").map(|path| format!("the textfile {}", path.trim())));
+    shown.extend(set("PUSHTIMER_LISTEN").map(|address| format!("/metrics at {}", address.trim())));
+    shown.join(" and ")
 }
 
 /// `url` without any `user:password@` part: pushtimer reads everything up to the *last* `@` as
