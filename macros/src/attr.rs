@@ -72,7 +72,7 @@ impl TimedArgs {
                     "`labels` takes a list of constant labels, e.g. labels(stage = \"fit\")",
                 ));
             }
-            meta.parse_nested_meta(|label| self.parse_label(label))?;
+            meta.parse_nested_meta(|label| parse_label(label, &mut self.labels))?;
         } else if meta.path.is_ident("quantiles") {
             if self.quantiles.is_some() {
                 return Err(meta.error("duplicate argument `quantiles`"));
@@ -140,26 +140,28 @@ impl TimedArgs {
             None => Ok(()),
         }
     }
+}
 
-    fn parse_label(&mut self, meta: ParseNestedMeta<'_>) -> syn::Result<()> {
-        let Some(key) = meta.path.get_ident().cloned() else {
-            return Err(
-                meta.error("a label name must be a single identifier, e.g. stage = \"fit\"")
-            );
-        };
-        let key_text = key.to_string();
-        let key_text = key_text.strip_prefix("r#").unwrap_or(&key_text);
-        check_label_name(key_text, key.span())?;
-        if self.labels.iter().any(|(seen, _)| seen == &key) {
-            return Err(syn::Error::new(
-                key.span(),
-                format!("duplicate label `{key_text}`"),
-            ));
-        }
-        let value = string_value(&meta, &format!("label `{key_text}`"), "stage = \"fit\"")?;
-        self.labels.push((key, value));
-        Ok(())
+/// One `key = "value"` of `labels(...)`, checked, added to `labels`.
+pub(crate) fn parse_label(
+    meta: ParseNestedMeta<'_>,
+    labels: &mut Vec<(Ident, LitStr)>,
+) -> syn::Result<()> {
+    let Some(key) = meta.path.get_ident().cloned() else {
+        return Err(meta.error("a label name must be a single identifier, e.g. stage = \"fit\""));
+    };
+    let key_text = key.to_string();
+    let key_text = key_text.strip_prefix("r#").unwrap_or(&key_text);
+    check_label_name(key_text, key.span())?;
+    if labels.iter().any(|(seen, _)| seen == &key) {
+        return Err(syn::Error::new(
+            key.span(),
+            format!("duplicate label `{key_text}`"),
+        ));
     }
+    let value = string_value(&meta, &format!("label `{key_text}`"), "stage = \"fit\"")?;
+    labels.push((key, value));
+    Ok(())
 }
 
 /// What a list of numbers is.
@@ -236,7 +238,11 @@ fn parse_numbers(meta: &ParseNestedMeta<'_>, kind: Numbers) -> syn::Result<Vec<f
     Ok(bounds)
 }
 
-fn reject_duplicate(meta: &ParseNestedMeta<'_>, seen: bool, what: &str) -> syn::Result<()> {
+pub(crate) fn reject_duplicate(
+    meta: &ParseNestedMeta<'_>,
+    seen: bool,
+    what: &str,
+) -> syn::Result<()> {
     if seen {
         Err(meta.error(format!("duplicate argument `{what}`")))
     } else {
@@ -245,7 +251,11 @@ fn reject_duplicate(meta: &ParseNestedMeta<'_>, seen: bool, what: &str) -> syn::
 }
 
 /// Reads `= "..."`, with an error at the value when it is not a string literal.
-fn string_value(meta: &ParseNestedMeta<'_>, what: &str, example: &str) -> syn::Result<LitStr> {
+pub(crate) fn string_value(
+    meta: &ParseNestedMeta<'_>,
+    what: &str,
+    example: &str,
+) -> syn::Result<LitStr> {
     let value: Expr = meta.value()?.parse()?;
     match value {
         Expr::Lit(ExprLit {
@@ -259,7 +269,7 @@ fn string_value(meta: &ParseNestedMeta<'_>, what: &str, example: &str) -> syn::R
 }
 
 /// Metric names must match `[a-zA-Z_:][a-zA-Z0-9_:]*` (the Prometheus data model).
-fn check_metric_name(name: &LitStr) -> syn::Result<()> {
+pub(crate) fn check_metric_name(name: &LitStr) -> syn::Result<()> {
     let text = name.value();
     let valid = is_valid_metric_name(&text);
     if valid && text.starts_with(OWN_PREFIX) {

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod attr;
+mod count;
 mod expand;
 mod future;
 mod returns;
@@ -64,6 +65,25 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
             tokens.extend(proc_macro2::TokenStream::from(item));
             tokens.into()
         }
+    }
+}
+
+/// Adds to a counter at the call site: `count!("rows_processed", rows.len())`.
+///
+/// ```
+/// pushtimer::count!("macro_doc_rows", 3, labels(stage = "load"));
+/// pushtimer::count!("macro_doc_rows", 2_usize, labels(stage = "load"));
+/// assert!(pushtimer::render().contains("macro_doc_rows_total{stage=\"load\"} 5"));
+/// ```
+///
+/// See `pushtimer::count` for the arguments and what is recorded.
+#[proc_macro]
+pub fn count(input: TokenStream) -> TokenStream {
+    match syn::parse::<count::CountArgs>(input) {
+        Ok(args) => count::expand(args).into(),
+        // Only the error: the expression the macro stands for is `()`, and an error in its
+        // place is all the compiler reports.
+        Err(error) => error.to_compile_error().into(),
     }
 }
 

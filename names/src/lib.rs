@@ -25,6 +25,14 @@ pub const OWN_PREFIX: &str = "pushtimer_";
 /// Suffix of every summary pushtimer creates (Prometheus base-unit naming).
 pub const SECONDS_SUFFIX: &str = "_seconds";
 
+/// The suffix every counter's name ends with (appended unless already there).
+pub const TOTAL_SUFFIX: &str = "_total";
+
+/// The HELP text of a counter nobody described is these two around its name (with its
+/// suffix): the same sentence whether the counter is made by `count!` or `Counter::builder`,
+/// so the two agree.
+pub const COUNTER_HELP: [&str; 2] = ["Count of `", "` kept by the job."];
+
 /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
 pub fn is_valid_metric_name(name: &str) -> bool {
     let mut chars = name.chars();

@@ -215,6 +215,26 @@ impl fmt::Display for InvalidObservation {
 
 impl std::error::Error for InvalidObservation {}
 
+/// A value a [`Gauge`](crate::Gauge) refused: NaN or infinite, or an add whose sum would be.
+/// Nothing was recorded, and the refusal was counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InvalidValue {
+    /// The refused value (for an add, the amount added).
+    pub value: f64,
+}
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "value {} refused: a gauge's value must be finite, and so must a sum it is added to",
+            self.value
+        )
+    }
+}
+
+impl std::error::Error for InvalidValue {}
+
 /// Why a hand-made summary or histogram was refused: its name, one of its labels, its bucket
 /// bounds or its quantiles.
 #[derive(Debug, Clone, PartialEq, Eq)]

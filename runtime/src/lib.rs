@@ -66,10 +66,14 @@ mod store;
 mod transport;
 mod user_file;
 
-pub use error::{InvalidMetric, InvalidObservation, PushError};
+pub use error::{InvalidMetric, InvalidObservation, InvalidValue, PushError};
 pub use lifecycle::global::AlreadyInstalled;
+pub use record::counter::{Counter, CounterBuilder};
+pub use record::gauge::{Gauge, GaugeBuilder};
 pub use record::handle::{Histogram, HistogramBuilder, Summary, SummaryBuilder};
-pub use settings::config::{Config, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod};
+pub use settings::config::{
+    Config, DEFAULT_CARDINALITY_LIMIT, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod,
+};
 pub use settings::server::Server;
 
 /// The bucket bounds of `#[timed(histogram)]` and [`Histogram::builder`], in seconds: from
@@ -137,6 +141,47 @@ pub use prometheus;
 /// thread's own shard of the series (so threads on different CPUs do not contend): no lock, no
 /// hashing, no allocation. See BENCHMARKS.md for measurements against peers.
 pub use pushtimer_macros::timed;
+
+/// Adds to the counter `<name>_total` at the call site, resolved on the first count and cached
+/// in a `static` (like a `#[timed]` function's series), so each later count is one atomic load
+/// and one relaxed atomic add.
+///
+/// ```
+/// #[pushtimer::timed(name = "count_doc_transform")]
+/// fn transform(rows: &[&str]) -> usize {
+///     pushtimer::count!("count_doc_transform_rows", rows.len());
+///     rows.len()
+/// }
+///
+/// transform(&["a", "b", "c"]);
+/// pushtimer::count!("count_doc_retries"); // one
+/// pushtimer::count!("count_doc_bytes", 4096_u64, labels(bucket = "raw"), help = "Bytes read");
+/// let text = pushtimer::render();
+/// assert!(text.contains("count_doc_transform_rows_total 3\n"));
+/// assert!(text.contains("count_doc_retries_total 1\n"));
+/// assert!(text.contains("# HELP count_doc_bytes_total Bytes read\n"));
+/// assert!(text.contains("count_doc_bytes_total{bucket=\"raw\"} 4096\n"));
+/// ```
+///
+/// # Arguments
+/// - the name, a string literal: the counter `<name>_total` (`_total` is not doubled), with
+///   the naming rules of `#[timed]`; a bad name is a compile error on it.
+/// - what to add: any primitive integer expression (`rows.len()`, `bytes as u64`, `n`), once;
+///   default 1. A negative amount is refused at run time: nothing is added, and the refusal is
+///   counted in `pushtimer_rejected_observations_total{metric="<name>_total"}` with one
+///   warning. A float does not compile: use a [`Gauge`] for fractions.
+/// - then, optionally, `labels(key = "value", ...)` (constant labels, as `#[timed]`'s) and
+///   `help = "..."` (default: `` Count of `<name>_total` kept by the job.``).
+///
+/// A `count!` and a [`Counter`] with the same name and labels are one series.
+///
+/// # Throughput
+/// Name the counter after a timed function plus a unit, as above: `count_doc_transform_rows_total`
+/// beside `count_doc_transform_seconds_sum`. The rows per second of a run are then
+/// `count_doc_transform_rows_total / sum without (outcome) (count_doc_transform_seconds_sum)`
+/// (the timed series carry `outcome`, the counter does not); the shipped dashboard shows every
+/// pair named so.
+pub use pushtimer_macros::count;
 
 /// The text exposition (format 0.0.4) of everything recorded so far: what the next push
 /// sends. Works without any Pushgateway.
@@ -232,6 +277,7 @@ pub mod __private {
     pub use crate::__pushtimer_outcome_of as outcome_of;
     pub use crate::record::call_site::{CallSite, always, never};
     pub use crate::record::call_timer::CallTimer;
+    pub use crate::record::counter_site::{Amount, CounterSite};
     pub use crate::record::outcome::{
         OtherType, OtherValue, Outcome, ResultType, ResultValue, TypeProbe, ValueProbe,
     };

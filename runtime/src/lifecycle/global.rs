@@ -19,6 +19,7 @@ use crate::push::lanes::Lanes;
 use crate::push::lanes::PushThreadStats;
 use crate::settings::checked::PushSettings;
 use crate::settings::config::Config;
+use crate::store::families::{Core, Shape};
 use crate::store::registry::{CallSiteId, Registry};
 use crate::store::run::Run;
 use crate::store::summary::SummaryCore;
@@ -197,6 +198,21 @@ impl Runtime {
                 .registry
                 .summary(name, help, labels, buckets, quantiles, call_site),
             Err(_) => (SummaryCore::leak(name, buckets, quantiles), Vec::new()),
+        }
+    }
+
+    /// The series of `shape` for `name` and labels (see [`Registry::series`]); in a `fork()`
+    /// child, one of its own that no registry knows, as for [`summary`](Self::summary).
+    pub(crate) fn series(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+        shape: &Shape,
+    ) -> (Core, Vec<Note>) {
+        match self.forked() {
+            Ok(()) => self.registry.series(name, help, labels, shape, None),
+            Err(_) => (shape.leak(name), Vec::new()),
         }
     }
 

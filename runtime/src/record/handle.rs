@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use crate::error::{InvalidMetric, InvalidObservation};
+use crate::record::described::Description;
 use crate::record::timer::Timer;
 use crate::settings::names;
+use crate::store::families::{Core, Shape};
 use crate::store::summary::SummaryCore;
 
 /// A summary of durations in the global registry, for observing by hand: a duration measured
@@ -36,9 +38,7 @@ impl Summary {
     /// Starts describing a summary named `name` (`_seconds` is appended unless present).
     pub fn builder(name: &str) -> SummaryBuilder {
         SummaryBuilder {
-            name: name.to_owned(),
-            help: None,
-            labels: Vec::new(),
+            description: Description::new(name),
             quantiles: Vec::new(),
         }
     }
@@ -47,7 +47,7 @@ impl Summary {
     ///
     /// Negative, NaN and infinite values (and values of 2^64 ns or more, about 584 years) are
     /// refused: nothing is recorded, the error says why, [`rejected`](Self::rejected) goes up
-    /// and so does `pushtimer_rejected_observations_total{summary="<name>"}`, so the refusal
+    /// and so does `pushtimer_rejected_observations_total{metric="<name>_seconds"}`, so the refusal
     /// shows in Prometheus too.
     pub fn observe(&self, seconds: f64) -> Result<(), InvalidObservation> {
         match Duration::try_from_secs_f64(seconds) {
@@ -88,9 +88,7 @@ impl Summary {
 #[derive(Debug, Clone)]
 #[must_use = "call .register() to get the Summary"]
 pub struct SummaryBuilder {
-    name: String,
-    help: Option<String>,
-    labels: Vec<(String, String)>,
+    description: Description,
     quantiles: Vec<f64>,
 }
 
@@ -98,13 +96,13 @@ impl SummaryBuilder {
     /// The HELP text. Default (also for an empty text): `` Wall-clock time of `<name>_seconds`, in
     /// seconds.``
     pub fn help(mut self, help: &str) -> Self {
-        self.help = Some(help.to_owned());
+        self.description.set_help(help);
         self
     }
 
     /// Adds a constant label. Names follow the rules of `#[timed]`'s `labels(...)`.
     pub fn label(mut self, name: &str, value: &str) -> Self {
-        self.labels.push((name.to_owned(), value.to_owned()));
+        self.description.add_label(name, value);
         self
     }
 
@@ -131,51 +129,17 @@ impl SummaryBuilder {
         let problem =
             names::buckets_problem(buckets).or_else(|| names::quantiles_problem(&self.quantiles));
         if let Some(reason) = problem {
-            return Err(InvalidMetric {
-                metric: self.name,
-                reason: reason.to_owned(),
-            });
+            return Err(self.description.refused(reason));
         }
-        if !names::is_valid_metric_name(&self.name) {
-            return Err(InvalidMetric {
-                metric: self.name,
-                reason: "a metric name must match [a-zA-Z_:][a-zA-Z0-9_:]*".to_owned(),
-            });
-        }
-        if self.name.starts_with(names::OWN_PREFIX) {
-            return Err(InvalidMetric {
-                metric: self.name,
-                reason: "names starting with `pushtimer_` belong to pushtimer's own metrics"
-                    .to_owned(),
-            });
-        }
-        for (label, _) in &self.labels {
-            if let Some(reason) = names::constant_label_problem(label) {
-                return Err(InvalidMetric {
-                    metric: self.name,
-                    reason: format!("label {label:?}: {reason}"),
-                });
-            }
-        }
-        let name = names::seconds_name(&self.name);
-        let help = self
-            .help
-            .filter(|help| !help.is_empty())
-            .unwrap_or_else(|| names::default_help(&format!("`{name}`")));
-        let labels: Vec<(&str, &str)> = self
-            .labels
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let (core, notes) = crate::lifecycle::global::runtime().summary(
-            &name,
-            &help,
-            &labels,
-            buckets,
-            &self.quantiles,
-            None,
-        );
-        crate::diagnostics::emit(notes);
+        self.description.check()?;
+        let name = names::seconds_name(self.description.name());
+        let shape = Shape::timing(buckets, &self.quantiles);
+        let default_help = names::default_help(&format!("`{name}`"));
+        let core = match self.description.register(&name, default_help, &shape) {
+            Core::Summary(core) => core,
+            // The registry hands out a series of the shape asked for: never taken.
+            _ => SummaryCore::leak(&name, buckets, &self.quantiles),
+        };
         Ok(Summary { core })
     }
 }

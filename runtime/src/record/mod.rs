@@ -8,6 +8,10 @@
 pub(crate) mod call_site;
 pub(crate) mod call_timer;
 pub(crate) mod clock;
+pub(crate) mod counter;
+pub(crate) mod counter_site;
+pub(crate) mod described;
+pub(crate) mod gauge;
 pub(crate) mod handle;
 pub(crate) mod outcome;
 pub(crate) mod timer;

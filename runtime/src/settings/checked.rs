@@ -13,12 +13,25 @@ use crate::settings::server::Server;
 
 /// The name prefix and constant labels every series gets (`PUSHTIMER_NAMESPACE`,
 /// `PUSHTIMER_LABELS`), already validated.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Naming {
     pub(crate) namespace: Option<String>,
     pub(crate) labels: Vec<(String, String)>,
     /// `PUSHTIMER_QUANTILES`: the quantiles of every timed function's summary.
     pub(crate) quantiles: Vec<f64>,
+    /// `PUSHTIMER_CARDINALITY_LIMIT`, within its bounds.
+    pub(crate) cardinality_limit: usize,
+}
+
+impl Default for Naming {
+    fn default() -> Self {
+        Naming {
+            namespace: None,
+            labels: Vec::new(),
+            quantiles: Vec::new(),
+            cardinality_limit: env::DEFAULT_CARDINALITY_LIMIT,
+        }
+    }
 }
 
 /// What a [`Config`] turns into when it takes effect.
@@ -124,10 +137,20 @@ impl Config {
                 Vec::new()
             }
         };
+        let (lowest, highest) = env::CARDINALITY_LIMIT_BOUNDS;
+        let cardinality_limit = self.cardinality_limit.clamp(lowest, highest);
+        if cardinality_limit != self.cardinality_limit {
+            problems.push(format!(
+                "{}={} is out of bounds; using {cardinality_limit} (between {lowest} and {highest})",
+                env::CARDINALITY_LIMIT,
+                self.cardinality_limit
+            ));
+        }
         let naming = Naming {
             namespace,
             labels,
             quantiles,
+            cardinality_limit,
         };
 
         let grouping = checked_grouping(&self.grouping, &mut problems);

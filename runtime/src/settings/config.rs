@@ -14,6 +14,8 @@ pub const DEFAULT_TIMEOUT: Duration = env::DEFAULT_TIMEOUT;
 /// Default of [`Config::push_interval`]: 15 s, the scrape interval most Prometheus setups use
 /// (pushing more often than the gateway is scraped shows nothing more; see `docs/scale.md`).
 pub const DEFAULT_PUSH_INTERVAL: Duration = env::DEFAULT_PUSH_INTERVAL;
+/// Default of [`Config::cardinality_limit`]: 2,000 label sets per metric name.
+pub const DEFAULT_CARDINALITY_LIMIT: usize = env::DEFAULT_CARDINALITY_LIMIT;
 
 /// How the background thread sends the metrics (`PUSHGATEWAY_METHOD`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -67,6 +69,7 @@ pub struct Config {
     pub(crate) expected_interval: Option<Duration>,
     pub(crate) signals: bool,
     pub(crate) quantiles: Vec<f64>,
+    pub(crate) cardinality_limit: usize,
     /// Values in the environment that could not be read as they were written.
     pub(crate) env_problems: Vec<String>,
 }
@@ -89,6 +92,7 @@ impl Default for Config {
             expected_interval: None,
             signals: true,
             quantiles: Vec::new(),
+            cardinality_limit: DEFAULT_CARDINALITY_LIMIT,
             env_problems: Vec::new(),
         }
     }
@@ -113,6 +117,7 @@ impl fmt::Debug for Config {
             .field("expected_interval", &self.expected_interval)
             .field("signals", &self.signals)
             .field("quantiles", &self.quantiles)
+            .field("cardinality_limit", &self.cardinality_limit)
             .finish_non_exhaustive()
     }
 }
@@ -243,6 +248,23 @@ impl Config {
     /// others are refused with a warning. Histograms are not affected.
     pub fn quantiles(mut self, quantiles: &[f64]) -> Self {
         self.quantiles = quantiles.to_vec();
+        self
+    }
+
+    /// The most label sets one metric name gets (`PUSHTIMER_CARDINALITY_LIMIT`; default
+    /// [`DEFAULT_CARDINALITY_LIMIT`], 2,000, as OpenTelemetry's SDKs; kept between 1 and
+    /// 1,000,000). Each series costs memory for the whole run and a line in every push, and a
+    /// label value made from data (a user id, a file name) can make millions: past the limit,
+    /// every new label set of that metric is recorded in its one series labelled
+    /// `pushtimer_overflow="true"` (with the process-wide labels only), with one warning
+    /// naming the metric. Label sets seen before the limit was reached keep their series.
+    ///
+    /// ```
+    /// let config = pushtimer::Config::new().cardinality_limit(100);
+    /// # let _ = config;
+    /// ```
+    pub fn cardinality_limit(mut self, limit: usize) -> Self {
+        self.cardinality_limit = limit;
         self
     }
 

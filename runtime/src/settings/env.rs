@@ -92,6 +92,13 @@ pub(crate) const JOB_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
 pub(crate) const COMPLETION_INDEX_LABEL: &str = "completion_index";
 /// `PUSHTIMER_QUANTILES`: quantiles for every timed function's summary, `0.5,0.9,0.99`.
 pub(crate) const QUANTILES: &str = "PUSHTIMER_QUANTILES";
+/// `PUSHTIMER_CARDINALITY_LIMIT`: the most label sets a metric gets before the overflow series.
+pub(crate) const CARDINALITY_LIMIT: &str = "PUSHTIMER_CARDINALITY_LIMIT";
+/// Label sets per metric name unless [`CARDINALITY_LIMIT`] says otherwise.
+pub(crate) const DEFAULT_CARDINALITY_LIMIT: usize = 2_000;
+/// The bounds of [`CARDINALITY_LIMIT`]: at least one series, at most a million (each series
+/// of a summary costs about a kilobyte per CPU).
+pub(crate) const CARDINALITY_LIMIT_BOUNDS: (usize, usize) = (1, 1_000_000);
 /// `PUSHTIMER_SIGNALS`: a final push on SIGTERM and SIGINT (`on`, the default, or `off`).
 pub(crate) const SIGNALS: &str = "PUSHTIMER_SIGNALS";
 /// `PUSHTIMER_EXPECTED_INTERVAL`: how often the job should succeed.

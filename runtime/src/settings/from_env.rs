@@ -166,6 +166,16 @@ impl Config {
                 )),
             }
         }
+        if let Some(text) = get(env::CARDINALITY_LIMIT) {
+            match text.trim().replace('_', "").parse::<usize>() {
+                Ok(limit) => config.cardinality_limit = limit,
+                Err(_) => problems.push(format!(
+                    "{}={text:?} is not a whole number of label sets; using the default {}",
+                    env::CARDINALITY_LIMIT,
+                    env::DEFAULT_CARDINALITY_LIMIT
+                )),
+            }
+        }
         if let Some(text) = get(env::METHOD) {
             match text.trim().to_ascii_lowercase().as_str() {
                 "put" => config.method = PushMethod::Put,

@@ -6,7 +6,7 @@
 // The rules themselves are shared with the attribute (crate `pushtimer-names`), so that the
 // two can never disagree.
 pub(crate) use pushtimer_names::{
-    OWN_PREFIX, SECONDS_SUFFIX, is_strictly_increasing, is_valid_bucket_bound,
+    OWN_PREFIX, SECONDS_SUFFIX, TOTAL_SUFFIX, is_strictly_increasing, is_valid_bucket_bound,
     is_valid_constant_label_name, is_valid_label_name, is_valid_metric_name, is_valid_quantile,
 };
 
@@ -61,6 +61,15 @@ pub(crate) fn quantiles_problem(quantiles: &[f64]) -> Option<&'static str> {
     let valid =
         quantiles.iter().all(|q| is_valid_quantile(*q)) && is_strictly_increasing(quantiles);
     (!valid).then_some("quantiles must be between 0 and 1 (both excluded) and strictly increasing")
+}
+
+/// A counter's name: `name` with the `_total` suffix, not doubled.
+pub(crate) fn total_name(name: &str) -> String {
+    if name.ends_with(TOTAL_SUFFIX) {
+        name.to_owned()
+    } else {
+        format!("{name}{TOTAL_SUFFIX}")
+    }
 }
 
 /// `name` with the `_seconds` suffix, not doubled.
@@ -137,5 +146,7 @@ mod tests {
     fn seconds_suffix_is_not_doubled() {
         assert_eq!(seconds_name("train"), "train_seconds");
         assert_eq!(seconds_name("train_seconds"), "train_seconds");
+        assert_eq!(total_name("rows"), "rows_total");
+        assert_eq!(total_name("rows_total"), "rows_total");
     }
 }

@@ -1,5 +1,5 @@
 //! The store: the series observations land in (sharded counts, sums, buckets and quantile
-//! sketches), the registry that names them and renders them with the user's `prometheus`
+//! sketches; sharded counters; gauges), the registry that names them and renders them with the user's `prometheus`
 //! metrics as the model's families, the job's own gauges and records, and the flags that tell
 //! the push thread whether anything changed.
 //!
@@ -7,7 +7,9 @@
 //! of `render`); never the network, never a thread of its own.
 
 pub(crate) mod changes;
+pub(crate) mod counter;
 pub(crate) mod families;
+pub(crate) mod gauge;
 pub(crate) mod reentry;
 pub(crate) mod registry;
 pub(crate) mod resources;

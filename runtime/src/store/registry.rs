@@ -22,8 +22,9 @@ use crate::model::check::Problem;
 use crate::model::convert::from_prometheus;
 use crate::model::family as model;
 use crate::settings::checked::Naming;
+use crate::settings::env::CARDINALITY_LIMIT;
 use crate::store::changes;
-use crate::store::families::{Family, own_families};
+use crate::store::families::{Core, Family, OVERFLOW_LABEL, Shape, own_families};
 use crate::store::reentry::SettingUp;
 use crate::store::run::{self, Run};
 use crate::store::summary::SummaryCore;
@@ -54,10 +55,13 @@ pub(crate) type CallSiteId = (usize, Origin);
 #[derive(Default)]
 struct Families {
     by_name: BTreeMap<String, Family>,
-    /// Series that cannot be exported (label names conflicting with an earlier series of the
-    /// same name), by name and labels: the same one is handed out again rather than a new one
-    /// each time.
-    unexported: HashMap<(String, Vec<String>, Vec<String>), &'static SummaryCore>,
+    /// Every sample name of our families (`x_seconds_sum`, `rows_total`), with the family
+    /// that writes it: a new family may not write the same.
+    samples: HashMap<String, String>,
+    /// Series that cannot be exported (another shape or label names than an earlier family of
+    /// the same name, or samples another family writes), by name, shape and labels: the same
+    /// one is handed out again rather than a new one each time.
+    unexported: HashMap<(String, String, Vec<String>, Vec<String>), Core>,
     /// Problems already reported, so each is reported once.
     reported: HashSet<String>,
 }
@@ -100,10 +104,8 @@ impl Registry {
         &self.user
     }
 
-    /// The series for `name` (already ending in `_seconds`) with these constant labels, created
-    /// on first use, and what the user should be told about it (emit the notes after any lock
-    /// is released). Never fails: a series that conflicts with an earlier one of the same name
-    /// (other label names) is handed out unexported, so the caller still works.
+    /// The summary or histogram for `name` (already ending in `_seconds`) with these constant
+    /// labels: [`series`](Self::series) of that shape. Never fails.
     pub(crate) fn summary(
         &self,
         name: &str,
@@ -119,11 +121,35 @@ impl Registry {
         } else {
             quantiles
         };
+        let shape = Shape::timing(buckets, quantiles);
+        match self.series(name, help, labels, &shape, call_site) {
+            (Core::Summary(core), notes) => (core, notes),
+            // `series` hands out a series of the shape asked for; this is never taken, and
+            // would still give a working series, unexported.
+            (_, notes) => (SummaryCore::leak(name, buckets, quantiles), notes),
+        }
+    }
+
+    /// The series of `shape` for `name` (its suffix already on, the namespace not yet) with
+    /// these constant labels, created on first use, and what the user should be told about
+    /// it (emit the notes after any lock is released). Never fails: a series that cannot be
+    /// exported (another shape or other label names than an earlier family of that name, or
+    /// a sample name another family already uses) is handed out unexported, so the caller
+    /// still works; past the family's cardinality limit every new label set gets the
+    /// family's one overflow series.
+    pub(crate) fn series(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[(&str, &str)],
+        shape: &Shape,
+        call_site: Option<CallSiteId>,
+    ) -> (Core, Vec<Note>) {
         let full_name = match &self.naming.namespace {
             Some(namespace) => format!("{namespace}_{name}"),
             None => name.to_owned(),
         };
-        // The function's own labels win over the global ones of the same name.
+        // The series' own labels win over the global ones of the same name.
         let mut merged: BTreeMap<String, String> = self.naming.labels.iter().cloned().collect();
         merged.extend(
             labels
@@ -135,97 +161,67 @@ impl Registry {
         let mut notes = Vec::new();
 
         let mut families = self.lock_families();
-        let key = (full_name.clone(), label_names.clone(), label_values.clone());
+        let key = (
+            full_name.clone(),
+            shape.describe(),
+            label_names.clone(),
+            label_values.clone(),
+        );
         if let Some(core) = families.unexported.get(&key) {
+            return (*core, notes);
+        }
+        let refusal = match families.by_name.get(&full_name) {
+            Some(family) => {
+                let (refusal, more) =
+                    check_namesake(family, &full_name, help, &label_names, shape, call_site);
+                for (once, note) in more {
+                    families.once(&mut notes, once, || note);
+                }
+                refusal
+            }
+            None => shape
+                .sample_names(&full_name)
+                .into_iter()
+                .find_map(|sample| {
+                    families
+                        .samples
+                        .get(&sample)
+                        .map(|owner| (sample, owner.clone()))
+                })
+                .map(|(sample, owner)| {
+                    (
+                        format!("samples {full_name} {owner}"),
+                        format!(
+                            "{full_name} ({}) would write samples named {sample}, as {owner} \
+                             already does; the series made here is not exported (give the two \
+                             names that differ more)",
+                            shape.describe()
+                        ),
+                    )
+                }),
+        };
+        if let Some((once, note)) = refusal {
+            families.once(&mut notes, once, || note);
+            let core = shape.leak(&full_name);
+            families.unexported.insert(key, core);
             return (core, notes);
         }
-        let existing = families.by_name.get(&full_name).map(|family| {
-            (
-                family.label_names.clone(),
-                family.help.clone(),
-                family.first_call_site,
-                family.buckets.clone(),
-                family.quantiles.clone(),
-            )
-        });
-        if let Some((
-            family_labels,
-            family_help,
-            first_call_site,
-            family_buckets,
-            family_quantiles,
-        )) = existing
-        {
-            if family_buckets != buckets || family_quantiles != quantiles {
-                let shape = |buckets: &[f64], quantiles: &[f64]| match (buckets, quantiles) {
-                    ([], []) => String::from("a summary"),
-                    ([], quantiles) => format!("a summary with quantiles {quantiles:?}"),
-                    (buckets, _) => format!("a histogram with buckets {buckets:?}"),
-                };
-                let (here, elsewhere) = (
-                    shape(buckets, quantiles),
-                    shape(&family_buckets, &family_quantiles),
-                );
-                families.once(&mut notes, format!("shape {full_name} {here}"), || {
-                    format!(
-                        "{full_name} is {here} here and {elsewhere} elsewhere; the series made \
-                         here is not exported (give the two a different name)"
-                    )
-                });
-                let core = SummaryCore::leak(&full_name, buckets, quantiles);
-                families.unexported.insert(key, core);
-                return (core, notes);
-            }
-            if family_labels != label_names {
-                families.once(
-                    &mut notes,
-                    format!("labels {full_name} {label_names:?}"),
-                    || {
-                        format!(
-                            "summary {full_name} is used with label names {label_names:?} here and \
-                         {family_labels:?} elsewhere; the series with {label_names:?} is not \
-                         exported (give the two a different name)"
-                        )
-                    },
-                );
-                let core = SummaryCore::leak(&full_name, buckets, quantiles);
-                families.unexported.insert(key, core);
-                return (core, notes);
-            }
-            if family_help != help {
-                families.once(&mut notes, format!("help {full_name} {help}"), || {
-                    format!(
-                        "summary {full_name} is used with two HELP texts, {family_help:?} and \
-                         {help:?}; the first is kept"
-                    )
-                });
-            }
-            if let (Some((first_address, first)), Some((address, origin))) =
-                (first_call_site, call_site)
-                && first_address != address
-                && (!first.named || !origin.named)
-            {
-                let (a, b) = (first.path(), origin.path());
-                families.once(&mut notes, format!("merge {full_name} {a} {b}"), || {
-                    format!(
-                        "two functions feed the summary {full_name}: `{a}` and `{b}` (at least \
-                         one takes its metric name from its function name); their calls are \
-                         counted together. If they do different work, give one of them \
-                         #[timed(name = \"...\")]"
-                    )
-                });
+        if !families.by_name.contains_key(&full_name) {
+            for sample in shape.sample_names(&full_name) {
+                families.samples.insert(sample, full_name.clone());
             }
         }
+        let limit = self.naming.cardinality_limit;
         let family = families
             .by_name
             .entry(full_name.clone())
             .or_insert_with(|| Family {
                 help: help.to_owned(),
                 label_names,
-                buckets: buckets.to_vec(),
-                quantiles: quantiles.to_vec(),
+                shape: shape.clone(),
                 series: Vec::new(),
                 index: HashMap::new(),
+                overflow: None,
                 first_call_site: None,
             });
         if family.first_call_site.is_none() {
@@ -234,9 +230,31 @@ impl Registry {
         if let Some(&position) = family.index.get(&label_values)
             && let Some((_, core)) = family.series.get(position)
         {
-            return (core, notes);
+            return (*core, notes);
         }
-        let core = SummaryCore::leak(&full_name, buckets, quantiles);
+        if family.series.len() >= limit {
+            let overflow = match &family.overflow {
+                Some((_, core)) => *core,
+                None => {
+                    let core = shape.leak(&full_name);
+                    let mut labels = self.naming.labels.clone();
+                    labels.push((OVERFLOW_LABEL.to_owned(), "true".to_owned()));
+                    labels.sort();
+                    family.overflow = Some((labels, core));
+                    changes::mark_other();
+                    families.once(&mut notes, format!("overflow {full_name}"), || {
+                        format!(
+                            "{full_name} reached its limit of {limit} label sets \
+                             ({CARDINALITY_LIMIT}); every further label set is recorded in \
+                             its one series with {OVERFLOW_LABEL}=\"true\" (reported once)"
+                        )
+                    });
+                    core
+                }
+            };
+            return (overflow, notes);
+        }
+        let core = shape.leak(&full_name);
         family
             .index
             .insert(label_values.clone(), family.series.len());
@@ -347,6 +365,74 @@ impl Registry {
     }
 }
 
+/// A warning to make once: the key it is made once by, and its text.
+type Once = (String, String);
+
+/// What becomes of a series of `shape` with `label_names` for the existing family `family`
+/// of the same name: the refusal to export it, when its shape or label names differ (then it
+/// is handed out unexported), and warnings about it otherwise (another HELP text, a merge of
+/// two functions that may be an accident).
+fn check_namesake(
+    family: &Family,
+    full_name: &str,
+    help: &str,
+    label_names: &[String],
+    shape: &Shape,
+    call_site: Option<CallSiteId>,
+) -> (Option<Once>, Vec<Once>) {
+    if family.shape != *shape {
+        let (here, elsewhere) = (shape.describe(), family.shape.describe());
+        let refusal = (
+            format!("shape {full_name} {here}"),
+            format!(
+                "{full_name} is {here} here and {elsewhere} elsewhere; the series made here is \
+                 not exported (give the two a different name)"
+            ),
+        );
+        return (Some(refusal), Vec::new());
+    }
+    if family.label_names != label_names {
+        let family_labels = &family.label_names;
+        let refusal = (
+            format!("labels {full_name} {label_names:?}"),
+            format!(
+                "{} {full_name} is used with label names {label_names:?} here and \
+                 {family_labels:?} elsewhere; the series with {label_names:?} is not exported \
+                 (give the two a different name)",
+                shape.noun()
+            ),
+        );
+        return (Some(refusal), Vec::new());
+    }
+    let mut notes = Vec::new();
+    if family.help != help {
+        notes.push((
+            format!("help {full_name} {help}"),
+            format!(
+                "{} {full_name} is used with two HELP texts, {:?} and {help:?}; the first is kept",
+                shape.noun(),
+                family.help
+            ),
+        ));
+    }
+    if let (Some((first_address, first)), Some((address, origin))) =
+        (family.first_call_site, call_site)
+        && first_address != address
+        && (!first.named || !origin.named)
+    {
+        let (a, b) = (first.path(), origin.path());
+        notes.push((
+            format!("merge {full_name} {a} {b}"),
+            format!(
+                "two functions feed the summary {full_name}: `{a}` and `{b}` (at least one takes \
+                 its metric name from its function name); their calls are counted together. If \
+                 they do different work, give one of them #[timed(name = \"...\")]"
+            ),
+        ));
+    }
+    (None, notes)
+}
+
 /// The locked families (unlocked before the set-up stretch ends: fields drop in order).
 struct FamiliesLock<'a> {
     families: MutexGuard<'a, Families>,
@@ -374,7 +460,7 @@ mod tests {
     use std::time::Duration;
 
     use crate::model::family::Value;
-    use crate::store::families::REJECTED_COUNTER;
+    use crate::store::families::{Core, REJECTED_COUNTER, Shape};
 
     fn registry(namespace: Option<&str>, labels: &[(&str, &str)]) -> Registry {
         let labels: Vec<(String, String)> = labels
@@ -385,7 +471,7 @@ mod tests {
             Naming {
                 namespace: namespace.map(str::to_owned),
                 labels: labels.clone(),
-                quantiles: Vec::new(),
+                ..Naming::default()
             },
             Run::new(labels, None),
         )
@@ -728,7 +814,7 @@ mod tests {
             "only ok_total is the user's: {text}"
         );
         assert!(
-            text.contains("pushtimer_rejected_observations_total{summary=\"q_seconds\"} 1\n"),
+            text.contains("pushtimer_rejected_observations_total{metric=\"q_seconds\"} 1\n"),
             "{text}"
         );
         // Reported once.
@@ -792,5 +878,159 @@ mod tests {
         let (again, notes) = r.render();
         assert!(notes.is_empty(), "{notes:?}");
         assert!(again.contains("half{ok=\"v\"} 1\n"), "{again}");
+    }
+
+    /// A registry with this cardinality limit and one process-wide label.
+    fn limited(limit: usize) -> Registry {
+        let labels = vec![("team".to_owned(), "ml".to_owned())];
+        Registry::new(
+            Naming {
+                labels: labels.clone(),
+                cardinality_limit: limit,
+                ..Naming::default()
+            },
+            Run::new(labels, None),
+        )
+    }
+
+    #[test]
+    fn counters_and_gauges_render_with_the_namespace_and_labels() {
+        let r = registry(Some("ns"), &[("team", "ml")]);
+        let (counter, notes) = r.series(
+            "rows_total",
+            "Rows.",
+            &[("stage", "load")],
+            &Shape::Counter,
+            None,
+        );
+        assert!(notes.is_empty(), "{notes:?}");
+        let (gauge, _) = r.series("used_bytes", "Used.", &[], &Shape::Gauge, None);
+        let (Core::Counter(counter), Core::Gauge(gauge)) = (counter, gauge) else {
+            panic!("shapes");
+        };
+        counter.add(41);
+        counter.add(1);
+        assert!(gauge.set(2.5e9));
+        assert_eq!(
+            own_text(&r),
+            "# HELP ns_rows_total Rows.\n\
+             # TYPE ns_rows_total counter\n\
+             ns_rows_total{stage=\"load\",team=\"ml\"} 42\n\
+             # HELP ns_used_bytes Used.\n\
+             # TYPE ns_used_bytes gauge\n\
+             ns_used_bytes{team=\"ml\"} 2500000000\n"
+        );
+    }
+
+    /// A counter and a gauge (or a summary) of one name, or a gauge named like a summary's
+    /// samples, would make the gateway refuse the push: the later one is not exported.
+    #[test]
+    fn shapes_and_sample_names_that_clash_are_not_exported() {
+        let r = registry(None, &[]);
+        let (first, _) = r.series("x", "h", &[], &Shape::Counter, None);
+        let (second, notes) = r.series("x", "h", &[], &Shape::Gauge, None);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0]
+                .text
+                .contains("x is a gauge here and a counter elsewhere"),
+            "{notes:?}"
+        );
+        let (Core::Counter(_), Core::Gauge(gauge)) = (first, second) else {
+            panic!("shapes");
+        };
+        gauge.set(7.0);
+        series(&r, "t_seconds", "h", &[]).observe(Duration::from_secs(1));
+        let (sum, notes) = r.series("t_seconds_sum", "h", &[], &Shape::Gauge, None);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].text.contains("as t_seconds already does"),
+            "{notes:?}"
+        );
+        let Core::Gauge(sum) = sum else {
+            panic!("shape")
+        };
+        sum.set(9.0);
+        // Handed out again without a second warning.
+        let (_, notes) = r.series("t_seconds_sum", "h", &[], &Shape::Gauge, None);
+        assert!(notes.is_empty(), "{notes:?}");
+        let text = text(&r);
+        assert!(text.contains("# TYPE x counter\nx 0\n"), "{text}");
+        assert!(text.contains("t_seconds_sum 1\n"), "{text}");
+        assert!(!text.contains(" 7\n") && !text.contains(" 9\n"), "{text}");
+    }
+
+    /// Past the limit every new label set lands in one overflow series (the process-wide
+    /// labels and `pushtimer_overflow="true"`), with one warning; known label sets keep
+    /// theirs; another family has a limit of its own.
+    #[test]
+    fn label_sets_past_the_limit_share_one_overflow_series() {
+        let r = limited(2);
+        let count = |user: &str, family: &str| {
+            let (core, notes) = r.series(family, "h", &[("user", user)], &Shape::Counter, None);
+            let Core::Counter(core) = core else {
+                panic!("shape")
+            };
+            core.add(1);
+            notes
+        };
+        assert!(count("a", "rows_total").is_empty());
+        assert!(count("b", "rows_total").is_empty());
+        let notes = count("c", "rows_total");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].text.contains(
+                "rows_total reached its limit of 2 label sets (PUSHTIMER_CARDINALITY_LIMIT)"
+            ),
+            "{notes:?}"
+        );
+        assert!(count("d", "rows_total").is_empty(), "warned once");
+        assert!(count("a", "rows_total").is_empty());
+        assert!(count("z", "other_total").is_empty());
+        let text = own_text(&r);
+        assert!(
+            text.contains("rows_total{team=\"ml\",user=\"a\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rows_total{team=\"ml\",user=\"b\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("rows_total{pushtimer_overflow=\"true\",team=\"ml\"} 2\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("user=\"c\"") && !text.contains("user=\"d\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("other_total{team=\"ml\",user=\"z\"} 1\n"),
+            "{text}"
+        );
+        // Summaries too, and the overflow series is a summary of its own.
+        let r = limited(1);
+        r.summary("s_seconds", "h", &[("k", "1")], &[], &[], None)
+            .0
+            .observe(Duration::from_secs(1));
+        r.summary("s_seconds", "h", &[("k", "2")], &[], &[], None)
+            .0
+            .observe(Duration::from_secs(2));
+        r.summary("s_seconds", "h", &[("k", "3")], &[], &[], None)
+            .0
+            .observe(Duration::from_secs(3));
+        let text = own_text(&r);
+        assert!(
+            text.contains("s_seconds_sum{k=\"1\",team=\"ml\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("s_seconds_sum{pushtimer_overflow=\"true\",team=\"ml\"} 5\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("s_seconds_count{pushtimer_overflow=\"true\",team=\"ml\"} 2\n"),
+            "{text}"
+        );
     }
 }
