@@ -53,7 +53,20 @@ OVERHEAD = [
     ("autometrics", "`#[autometrics]`, prometheus 0.14 backend"),
     ("metered", "`#[measure(ResponseTime)]` in a `#[metered(registry = ...)]` impl"),
 ]
-SCALING = [("1_thread", 1), ("2_threads", 2)]
+# The counters of the `overhead` group, against `relaxed_atomic_add`.
+COUNTING = [
+    ("relaxed_atomic_add", "one relaxed `fetch_add` into a static `AtomicU64`: the floor of any counter"),
+    ("pushtimer_counter", '`pushtimer::count!("bench_pushtimer_counter", n)` (the call-site form)'),
+    ("pushtimer_counter_handle", "`pushtimer::Counter::inc_by(n)` on a handle the caller keeps"),
+    ("prometheus_int_counter", "`prometheus` `IntCounter::inc_by(n)` on a handle the caller keeps (one shared atomic)"),
+    ("metrics_counter", '`metrics::counter!("bench_metrics_counter").increment(n)`, `metrics-exporter-prometheus` recorder'),
+]
+SCALING = [
+    ("1_thread", 1),
+    ("2_threads", 2),
+    ("pushtimer_counter_1_thread", 1),
+    ("pushtimer_counter_2_threads", 2),
+]
 # The `push_activity` bench binary, run once per gateway stand-in (see bench/run.sh).
 PUSH_ACTIVITY = [
     ("pushing", "a loopback sink answering 200 at once, pushed to every 1 ms"),
@@ -140,6 +153,15 @@ FINDINGS = """\
 - **Allocation.** A timed call allocates nothing after its first (`tests/allocations.rs`
   proves it with a counting allocator), so memory stays flat however long a job runs.
 """
+
+
+def load_memory():
+    """The rows of `target/series_memory.json`, or None when it was not run."""
+    path = os.path.join(TARGET, "series_memory.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
 
 
 def load(group, bench_id):
@@ -267,6 +289,12 @@ def targets():
             ratio(ns_of("overhead", bench_id), pushtimer), "{:.2f} ×", lambda r, limit=limit: r <= limit)
     row("2 threads ≥ 1.9 × the throughput of 1 thread",
         ratio(rate_of("2_threads"), rate_of("1_thread")), "{:.2f} ×", lambda r: r >= 1.9)
+    row("`pushtimer_counter` ≤ 1.2 × `relaxed_atomic_add`",
+        ratio(ns_of("overhead", "pushtimer_counter"), ns_of("overhead", "relaxed_atomic_add")),
+        "{:.2f} ×", lambda r: r <= 1.2)
+    row("`count!` from 2 threads ≥ 1.9 × the throughput of 1 thread",
+        ratio(rate_of("pushtimer_counter_2_threads"), rate_of("pushtimer_counter_1_thread")),
+        "{:.2f} ×", lambda r: r >= 1.9)
     for bench_id, _ in PUSH_ACTIVITY:
         busy = ns_of("push_activity", bench_id)
         row(f"`push_activity/{bench_id}` within 10% of `overhead/pushtimer`",
@@ -330,12 +358,33 @@ def criterion_sections():
         w(f"(95% CI {low:.1f} – {high:.1f}) on this machine; `floor` and every peer read it twice.")
         w("")
 
+    # --- counting -------------------------------------------------------------------------
+    w("## Counting (`overhead` group, one thread)")
+    w("")
+    w("One count of 1 (a `black_box`ed amount) per call of a non-inlined function, against the")
+    w("least any counter can do: one relaxed atomic add.")
+    w("")
+    add = load("overhead", "relaxed_atomic_add")
+    add_ns = mean(add[0])[0] if add else None
+    w("| benchmark | what is counted | mean ns/count | 95% CI | × atomic add |")
+    w("|---|---|---:|---|---:|")
+    for bench_id, what in COUNTING:
+        result = load("overhead", bench_id)
+        if result is None:
+            w(f"| `{bench_id}` | {what} | not run | | |")
+            continue
+        ns, low, high = mean(result[0])
+        ratio = f"{ns / add_ns:.2f}" if add_ns else "n/a"
+        w(f"| `{bench_id}` | {what} | {ns:.1f} | {low:.1f} – {high:.1f} | {ratio} |")
+    w("")
+
     # --- scaling --------------------------------------------------------------------------
     w("## Scaling (`scaling` group)")
     w("")
     w("The `#[timed]` function called from 1 thread, and from 2 threads at once (same series),")
     w("started together by a barrier; timed from the barrier's release until every thread has")
-    w("finished.")
+    w("finished. The `pushtimer_counter_*` rows do the same with one `count!` (one counter) per")
+    w("call; their \"× 1 thread\" is against `pushtimer_counter_1_thread`.")
     w("")
     w("| benchmark | threads | calls per iteration | mean per iteration | calls/s | × 1 thread |")
     w("|---|---:|---:|---:|---:|---:|")
@@ -385,6 +434,34 @@ def criterion_sections():
     w("|---|---:|---|")
     for line in targets():
         w(line)
+    w("")
+
+    # --- memory per series ----------------------------------------------------------------
+    w("## Memory per series (`series_memory`)")
+    w("")
+    w("Heap bytes one more series holds (its shards, name, labels and the registry's entry),")
+    w("from a counting allocator over 1,000 series of each kind, with the shards of a machine of")
+    w("2 and of 16 CPUs; \"recorded\" is after a thread per shard recorded into every series (a")
+    w("quantile sketch grows on first use). Multiply by `PUSHTIMER_CARDINALITY_LIMIT` (2,000) for")
+    w("the most one metric name can hold.")
+    w("")
+    memory = load_memory()
+    if not memory:
+        w("Not run (`cargo bench -p pushtimer-bench --bench series_memory`).")
+    else:
+        kinds = []
+        for row in memory:
+            if row["kind"] not in kinds:
+                kinds.append(row["kind"])
+        by = {(row["kind"], row["cpus"]): row for row in memory}
+        w("| series | 2 CPUs: registered | recorded | 16 CPUs: registered | recorded |")
+        w("|---|---:|---:|---:|---:|")
+        for kind in kinds:
+            cells = []
+            for cpus in (2, 16):
+                row = by.get((kind, cpus))
+                cells.extend([f"{row['registered']:,.0f} B", f"{row['recorded']:,.0f} B"] if row else ["", ""])
+            w(f"| {kind} | " + " | ".join(cells) + " |")
     w("")
 
     # --- push path ------------------------------------------------------------------------

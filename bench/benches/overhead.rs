@@ -2,9 +2,11 @@
 //! (two clock reads and one atomic add) and against the usual ways of timing a call with the
 //! peer crates. Every benchmark runs the same body; only the timing around it differs.
 //!
-//! Group `overhead`: one thread, ns per call. Group `scaling`: the `#[timed]` function called
-//! from one thread and from two threads at once (the same series, so the same atomics),
-//! reported as calls per second. Group `clock`: one `Instant::now()`, for reference.
+//! Group `overhead`: one thread, ns per call; also the cost of one count: `count!` against a
+//! bare relaxed atomic add and the peers' counters. Group `scaling`: the `#[timed]` function
+//! (and `count!`) called from one thread and from two threads at once (the same series, so the
+//! same atomics), reported as calls per second. Group `clock`: one `Instant::now()`, for
+//! reference.
 //!
 //! Run with `cargo bench -p pushtimer-bench`, then `python3 bench/report.py`.
 #![forbid(unsafe_code)]
@@ -34,6 +36,48 @@ fn floor(x: u64) -> u64 {
     let nanos = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
     FLOOR_NANOS.fetch_add(nanos, Ordering::Relaxed);
     out
+}
+
+// ---------------------------------------------------------------------------------------------
+// counting: the least a count can do, and the ways to count
+
+static COUNT_FLOOR: AtomicU64 = AtomicU64::new(0);
+
+/// One relaxed atomic add into a static: the floor of any counter.
+#[inline(never)]
+fn count_floor(n: u64) {
+    COUNT_FLOOR.fetch_add(n, Ordering::Relaxed);
+}
+
+/// One `count!`: the call-site form, its counter cached in a `static`.
+#[inline(never)]
+fn with_pushtimer_counter(n: u64) {
+    pushtimer::count!("bench_pushtimer_counter", n);
+}
+
+/// One `Counter::inc_by` on a handle kept by the caller.
+#[inline(never)]
+fn with_pushtimer_counter_handle(counter: &pushtimer::Counter, n: u64) {
+    counter.inc_by(n);
+}
+
+/// A `prometheus` `IntCounter`, registered once, the handle kept by the caller.
+fn prometheus_int_counter() -> &'static prometheus::IntCounter {
+    static COUNTER: OnceLock<prometheus::IntCounter> = OnceLock::new();
+    COUNTER.get_or_init(|| {
+        prometheus::IntCounter::new("bench_prometheus_counter", "Counts.").expect("a valid counter")
+    })
+}
+
+#[inline(never)]
+fn with_prometheus_int_counter(counter: &prometheus::IntCounter, n: u64) {
+    counter.inc_by(n);
+}
+
+/// The `metrics` crate's call-site form (with the `metrics-exporter-prometheus` recorder).
+#[inline(never)]
+fn with_metrics_counter(n: u64) {
+    metrics::counter!("bench_metrics_counter").increment(n);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -246,7 +290,30 @@ fn check_every_timer_records(metered: &Metered) {
         "metered recorded the call: {response_time}"
     );
 
+    count_floor(1);
+    assert_eq!(COUNT_FLOOR.load(Ordering::Relaxed), 1);
+    with_pushtimer_counter(2);
+    let handle = pushtimer::Counter::builder("bench_pushtimer_counter")
+        .register()
+        .expect("a valid counter");
+    with_pushtimer_counter_handle(&handle, 3);
+    assert_eq!(
+        handle.value(),
+        5,
+        "count! and the handle count into one counter"
+    );
+    with_prometheus_int_counter(prometheus_int_counter(), 2);
+    assert_eq!(prometheus_int_counter().get(), 2);
+
     let recorder = metrics_recorder();
+    with_metrics_counter(2);
+    assert!(
+        recorder
+            .render()
+            .lines()
+            .any(|line| line == "bench_metrics_counter 2"),
+        "metrics counted"
+    );
     with_metrics(1);
     let metrics_text = recorder.render();
     assert!(
@@ -293,15 +360,35 @@ fn overhead(c: &mut Criterion) {
     });
     group.bench_function("autometrics", |b| b.iter(|| with_autometrics(black_box(7))));
     group.bench_function("metered", |b| b.iter(|| metered.call(black_box(7))));
+    group.bench_function("relaxed_atomic_add", |b| {
+        b.iter(|| count_floor(black_box(1)))
+    });
+    group.bench_function("pushtimer_counter", |b| {
+        b.iter(|| with_pushtimer_counter(black_box(1)))
+    });
+    let handle = pushtimer::Counter::builder("bench_pushtimer_counter")
+        .register()
+        .expect("a valid counter");
+    group.bench_function("pushtimer_counter_handle", |b| {
+        b.iter(|| with_pushtimer_counter_handle(&handle, black_box(1)))
+    });
+    let int_counter = prometheus_int_counter();
+    group.bench_function("prometheus_int_counter", |b| {
+        b.iter(|| with_prometheus_int_counter(int_counter, black_box(1)))
+    });
+    group.bench_function("metrics_counter", |b| {
+        b.iter(|| with_metrics_counter(black_box(1)))
+    });
     group.finish();
 }
 
 /// Calls of the `#[timed]` function per criterion iteration in the scaling group.
 const CALLS_PER_ITERATION: u64 = 1_000;
 
-/// Runs `iters * CALLS_PER_ITERATION` calls split over `threads` threads that start together
-/// (released by a barrier) and returns the wall time from the release until all have finished.
-fn run_threads(threads: u64, iters: u64) -> Duration {
+/// Runs `iters * CALLS_PER_ITERATION` calls of `call` split over `threads` threads that start
+/// together (released by a barrier) and returns the wall time from the release until all have
+/// finished.
+fn run_threads(threads: u64, iters: u64, call: fn(u64) -> u64) -> Duration {
     let calls_per_thread = iters * CALLS_PER_ITERATION / threads;
     let barrier = Arc::new(Barrier::new(usize::try_from(threads).unwrap_or(1) + 1));
     std::thread::scope(|scope| {
@@ -312,7 +399,7 @@ fn run_threads(threads: u64, iters: u64) -> Duration {
                     barrier.wait();
                     let mut acc = t;
                     for i in 0..calls_per_thread {
-                        acc = acc.wrapping_add(with_pushtimer(black_box(i)));
+                        acc = acc.wrapping_add(call(black_box(i)));
                     }
                     black_box(acc);
                 })
@@ -330,9 +417,21 @@ fn run_threads(threads: u64, iters: u64) -> Duration {
 fn scaling(c: &mut Criterion) {
     let mut group = c.benchmark_group("scaling");
     group.throughput(Throughput::Elements(CALLS_PER_ITERATION));
-    group.bench_function("1_thread", |b| b.iter_custom(|iters| run_threads(1, iters)));
+    group.bench_function("1_thread", |b| {
+        b.iter_custom(|iters| run_threads(1, iters, with_pushtimer))
+    });
     group.bench_function("2_threads", |b| {
-        b.iter_custom(|iters| run_threads(2, iters))
+        b.iter_custom(|iters| run_threads(2, iters, with_pushtimer))
+    });
+    let count = |i: u64| {
+        with_pushtimer_counter(1);
+        i
+    };
+    group.bench_function("pushtimer_counter_1_thread", |b| {
+        b.iter_custom(|iters| run_threads(1, iters, count))
+    });
+    group.bench_function("pushtimer_counter_2_threads", |b| {
+        b.iter_custom(|iters| run_threads(2, iters, count))
     });
     group.finish();
 }

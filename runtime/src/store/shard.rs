@@ -10,16 +10,28 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// that 10,000 series stay in a few MiB.
 pub(crate) const MAX_SHARDS: usize = 16;
 
+/// Shards per series, once decided.
+static COUNT: OnceLock<usize> = OnceLock::new();
+
 /// Shards per series: the CPUs of this machine, rounded up to a power of two, at most
 /// [`MAX_SHARDS`]; decided once.
 pub(crate) fn shard_count() -> usize {
-    static COUNT: OnceLock<usize> = OnceLock::new();
     *COUNT.get_or_init(|| {
         std::thread::available_parallelism()
             .map_or(1, usize::from)
             .next_power_of_two()
             .min(MAX_SHARDS)
     })
+}
+
+/// Decides the shards per series as if the machine had `cpus` CPUs (rounded up to a power of
+/// two, 1 to [`MAX_SHARDS`]), for measuring what a series costs on a machine of that size;
+/// false when the count was already decided. Only the feature `internals` calls it.
+#[cfg(feature = "internals")]
+pub(crate) fn pretend_cpus(cpus: usize) -> bool {
+    COUNT
+        .set(cpus.max(1).next_power_of_two().min(MAX_SHARDS))
+        .is_ok()
 }
 
 /// This thread's shard number, handed out round-robin on its first observation (a `const`
