@@ -297,4 +297,11 @@ pub mod __internals {
     pub fn push_thread_stats() -> Option<PushThreadStats> {
         crate::lifecycle::global::push_thread_stats()
     }
+
+    /// Makes every series split into shards as on a machine with `cpus` CPUs (a power of two,
+    /// at most 16), for measuring memory per series; call before any series exists. False when
+    /// the shard count was already decided.
+    pub fn pretend_cpus(cpus: usize) -> bool {
+        crate::store::shard::pretend_cpus(cpus)
+    }
 }
