@@ -219,8 +219,10 @@ pub fn flush() -> Result<(), PushError> {
     lifecycle::global::flush()
 }
 
-/// The `prometheus` registry pushtimer pushes: register your own counters and gauges here to
-/// have them pushed with the timings, to every destination.
+/// The `prometheus` registry pushtimer pushes: register your own `prometheus` metrics (or a
+/// collector) here to have them pushed with the timings, to every destination. For plain
+/// counters and gauges, [`Counter`], [`Gauge`] and [`count!`] are simpler: they take
+/// `PUSHTIMER_NAMESPACE` and `PUSHTIMER_LABELS` like timed series.
 ///
 /// ```
 /// let rows = pushtimer::prometheus::IntCounter::new("etl_rows_total", "Rows written.")?;
