@@ -103,7 +103,7 @@ fn timed_calls_reach_a_real_pushgateway() {
     assert_eq!(
         scrape.value(
             "pushtimer_rejected_observations_total",
-            &[("summary", "pt_it_wait_seconds")]
+            &[("metric", "pt_it_wait_seconds")]
         ),
         Some(3.0)
     );
