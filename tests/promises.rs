@@ -301,6 +301,8 @@ fn an_idle_job_renders_nothing_however_many_series_it_has() {
             ("PUSHGATEWAY_URL", &gateway.url()),
             ("PUSHGATEWAY_JOB", "idle"),
             ("PUSHGATEWAY_PUSH_INTERVAL", "10ms"),
+            // 20,000 label sets of one metric: past the default limit of 2,000.
+            ("PUSHTIMER_CARDINALITY_LIMIT", "20000"),
         ],
     );
     assert_clean_exit(&run);

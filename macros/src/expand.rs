@@ -156,6 +156,11 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
                         #asynchronous,
                         #buckets,
                         #quantiles,
+                        // Read where the function is compiled, so in the user's crate: cargo
+                        // sets CARGO_BIN_NAME for a binary target only, whose version is then
+                        // the program's (a library's timed function claims none).
+                        ::core::option_env!("CARGO_BIN_NAME"),
+                        ::core::option_env!("CARGO_PKG_VERSION"),
                     );
                 #call_site.enter(#fallible)
             };
@@ -473,5 +478,18 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(r#"CallSite :: new ("f_seconds""#), "{out}");
+    }
+
+    /// The program's version is read where the function is compiled (the user's crate), by
+    /// the generated code, never here in the macro's crate; through `::core`, so that a crate
+    /// with `#![no_implicit_prelude]` or its own `option_env` compiles it.
+    #[test]
+    fn the_crates_version_is_read_in_the_users_crate() {
+        let out = expand_str("", "fn f() {}");
+        for variable in ["CARGO_BIN_NAME", "CARGO_PKG_VERSION"] {
+            let read = format!(r#":: core :: option_env ! ("{variable}")"#);
+            assert!(out.contains(&read), "{out}");
+        }
+        assert!(!out.contains(env!("CARGO_PKG_VERSION")), "{out}");
     }
 }

@@ -9,6 +9,7 @@
 //! - `skip`: the one visible skip, a failure in CI ([`skip`]);
 //! - `http`: plain HTTP requests on loopback ([`http_get`], [`http_request`]);
 //! - `executor`: [`block_on`], for timed `async fn`s;
+//! - `library`: [`library_step`], a timed function compiled in a library crate;
 //! - `prometheus`, `victoria`: real Prometheus ([`Prometheus`], scraping a gateway or taking
 //!   remote write) and VictoriaMetrics ([`VictoriaMetrics`]), and their query API;
 //! - `node_exporter`: a real node exporter serving a textfile directory ([`NodeExporter`]),
@@ -25,6 +26,7 @@ mod fake;
 mod gateway;
 mod http;
 mod job;
+mod library;
 mod node_exporter;
 mod prometheus;
 mod scrape;
@@ -46,6 +48,7 @@ pub use job::{
     JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, run_job_os,
     spawn_job,
 };
+pub use library::library_step;
 pub use node_exporter::{NodeExporter, NodePrometheus};
 pub use prometheus::{
     Point, PromQl, Prometheus, parse_answer, promtool_or_skip, query_api, query_path,

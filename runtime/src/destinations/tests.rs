@@ -385,3 +385,57 @@ fn basic_auth_over_http_is_reported() {
     assert!(pushing.is_ok());
     assert!(problems.iter().any(|p| p.contains("clear text")));
 }
+
+/// The program's version: `PUSHTIMER_VERSION` (trimmed) wins over `Config::version`, which
+/// wins over nothing (the binary crate's, decided in the store); a blank one is unset; one too
+/// long or with a control character is refused with one problem naming it, and the next in
+/// line is used. Never part of the grouping key.
+#[test]
+fn the_programs_version_from_the_environment_wins_and_is_checked() {
+    let version = |config: Config| {
+        let parts = config.into_parts();
+        (parts.version, parts.problems)
+    };
+    assert_eq!(version(Config::new()), (None, Vec::new()));
+    assert_eq!(
+        version(from(&[(env::VERSION, " 1.4.2+git.abc123 ")])),
+        (Some("1.4.2+git.abc123".to_owned()), Vec::new())
+    );
+    assert_eq!(
+        version(Config::new().version(" 0.9 ")),
+        (Some("0.9".to_owned()), Vec::new())
+    );
+    assert_eq!(
+        version(from(&[(env::VERSION, "2.0")]).version("0.9")),
+        (Some("2.0".to_owned()), Vec::new())
+    );
+    // Blank counts as unset, from the environment and in code.
+    assert_eq!(
+        version(from(&[(env::VERSION, "   ")]).version("0.9")),
+        (Some("0.9".to_owned()), Vec::new())
+    );
+    assert_eq!(version(Config::new().version(" ")), (None, Vec::new()));
+    // Refused: too long, or not one line; the next in line is used.
+    let longest = "v".repeat(env::VERSION_MAX_CHARS);
+    assert_eq!(
+        version(from(&[(env::VERSION, &longest)])),
+        (Some(longest.clone()), Vec::new())
+    );
+    let too_long = "é".repeat(env::VERSION_MAX_CHARS + 1);
+    for bad in [too_long.as_str(), "1.0\nmain", "1.0\u{7}"] {
+        let (checked, problems) = version(from(&[(env::VERSION, bad)]).version("0.9"));
+        assert_eq!(checked.as_deref(), Some("0.9"), "{bad:?}");
+        assert_eq!(problems.len(), 1, "{bad:?}: {problems:?}");
+        assert!(problems[0].starts_with(env::VERSION), "{problems:?}");
+        let (checked, problems) = version(Config::new().version(bad));
+        assert_eq!(checked, None, "{bad:?}");
+        assert_eq!(problems.len(), 1, "{bad:?}: {problems:?}");
+        assert!(problems[0].starts_with("Config::version"), "{problems:?}");
+    }
+    let (_naming, settings, _, _) = built(from(&[
+        (env::URL, "http://h"),
+        (env::JOB, "etl"),
+        (env::VERSION, "1.0"),
+    ]));
+    assert!(settings.grouping.is_empty(), "{:?}", settings.grouping);
+}

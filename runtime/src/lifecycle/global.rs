@@ -172,7 +172,8 @@ impl Runtime {
             registry: Registry::new(
                 parts.naming.clone(),
                 Run::new(parts.naming.labels, parts.expected_interval)
-                    .started_at(crate::lifecycle::startup::program_start()),
+                    .started_at(crate::lifecycle::startup::program_start())
+                    .with_version(parts.version),
             ),
             pending: Mutex::new(Some((parts.pushing, parts.problems))),
             pushing: OnceLock::new(),

@@ -21,13 +21,21 @@ pub struct CallSite {
     buckets: &'static [f64],
     /// A summary's quantiles (checked by the macro); empty for none.
     quantiles: &'static [f64],
+    /// The version of the crate the function is in, when that crate is the program's binary
+    /// crate (see [`CallSite::new`]); `None` in a library.
+    binary_crate_version: Option<&'static str>,
     series: OnceLock<&'static OutcomeSeries>,
 }
 
 impl CallSite {
     /// `name` already ends in `_seconds` and was validated by the macro, as were the labels;
-    /// `help` is never empty (the macro fills in the default sentence).
+    /// `help` is never empty (the macro fills in the default sentence). `bin_name` and
+    /// `pkg_version` are `option_env!("CARGO_BIN_NAME")` and `option_env!("CARGO_PKG_VERSION")`
+    /// where the function is compiled: cargo sets `CARGO_BIN_NAME` only for a binary target
+    /// (a `[[bin]]` or an example), so the version is the program's only there, never a
+    /// library's.
     #[doc(hidden)]
+    #[allow(clippy::too_many_arguments)]
     pub const fn new(
         name: &'static str,
         help: &'static str,
@@ -36,6 +44,8 @@ impl CallSite {
         asynchronous: bool,
         buckets: &'static [f64],
         quantiles: &'static [f64],
+        bin_name: Option<&'static str>,
+        pkg_version: Option<&'static str>,
     ) -> Self {
         CallSite {
             name,
@@ -45,6 +55,7 @@ impl CallSite {
             asynchronous,
             buckets,
             quantiles,
+            binary_crate_version: binary_crate_version(bin_name, pkg_version),
             series: OnceLock::new(),
         }
     }
@@ -77,6 +88,9 @@ impl CallSite {
     /// initialisation.
     fn resolve(&'static self, fallible: bool) -> &'static OutcomeSeries {
         let setting_up = crate::store::reentry::SettingUp::begin();
+        if let Some(version) = self.binary_crate_version {
+            crate::store::run::binary_crate_version(version);
+        }
         let runtime = crate::lifecycle::global::created();
         // Calibrated before the series are published: a call on the hot path never calibrates
         // (calibrating allocates, and a timed allocator would wait for itself).
@@ -120,6 +134,18 @@ impl CallSite {
     }
 }
 
+/// The program's version as a call site sees it: its crate's, when that crate is a binary
+/// (`bin_name` is set), else unknown.
+const fn binary_crate_version(
+    bin_name: Option<&'static str>,
+    pkg_version: Option<&'static str>,
+) -> Option<&'static str> {
+    match (bin_name, pkg_version) {
+        (Some(_), Some(version)) if !version.is_empty() => Some(version),
+        _ => None,
+    }
+}
+
 /// Always `true`. The generated code writes `if always() { body } else { never() }` where the
 /// body may diverge (`loop {}`, `exit(1)`, a `return` on every path): the compiler cannot see
 /// through a call, so what follows the body is not "unreachable code" to it, and no
@@ -136,4 +162,38 @@ pub const fn always() -> bool {
 #[inline(always)]
 pub fn never<T>() -> T {
     unreachable!("pushtimer: a branch that is never taken was taken")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only a binary target's version is the program's: a library's timed function (compiled
+    /// without `CARGO_BIN_NAME`) claims none, whatever its own version.
+    #[test]
+    fn only_a_binary_crate_gives_the_programs_version() {
+        assert_eq!(
+            binary_crate_version(Some("etl"), Some("1.2.3")),
+            Some("1.2.3")
+        );
+        assert_eq!(binary_crate_version(None, Some("1.2.3")), None);
+        assert_eq!(binary_crate_version(Some("etl"), None), None);
+        assert_eq!(binary_crate_version(Some("etl"), Some("")), None);
+        static SITE: CallSite = CallSite::new(
+            "f_seconds",
+            "help",
+            &[],
+            Origin {
+                module_path: "m",
+                function: "f",
+                named: false,
+            },
+            false,
+            &[],
+            &[],
+            Some("etl"),
+            Some("4.5.6"),
+        );
+        assert_eq!(SITE.binary_crate_version, Some("4.5.6"));
+    }
 }

@@ -39,6 +39,9 @@ pub(crate) struct Parts {
     pub(crate) naming: Naming,
     /// `PUSHTIMER_EXPECTED_INTERVAL`, within its bounds.
     pub(crate) expected_interval: Option<Duration>,
+    /// The program's version as configured (`PUSHTIMER_VERSION`, else `Config::version`),
+    /// trimmed and checked; `None` leaves it to the binary crate's (`store/run.rs`).
+    pub(crate) version: Option<String>,
     /// How to push, once the runtime starts.
     pub(crate) pushing: PushSettings,
     /// Everything to warn about, once, when the runtime starts.
@@ -154,9 +157,15 @@ impl Config {
         };
 
         let grouping = checked_grouping(&self.grouping, &mut problems);
+        let version = checked_version(
+            self.version_from_env.as_deref(),
+            self.version.as_deref(),
+            &mut problems,
+        );
         Parts {
             naming,
             expected_interval,
+            version,
             pushing: PushSettings {
                 gateway: self.gateway,
                 remote_write: self.remote_write,
@@ -189,6 +198,39 @@ fn checked_grouping(
         }
     }
     checked
+}
+
+/// The program's version: `PUSHTIMER_VERSION`, else `Config::version`, each trimmed. A blank
+/// one counts as unset; one of more than [`env::VERSION_MAX_CHARS`] characters or with a
+/// control character (a line break: a file's content, say) is refused with a problem, and the
+/// next in line is used. `None`: neither, so the binary crate's version, when known.
+fn checked_version(
+    from_env: Option<&str>,
+    in_code: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    [(env::VERSION, from_env), ("Config::version", in_code)]
+        .into_iter()
+        .find_map(|(setting, version)| {
+            let version = version?.trim();
+            let chars = version.chars().count();
+            if chars > env::VERSION_MAX_CHARS {
+                problems.push(format!(
+                    "{setting} is ignored: it has {chars} characters, more than the {} a \
+                     version may have",
+                    env::VERSION_MAX_CHARS
+                ));
+                None
+            } else if version.chars().any(char::is_control) {
+                problems.push(format!(
+                    "{setting}={version:?} is ignored: a version is one line of text, without \
+                     control characters"
+                ));
+                None
+            } else {
+                (!version.is_empty()).then(|| version.to_owned())
+            }
+        })
 }
 
 /// `PUSHGATEWAY_JOB`'s default: the executable's file stem, e.g. `train` for

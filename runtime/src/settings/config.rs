@@ -70,6 +70,10 @@ pub struct Config {
     pub(crate) signals: bool,
     pub(crate) quantiles: Vec<f64>,
     pub(crate) cardinality_limit: usize,
+    /// `PUSHTIMER_VERSION`, as read; it wins over [`version`](Self::version).
+    pub(crate) version_from_env: Option<String>,
+    /// [`Config::version`], as set.
+    pub(crate) version: Option<String>,
     /// Values in the environment that could not be read as they were written.
     pub(crate) env_problems: Vec<String>,
 }
@@ -93,6 +97,8 @@ impl Default for Config {
             signals: true,
             quantiles: Vec::new(),
             cardinality_limit: DEFAULT_CARDINALITY_LIMIT,
+            version_from_env: None,
+            version: None,
             env_problems: Vec::new(),
         }
     }
@@ -118,6 +124,8 @@ impl fmt::Debug for Config {
             .field("signals", &self.signals)
             .field("quantiles", &self.quantiles)
             .field("cardinality_limit", &self.cardinality_limit)
+            .field("version_from_env", &self.version_from_env)
+            .field("version", &self.version)
             .finish_non_exhaustive()
     }
 }
@@ -215,7 +223,7 @@ impl Config {
     }
 
     /// A prefix for the name of every series pushtimer makes for you (timed functions,
-    /// hand-made summaries and histograms): `ns` turns `x_seconds` into `ns_x_seconds`
+    /// `count!`, hand-made summaries, histograms, counters and gauges): `ns` turns `x_seconds` into `ns_x_seconds`
     /// (`PUSHTIMER_NAMESPACE`; default: none). Not for pushtimer's own `pushtimer_*` families,
     /// and not for metrics you register in [`registry`](crate::registry), whose names are
     /// yours (it shows how to give them the same prefix).
@@ -224,8 +232,8 @@ impl Config {
         self
     }
 
-    /// A constant label on every series pushtimer makes (timed functions, hand-made summaries
-    /// and histograms, the job's own `pushtimer_*` gauges) (`PUSHTIMER_LABELS=team=ml,project=seg`;
+    /// A constant label on every series pushtimer makes (timed functions, `count!`, hand-made
+    /// summaries, histograms, counters and gauges, the job's own `pushtimer_*` gauges) (`PUSHTIMER_LABELS=team=ml,project=seg`;
     /// default: none). A function's own label of the same name wins; setting a name again
     /// replaces it. Not on metrics you register in [`registry`](crate::registry): it shows
     /// how to give them the same labels.
@@ -240,6 +248,24 @@ impl Config {
     /// and 10 years).
     pub fn expected_interval(mut self, interval: Duration) -> Self {
         self.expected_interval = Some(interval);
+        self
+    }
+
+    /// The program's version, the `version` label of `pushtimer_job_info` (default: the
+    /// `CARGO_PKG_VERSION` of the binary crate, which the code `#[timed]` generates there
+    /// hands over on the first call of one of that crate's timed functions; unknown, and the
+    /// label left out, before that call or when all the timed functions are in libraries).
+    /// `Config::from_env().version(env!("CARGO_PKG_VERSION"))` in `main` has it from the first
+    /// push. `PUSHTIMER_VERSION`, when set, wins even over this: it is the deployment's word
+    /// (an image tag, a git SHA). Trimmed; more than 128 characters or a control character is
+    /// refused with a warning. A label, never part of the grouping key.
+    ///
+    /// ```
+    /// let config = pushtimer::Config::from_env().version(env!("CARGO_PKG_VERSION"));
+    /// # let _ = config;
+    /// ```
+    pub fn version(mut self, version: &str) -> Self {
+        self.version = Some(version.to_owned());
         self
     }
 

@@ -103,6 +103,12 @@ pub(crate) const CARDINALITY_LIMIT_BOUNDS: (usize, usize) = (1, 1_000_000);
 pub(crate) const SIGNALS: &str = "PUSHTIMER_SIGNALS";
 /// `PUSHTIMER_EXPECTED_INTERVAL`: how often the job should succeed.
 pub(crate) const EXPECTED_INTERVAL: &str = "PUSHTIMER_EXPECTED_INTERVAL";
+/// `PUSHTIMER_VERSION`: the program's version, on `pushtimer_job_info`.
+pub(crate) const VERSION: &str = "PUSHTIMER_VERSION";
+/// The most characters a program's version may have (`PUSHTIMER_VERSION`, `Config::version`):
+/// a git SHA, `git describe` or an image digest fit; a longer value is a mistake (a file's
+/// content), and it would go with every push.
+pub(crate) const VERSION_MAX_CHARS: usize = 128;
 
 /// Default of `PUSHGATEWAY_TIMEOUT`.
 pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);

@@ -120,6 +120,7 @@ impl Config {
             listen: get(env::LISTEN).map(|address| address.trim().to_owned()),
             job: get(env::JOB),
             namespace: get(env::NAMESPACE).map(|ns| ns.trim().to_owned()),
+            version_from_env: get(env::VERSION),
             ..Config::default()
         };
         let mut problems = Vec::new();

@@ -1,9 +1,10 @@
 //! The job itself: when this run started, how long it has run, and, at its end, when it
 //! completed, with which exit code, and whether it succeeded.
 //!
-//! The run's own gauges (start, duration, expected interval, and what the process has used:
-//! peak memory, CPU time, its memory limit, storage I/O, read in `resources.rs`) go with every
-//! push of the job's group. The end of a run is recorded in two groups of its own, below the job's group, so
+//! The run's own gauges (start, duration, expected interval, what the process has used: peak
+//! memory, CPU time, its memory limit, storage I/O, read in `resources.rs`; and
+//! `pushtimer_job_info`, the program's version and pushtimer's) go with every push of the
+//! job's group. The end of a run is recorded in two groups of its own, below the job's group, so
 //! that no push of a later run can erase them (a `PUT` replaces a whole group):
 //!
 //! - `.../pushtimer_record/last_completion`: `pushtimer_job_last_completion_timestamp_seconds`
@@ -14,9 +15,11 @@
 //! Names are not prefixed by `PUSHTIMER_NAMESPACE` (so one set of alert rules serves every
 //! job); the constant labels of `PUSHTIMER_LABELS` apply (so alerts carry e.g. `team`).
 
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::model::family::{Family, Kind, Metric, Value};
+use crate::store::changes;
 use crate::store::resources::Resources;
 
 /// The grouping label of the records' groups.
@@ -37,12 +40,33 @@ const CPU: &str = "pushtimer_job_cpu_seconds_total";
 const MEMORY_LIMIT: &str = "pushtimer_job_memory_limit_bytes";
 const IO_READ: &str = "pushtimer_job_io_read_bytes_total";
 const IO_WRITE: &str = "pushtimer_job_io_write_bytes_total";
+const INFO: &str = "pushtimer_job_info";
 
 /// The label of the CPU time's two series, `user` and `system`.
 const MODE: &str = "mode";
+/// The labels of [`INFO`]: the program's version (when known) and pushtimer's.
+const VERSION: &str = "version";
+const PUSHTIMER_VERSION: &str = "pushtimer_version";
+/// This crate's version, the value of [`PUSHTIMER_VERSION`].
+const OWN_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The version of the program's binary crate (its `CARGO_PKG_VERSION`), as the code `#[timed]`
+/// generates in that crate hands it over on the first call of one of its timed functions (see
+/// `record/call_site.rs`); unset until then, and for good when no timed function is in the
+/// binary crate itself.
+static BINARY_CRATE_VERSION: OnceLock<&'static str> = OnceLock::new();
+
+/// A timed function of the binary crate ran for the first time: `version` is that crate's.
+/// Cold (once per call site); never blocks beyond another thread's store of the same value,
+/// runs no user code. The next push carries it: a version learnt after the first push is news.
+pub(crate) fn binary_crate_version(version: &'static str) {
+    if BINARY_CRATE_VERSION.set(version).is_ok() {
+        changes::mark_other();
+    }
+}
 
 /// Every metric name this module produces (a user metric with one of them is left out).
-pub(crate) const NAMES: [&str; 11] = [
+pub(crate) const NAMES: [&str; 12] = [
     START,
     DURATION,
     EXPECTED_INTERVAL,
@@ -54,6 +78,7 @@ pub(crate) const NAMES: [&str; 11] = [
     MEMORY_LIMIT,
     IO_READ,
     IO_WRITE,
+    INFO,
 ];
 
 /// This run.
@@ -63,6 +88,9 @@ pub(crate) struct Run {
     start: f64,
     expected_interval: Option<Duration>,
     labels: Vec<(String, String)>,
+    /// The program's version as configured (`PUSHTIMER_VERSION`, else `Config::version`),
+    /// checked; it wins over the binary crate's.
+    version: Option<String>,
 }
 
 impl Run {
@@ -72,7 +100,15 @@ impl Run {
             start: now(),
             expected_interval,
             labels,
+            version: None,
         }
+    }
+
+    /// The run of a program whose version is configured as `version` (`PUSHTIMER_VERSION`,
+    /// else `Config::version`, checked); `None` leaves it to the binary crate's.
+    pub(crate) fn with_version(mut self, version: Option<String>) -> Run {
+        self.version = version;
+        self
     }
 
     /// The run as started at `start` (Unix time), when the program's start is known (see
@@ -84,15 +120,15 @@ impl Run {
         self
     }
 
-    /// Start, duration so far, the expected interval and what the process has used so far:
-    /// pushed with the job's group. Reads the process's resources (a few kernel pseudo-files
-    /// and `getrusage`, never blocking).
+    /// Start, duration so far, the expected interval, what the process has used so far and
+    /// the versions: pushed with the job's group. Reads the process's resources (a few kernel
+    /// pseudo-files and `getrusage`, never blocking).
     pub(crate) fn families(&self) -> Vec<Family> {
-        self.families_with(&Resources::read())
+        self.families_with(&Resources::read(), BINARY_CRATE_VERSION.get().copied())
     }
 
-    /// [`families`](Self::families), with these resources.
-    fn families_with(&self, resources: &Resources) -> Vec<Family> {
+    /// [`families`](Self::families), with these resources and this binary crate's version.
+    fn families_with(&self, resources: &Resources, binary_crate: Option<&str>) -> Vec<Family> {
         let mut families = vec![
             self.gauge(
                 START,
@@ -113,7 +149,38 @@ impl Run {
             ));
         }
         families.extend(self.resource_families(resources));
+        families.push(self.info(binary_crate));
         families
+    }
+
+    /// `pushtimer_job_info`, always 1: the program's version (the configured one, else the
+    /// binary crate's; the label is left out when neither is known) and pushtimer's. Our
+    /// labels win over constant labels of the same names (PUSHTIMER_LABELS), as `mode` does:
+    /// a series with a label twice would make the gateway refuse the whole push. A constant
+    /// `version` stays when the program's version is unknown.
+    fn info(&self, binary_crate: Option<&str>) -> Family {
+        let version = self.version.as_deref().or(binary_crate);
+        let ours = |name: &str| name == PUSHTIMER_VERSION || (version.is_some() && name == VERSION);
+        let mut labels: Vec<(String, String)> = self
+            .labels
+            .iter()
+            .filter(|(name, _)| !ours(name))
+            .cloned()
+            .collect();
+        if let Some(version) = version {
+            labels.push((VERSION.to_owned(), version.to_owned()));
+        }
+        labels.push((PUSHTIMER_VERSION.to_owned(), OWN_VERSION.to_owned()));
+        Family::new(
+            INFO,
+            "Always 1: the program's version (version, when known) and pushtimer's (pushtimer_version).",
+            Kind::Gauge,
+        )
+        .with(Metric {
+            labels,
+            value: Value::Gauge(1.0),
+            timestamp_ms: None,
+        })
     }
 
     /// What the process has used, each family only when its value could be read.
@@ -239,6 +306,7 @@ mod tests {
             start,
             expected_interval,
             labels: vec![("team".to_owned(), "ml".to_owned())],
+            version: None,
         }
     }
 
@@ -266,11 +334,22 @@ mod tests {
         vec!["team=ml".to_owned()]
     }
 
+    /// `pushtimer_job_info` as [`shown`] shows it, with these labels.
+    fn info(labels: &[&str]) -> (String, Kind, Vec<String>, f64) {
+        let labels = labels.iter().map(|label| (*label).to_owned()).collect();
+        (INFO.to_owned(), Kind::Gauge, labels, 1.0)
+    }
+
+    /// `pushtimer_version="<this crate's version>"`, as [`shown`] shows it.
+    fn own() -> String {
+        format!("pushtimer_version={}", env!("CARGO_PKG_VERSION"))
+    }
+
     #[test]
     fn the_jobs_group_gets_start_duration_and_the_expected_interval() {
         let run = run(1_000.0, Some(Duration::from_secs(3_600)));
         let before = now();
-        let families = shown(&run.families_with(&Resources::default()));
+        let families = shown(&run.families_with(&Resources::default(), None));
         let after = now();
         let duration = families[1].3;
         assert!(
@@ -283,6 +362,7 @@ mod tests {
                 (START.to_owned(), Kind::Gauge, team(), 1_000.0),
                 (DURATION.to_owned(), Kind::Gauge, team(), duration),
                 (EXPECTED_INTERVAL.to_owned(), Kind::Gauge, team(), 3_600.0),
+                info(&["team=ml", &own()]),
             ]
         );
     }
@@ -292,12 +372,13 @@ mod tests {
     #[test]
     fn no_interval_no_interval_gauge_and_the_duration_is_never_negative() {
         let start = now() + 1e9;
-        let families = shown(&run(start, None).families_with(&Resources::default()));
+        let families = shown(&run(start, None).families_with(&Resources::default(), None));
         assert_eq!(
             families,
             [
                 (START.to_owned(), Kind::Gauge, team(), start),
                 (DURATION.to_owned(), Kind::Gauge, team(), 0.0),
+                info(&["team=ml", &own()]),
             ]
         );
     }
@@ -316,7 +397,7 @@ mod tests {
             io_read_bytes: Some(4096),
             io_write_bytes: Some(0),
         };
-        let families = run(1_000.0, None).families_with(&resources);
+        let families = run(1_000.0, None).families_with(&resources, None);
         let names: Vec<&str> = families.iter().map(|family| family.name.as_str()).collect();
         assert_eq!(
             names,
@@ -327,7 +408,8 @@ mod tests {
                 CPU,
                 MEMORY_LIMIT,
                 IO_READ,
-                IO_WRITE
+                IO_WRITE,
+                INFO
             ]
         );
         let team = || ("team".to_owned(), "ml".to_owned());
@@ -367,7 +449,7 @@ mod tests {
                 &vec![metric(vec![team()], Value::Counter(0.0))]
             )
         );
-        for family in &families[2..] {
+        for family in &families[2..7] {
             let unit = match family.name.as_str() {
                 CPU => "in seconds",
                 IO_READ | IO_WRITE => "Bytes ",
@@ -382,11 +464,11 @@ mod tests {
             ..Resources::default()
         };
         let names: Vec<String> = run(1_000.0, None)
-            .families_with(&only_io)
+            .families_with(&only_io, None)
             .into_iter()
             .map(|family| family.name)
             .collect();
-        assert_eq!(names, [START, DURATION, IO_WRITE]);
+        assert_eq!(names, [START, DURATION, IO_WRITE, INFO]);
     }
 
     /// A constant label `mode` (PUSHTIMER_LABELS) gives way to the CPU time's own on its
@@ -400,6 +482,7 @@ mod tests {
                 ("mode".to_owned(), "batch".to_owned()),
                 ("team".to_owned(), "ml".to_owned()),
             ],
+            version: None,
         };
         let resources = Resources {
             max_resident_bytes: Some(1),
@@ -409,7 +492,7 @@ mod tests {
             }),
             ..Resources::default()
         };
-        let families = run.families_with(&resources);
+        let families = run.families_with(&resources, None);
         let labels = |family: &Family| -> Vec<Vec<String>> {
             family
                 .metrics
@@ -470,6 +553,88 @@ mod tests {
         let at = success[0].3;
         assert!((before..=after).contains(&at), "{at}");
         assert_eq!(success, [(SUCCESS.to_owned(), Kind::Gauge, team(), at)]);
+    }
+
+    /// `pushtimer_job_info` is 1, a gauge, with pushtimer's version always and the program's
+    /// when known: the configured one (`PUSHTIMER_VERSION`, `Config::version`) over the binary
+    /// crate's; without either, no `version` label at all (never an empty or a made-up one).
+    #[test]
+    fn the_info_gauge_carries_the_programs_version_and_pushtimers() {
+        let families = |run: &Run, binary_crate| {
+            let all = run.families_with(&Resources::default(), binary_crate);
+            let info: Vec<Family> = all.into_iter().filter(|f| f.name == INFO).collect();
+            shown(&info)
+        };
+        let plain = run(1_000.0, None);
+        assert_eq!(families(&plain, None), [info(&["team=ml", &own()])]);
+        assert_eq!(
+            families(&plain, Some("2.3.4")),
+            [info(&["team=ml", "version=2.3.4", &own()])]
+        );
+        let configured = run(1_000.0, None).with_version(Some("2024.06-rc1".to_owned()));
+        for binary_crate in [None, Some("2.3.4")] {
+            assert_eq!(
+                families(&configured, binary_crate),
+                [info(&["team=ml", "version=2024.06-rc1", &own()])]
+            );
+        }
+        let family = plain.info(None);
+        assert_eq!(family.kind, Kind::Gauge);
+        assert!(family.help.contains("version"), "{family:?}");
+        assert!(NAMES.contains(&INFO));
+        assert!(!OWN_VERSION.is_empty());
+    }
+
+    /// Constant labels named `version` or `pushtimer_version` (PUSHTIMER_LABELS) give way to
+    /// the info gauge's own, never a series with a label twice; a constant `version` stays when
+    /// the program's version is unknown.
+    #[test]
+    fn the_info_gauges_labels_win_over_constant_labels_of_those_names() {
+        let run = Run {
+            start: 1_000.0,
+            expected_interval: None,
+            labels: vec![
+                ("version".to_owned(), "constant".to_owned()),
+                ("team".to_owned(), "ml".to_owned()),
+                ("pushtimer_version".to_owned(), "constant".to_owned()),
+            ],
+            version: None,
+        };
+        assert_eq!(
+            shown(&[run.info(Some("2.3.4"))]),
+            [info(&["team=ml", "version=2.3.4", &own()])]
+        );
+        assert_eq!(
+            shown(&[run.info(None)]),
+            [info(&["version=constant", "team=ml", &own()])]
+        );
+    }
+
+    /// The versions are in the job's group only: the records of a run's end never carry them.
+    #[test]
+    fn the_records_carry_no_info_gauge() {
+        let run = run(1_000.0, None).with_version(Some("1.0".to_owned()));
+        for family in run.completion(Some(0)).iter().chain(&run.success()) {
+            assert_ne!(family.name, INFO);
+        }
+    }
+
+    /// The binary crate's version is taken once (the first timed call of that crate) and
+    /// rendered from then on; a later one does not replace it. The only test that sets it:
+    /// it is process-wide.
+    #[test]
+    fn the_binary_crates_version_is_taken_once_and_rendered() {
+        binary_crate_version("7.7.7-test");
+        binary_crate_version("8.8.8-test");
+        assert_eq!(BINARY_CRATE_VERSION.get().copied(), Some("7.7.7-test"));
+        let families = run(1_000.0, None).families();
+        let info = families.iter().find(|f| f.name == INFO).expect("the info");
+        assert!(
+            info.metrics[0]
+                .labels
+                .contains(&("version".to_owned(), "7.7.7-test".to_owned())),
+            "{info:?}"
+        );
     }
 
     #[test]
