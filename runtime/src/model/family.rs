@@ -200,13 +200,6 @@ pub(crate) const NATIVE_SCHEMA_MIN: i32 = -4;
 pub(crate) const NATIVE_SCHEMA_MAX: i32 = 8;
 /// client_golang's default zero threshold, 2^-128: observations of at most this magnitude
 /// count in the zero bucket.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "for the store of native histograms (the next issue; see model/mod.rs), tested now"
-    )
-)]
 pub(crate) const DEFAULT_ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
 
 /// The native part of a histogram, as client_golang's `histogram.go` holds it: a schema, a
@@ -256,13 +249,6 @@ impl NativeBuckets {
     /// up), as spans: gaps of one or two empty buckets are kept inside a span as zeros, as
     /// client_golang does. `None` when an offset between two spans does not fit an `i32`
     /// (indexes more than 2^31 apart, which no schema produces for finite values).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for the store of native histograms (the next issue; see model/mod.rs), tested now"
-        )
-    )]
     pub(crate) fn from_indexed(pairs: impl IntoIterator<Item = (i32, u64)>) -> Option<Self> {
         let mut pairs: Vec<(i32, u64)> = pairs.into_iter().collect();
         pairs.sort_by_key(|&(index, _)| index);

@@ -17,6 +17,8 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::model::family::{self as model, DEFAULT_ZERO_THRESHOLD, NATIVE_SCHEMA_MIN};
+
 /// The finest schema kept (256 buckets per power of two), as Prometheus allows.
 pub(crate) const SCHEMA_MAX: u32 = 8;
 
@@ -75,6 +77,10 @@ impl Layout {
             below,
             first_index: -(whole as i32),
         }
+    }
+
+    pub(crate) fn schema(&self) -> u32 {
+        self.schema
     }
 
     /// Positions in all: every power of two of a `u64` of nanoseconds, and one past the last.
@@ -193,6 +199,59 @@ impl Counts {
     }
 }
 
+/// The most buckets a native histogram is sent with, as Prometheus' scrape
+/// `native_histogram_bucket_limit` and client_golang's `NativeHistogramMaxBucketNumber` are
+/// commonly set: past it, the schema is lowered until the buckets fit.
+pub(crate) const MAX_BUCKETS: usize = 160;
+
+/// The classic bucket bounds a native histogram without classic buckets of its own also gets,
+/// for consumers of the text format: the powers of 4 from 4^-7 s (61 µs) to 4^7 s (4.6 h).
+/// Each is a bound of every native bucket of schema -1 and finer, so their counts are exact.
+pub(crate) fn derived_bounds() -> impl Iterator<Item = (i32, f64)> {
+    (-7..=7).map(|power: i32| (power * 2, 4f64.powi(power)))
+}
+
+impl Counts {
+    /// The native part of the model for these counts, stored at `stored`, sent at `sent` (or
+    /// coarser, until at most [`MAX_BUCKETS`] buckets are left); `None` if the buckets could
+    /// not be put in spans (never, for the indexes a layout makes).
+    pub(crate) fn to_native(&self, stored: u32, sent: i32) -> Option<model::Native> {
+        let stored = i32::try_from(stored).ok()?;
+        let mut schema = sent.min(stored);
+        let mut counts = self.coarser(u32::try_from(stored - schema).ok()?);
+        while counts.by_index.len() > MAX_BUCKETS && schema > NATIVE_SCHEMA_MIN {
+            counts = counts.coarser(1);
+            schema -= 1;
+        }
+        Some(model::Native {
+            schema,
+            zero_threshold: DEFAULT_ZERO_THRESHOLD,
+            zero_count: counts.zero,
+            positive: model::NativeBuckets::from_indexed(counts.by_index)?,
+            negative: model::NativeBuckets::default(),
+        })
+    }
+
+    /// Cumulative counts at the [`derived_bounds`], from counts stored at `stored` (0 or
+    /// finer): a native bucket counts at a bound when its upper bound is at most that bound.
+    pub(crate) fn classic_at_derived_bounds(&self, stored: u32) -> Vec<model::Bucket> {
+        derived_bounds()
+            .map(|(power_of_two, upper_bound)| {
+                // Bucket i's upper bound 2^(i / 2^stored) is at most 2^power_of_two.
+                let last = i64::from(power_of_two) << stored;
+                let cumulative_count = self
+                    .by_index
+                    .range(..=i32::try_from(last).unwrap_or(i32::MAX))
+                    .fold(self.zero, |all, (_, n)| all.wrapping_add(*n));
+                model::Bucket {
+                    upper_bound,
+                    cumulative_count,
+                }
+            })
+            .collect()
+    }
+}
+
 /// `cell`'s value, made on first use as a stretch of set-up (see `sketch.rs`'s twin).
 #[inline]
 fn first_use<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> Option<&T> {
@@ -271,6 +330,57 @@ mod tests {
         assert_eq!(index_of(Layout::of(6), 1_000_000_001), 1);
         assert_eq!(index_of(Layout::of(0), 500_000_001), 0);
         assert_eq!(index_of(Layout::of(0), 500_000_000), -1);
+    }
+
+    /// Sent at the schema asked for; past the bucket limit, coarser until the buckets fit,
+    /// the counts unchanged in sum.
+    #[test]
+    fn the_schema_is_lowered_until_the_buckets_fit() {
+        let layout = Layout::of(6);
+        let shard = ShardBuckets::default();
+        // A duration every 1 % from 1 ms to 10 s: about 920 buckets of schema 6.
+        let mut nanos = 1_000_000f64;
+        let mut recorded = 0u64;
+        while nanos < 1e10 {
+            shard.record(layout, nanos as u64);
+            recorded += 1;
+            nanos *= 1.01;
+        }
+        shard.record(layout, 0);
+        let mut counts = Counts::default();
+        shard.add_to(layout, &mut counts);
+        let native = counts.to_native(6, 6).expect("spans");
+        // 13.3 powers of two: at most 160 buckets means at most 8 a power (schema 3), at
+        // least 6 would be too many (schema 4 makes 16 a power: 213).
+        assert_eq!(native.schema, 3);
+        assert!(native.positive.counts.len() <= MAX_BUCKETS);
+        let total: u64 = native.positive.counts.iter().sum();
+        assert_eq!((total, native.zero_count), (recorded, 1));
+        // Asked for schema -2: sent at -2, whatever the count.
+        assert_eq!(counts.to_native(6, -2).expect("spans").schema, -2);
+        // The classic buckets at powers of 4: exact.
+        let classic = counts.classic_at_derived_bounds(6);
+        let at = |seconds: f64| {
+            classic
+                .iter()
+                .find(|bucket| bucket.upper_bound == seconds)
+                .map(|bucket| bucket.cumulative_count)
+        };
+        let below = |seconds: f64| {
+            let mut nanos = 1_000_000f64;
+            let mut n = 1; // the zero bucket
+            while nanos < 1e10 {
+                if (nanos as u64) as f64 / 1e9 <= seconds {
+                    n += 1;
+                }
+                nanos *= 1.01;
+            }
+            n
+        };
+        for seconds in [1.0 / 1024.0, 1.0 / 256.0, 0.25, 1.0, 4.0, 16.0] {
+            assert_eq!(at(seconds), Some(below(seconds)), "le={seconds}");
+        }
+        assert_eq!(classic.len(), 15);
     }
 
     #[test]

@@ -28,9 +28,11 @@ pub(crate) enum Shape {
     Summary {
         quantiles: Vec<f64>,
     },
-    /// A histogram with these bucket bounds (seconds, never empty).
+    /// A histogram with these classic bucket bounds (seconds; empty for none) and native
+    /// buckets sent at this schema (`None` for none); never neither.
     Histogram {
         buckets: Vec<f64>,
+        native: Option<i32>,
     },
     Counter,
     Gauge,
@@ -46,6 +48,7 @@ impl Shape {
         } else {
             Shape::Histogram {
                 buckets: buckets.to_vec(),
+                native: None,
             }
         }
     }
@@ -54,7 +57,14 @@ impl Shape {
     pub(crate) fn leak(&self, name: &str) -> Core {
         match self {
             Shape::Summary { quantiles } => Core::Summary(SummaryCore::leak(name, &[], quantiles)),
-            Shape::Histogram { buckets } => Core::Summary(SummaryCore::leak(name, buckets, &[])),
+            Shape::Histogram {
+                buckets,
+                native: None,
+            } => Core::Summary(SummaryCore::leak(name, buckets, &[])),
+            Shape::Histogram {
+                buckets,
+                native: Some(schema),
+            } => Core::Summary(SummaryCore::leak_native(name, buckets, *schema)),
             Shape::Counter => Core::Counter(CounterCore::leak(name)),
             Shape::Gauge => Core::Gauge(GaugeCore::leak(name)),
         }
@@ -75,7 +85,18 @@ impl Shape {
         match self {
             Shape::Summary { quantiles } if quantiles.is_empty() => String::from("a summary"),
             Shape::Summary { quantiles } => format!("a summary with quantiles {quantiles:?}"),
-            Shape::Histogram { buckets } => format!("a histogram with buckets {buckets:?}"),
+            Shape::Histogram {
+                buckets,
+                native: None,
+            } => format!("a histogram with buckets {buckets:?}"),
+            Shape::Histogram {
+                buckets,
+                native: Some(schema),
+            } if buckets.is_empty() => format!("a native histogram of schema {schema}"),
+            Shape::Histogram {
+                buckets,
+                native: Some(schema),
+            } => format!("a histogram with buckets {buckets:?} and native ones of schema {schema}"),
             Shape::Counter => String::from("a counter"),
             Shape::Gauge => String::from("a gauge"),
         }
@@ -137,22 +158,29 @@ impl Core {
     /// The series' value now, in the model.
     fn value(self) -> Value {
         match self {
-            Core::Summary(core) => match core.buckets() {
-                Some((buckets, count)) => Value::Histogram(model::Histogram {
+            Core::Summary(core) => match (core.buckets(), core.native_counts()) {
+                (classic, Some((counts, stored, sent))) => {
+                    let (count, sum) = core.snapshot();
+                    let buckets = match classic {
+                        Some((buckets, _)) => classic_buckets(buckets),
+                        // Exact classic buckets at powers of 4, for consumers of the text
+                        // format, made from the native ones.
+                        None => counts.classic_at_derived_bounds(stored),
+                    };
+                    Value::Histogram(model::Histogram {
+                        count,
+                        sum,
+                        buckets,
+                        native: counts.to_native(stored, sent),
+                    })
+                }
+                (Some((buckets, count)), None) => Value::Histogram(model::Histogram {
                     count,
                     sum: core.sum_seconds(),
-                    // Finite bounds only (checked when the histogram was made): `+Inf` is the
-                    // count, as the model has it.
-                    buckets: buckets
-                        .into_iter()
-                        .map(|(upper_bound, cumulative_count)| Bucket {
-                            upper_bound,
-                            cumulative_count,
-                        })
-                        .collect(),
+                    buckets: classic_buckets(buckets),
                     native: None,
                 }),
-                None => {
+                (None, None) => {
                     let (count, sum) = core.snapshot();
                     let quantiles = core
                         .quantile_values()
@@ -248,6 +276,18 @@ pub(crate) fn own_families(
         all.push(family);
     }
     (all, names)
+}
+
+/// Classic buckets in the model: finite bounds only (checked when the histogram was made),
+/// since `+Inf` is the count, as the model has it.
+fn classic_buckets(buckets: Vec<(f64, u64)>) -> Vec<Bucket> {
+    buckets
+        .into_iter()
+        .map(|(upper_bound, cumulative_count)| Bucket {
+            upper_bound,
+            cumulative_count,
+        })
+        .collect()
 }
 
 /// A series' labels: the family's label names with this series' values, in order.

@@ -8,13 +8,6 @@
 
 pub(crate) mod changes;
 pub(crate) mod counter;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the store of native histograms (issue 20), built and tested first"
-    )
-)]
 pub(crate) mod exponential;
 pub(crate) mod families;
 pub(crate) mod gauge;

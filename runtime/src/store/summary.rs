@@ -1,5 +1,6 @@
 //! The series behind a summary or a histogram: a call count and an exact sum of durations
-//! and, for a histogram, an exact count per bucket.
+//! and, for a histogram, an exact count per classic bucket, or per native (exponential)
+//! bucket (see `exponential.rs`), or both.
 //!
 //! The sum is kept as integer nanoseconds, so recording is a `fetch_add` and the total is
 //! exact however many calls are added; it is converted to seconds only when rendered. It
@@ -16,6 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::store::changes;
+use crate::store::exponential::{Counts, Layout, ShardBuckets};
 use crate::store::shard::{shard_count, thread_shard};
 use crate::store::sketch::{self, ShardSketch};
 
@@ -33,6 +35,9 @@ pub(crate) struct SummaryCore {
     bounds: Box<[u64]>,
     /// A summary's quantiles (each in (0, 1)); empty for none.
     quantiles: Box<[f64]>,
+    /// A native histogram's bucket layout (its stored schema), and the schema it is sent at
+    /// (-4 to 8: coarser than stored for a negative one); `None` for no native buckets.
+    native: Option<(&'static Layout, i32)>,
     /// Hand observations refused (negative, NaN, infinite, too large). The one count of them:
     /// `Summary::rejected` and `pushtimer_rejected_observations_total` both read it.
     rejected: AtomicU64,
@@ -43,13 +48,16 @@ pub(crate) struct SummaryCore {
 #[derive(Debug)]
 #[repr(align(128))]
 struct Shard {
-    /// Observations of a summary (a histogram counts in its buckets only).
+    /// Observations of a summary (a histogram counts in its buckets only: classic ones when
+    /// it has any, else native ones).
     count: AtomicU64,
     sum_nanos: AtomicU64,
     /// A histogram's observations per bucket (not cumulative), the last one above every bound.
     buckets: Box<[AtomicU64]>,
     /// A summary's quantile sketch, allocated when a thread of this shard first observes.
     sketch: ShardSketch,
+    /// A native histogram's buckets, allocated when a thread of this shard first observes.
+    native: ShardBuckets,
 }
 
 impl Shard {
@@ -59,6 +67,7 @@ impl Shard {
             sum_nanos: AtomicU64::new(0),
             buckets: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
             sketch: ShardSketch::default(),
+            native: ShardBuckets::default(),
         }
     }
 }
@@ -69,6 +78,15 @@ impl SummaryCore {
     /// without, with these quantiles (checked by the caller; ignored for a histogram).
     pub(crate) fn leak(name: &str, bounds: &[f64], quantiles: &[f64]) -> &'static SummaryCore {
         Box::leak(Box::new(SummaryCore::new(name, bounds, quantiles)))
+    }
+
+    /// A histogram series with native buckets of `schema` (-4 to 8, checked by the caller),
+    /// and classic ones with these bounds when there are any, leaked.
+    pub(crate) fn leak_native(name: &str, bounds: &[f64], schema: i32) -> &'static SummaryCore {
+        let mut core = SummaryCore::new(name, bounds, &[]);
+        let stored = u32::try_from(schema).unwrap_or(0);
+        core.native = Some((Layout::of(stored), schema));
+        Box::leak(Box::new(core))
     }
 
     fn new(name: &str, bounds: &[f64], quantiles: &[f64]) -> SummaryCore {
@@ -91,6 +109,7 @@ impl SummaryCore {
                 Box::default()
             },
             bounds,
+            native: None,
             rejected: AtomicU64::new(0),
         }
     }
@@ -115,10 +134,15 @@ impl SummaryCore {
             if before.checked_add(nanos).is_none() {
                 self.saturated.store(true, Ordering::Relaxed);
             }
+            if let Some((layout, _)) = self.native {
+                shard.native.record(layout, nanos);
+            }
             if self.bounds.is_empty() {
-                shard.count.fetch_add(1, Ordering::Relaxed);
-                if !self.quantiles.is_empty() {
-                    shard.sketch.record(nanos);
+                if self.native.is_none() {
+                    shard.count.fetch_add(1, Ordering::Relaxed);
+                    if !self.quantiles.is_empty() {
+                        shard.sketch.record(nanos);
+                    }
                 }
             } else {
                 // A histogram counts in its buckets only (the count is their sum): the first
@@ -188,8 +212,28 @@ impl SummaryCore {
         Some(self.quantiles.iter().copied().zip(estimates).collect())
     }
 
+    /// A native histogram's bucket counts, all shards added up, at the schema they are stored
+    /// at (with that schema, and the one to send them at); `None` without native buckets.
+    pub(crate) fn native_counts(&self) -> Option<(Counts, u32, i32)> {
+        let (layout, sent) = self.native?;
+        let mut counts = Counts::default();
+        for shard in self.shards.iter() {
+            shard.native.add_to(layout, &mut counts);
+        }
+        Some((counts, layout.schema(), sent))
+    }
+
     /// `(count, sum in seconds)`, all shards added up.
     pub(crate) fn snapshot(&self) -> (u64, f64) {
+        if self.bounds.is_empty()
+            && let Some((counts, _, _)) = self.native_counts()
+        {
+            let count = counts
+                .by_index
+                .values()
+                .fold(counts.zero, |all, n| all.wrapping_add(*n));
+            return (count, self.sum_seconds());
+        }
         let count = self.shards.iter().fold(0u64, |all, shard| {
             let count = if self.bounds.is_empty() {
                 shard.count.load(Ordering::Relaxed)
