@@ -31,7 +31,13 @@ pub(crate) struct TimedArgs {
     pub(crate) histogram: Option<Histogram>,
     /// `quantiles(0.5, 0.99)`: the summary's whole-run quantiles, checked.
     pub(crate) quantiles: Option<(Span, Vec<f64>)>,
+    /// `native_histogram` or `native_histogram(schema = N)`: native buckets, of schema `N`
+    /// (checked) or, for `None`, the runtime's default.
+    pub(crate) native: Option<(Span, Option<i32>)>,
 }
+
+/// The schemas of a native histogram, as Prometheus has them.
+const NATIVE_SCHEMAS: std::ops::RangeInclusive<i32> = -4..=8;
 
 /// How a timed function's histogram gets its buckets.
 pub(crate) enum Histogram {
@@ -73,9 +79,46 @@ impl TimedArgs {
                 ));
             }
             meta.parse_nested_meta(|label| parse_label(label, &mut self.labels))?;
+        } else if meta.path.is_ident("native_histogram") {
+            if let Some((earlier, _)) = &self.native {
+                let mut error = meta.error("duplicate argument `native_histogram`");
+                error.combine(syn::Error::new(*earlier, "first given here"));
+                return Err(error);
+            }
+            if let Some((earlier, _)) = &self.quantiles {
+                let mut error = meta.error("`quantiles` are a summary's and cannot be combined with `native_histogram`; its quantiles come from histogram_quantile() in PromQL");
+                error.combine(syn::Error::new(*earlier, "the quantiles are here"));
+                return Err(error);
+            }
+            let span = meta.path.span();
+            let schema = if meta.input.peek(syn::token::Paren) {
+                let mut schema = None;
+                meta.parse_nested_meta(|inner| {
+                    if !inner.path.is_ident("schema") || schema.is_some() {
+                        return Err(inner.error(
+                            "`native_histogram` takes one `schema = N`, an integer from -4 to 8",
+                        ));
+                    }
+                    schema = Some(parse_schema(&inner)?);
+                    Ok(())
+                })?;
+                schema
+            } else if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                return Err(meta.error(
+                    "`native_histogram` takes no value; for a schema of your own write native_histogram(schema = 3)",
+                ));
+            } else {
+                None
+            };
+            self.native = Some((span, schema));
         } else if meta.path.is_ident("quantiles") {
             if self.quantiles.is_some() {
                 return Err(meta.error("duplicate argument `quantiles`"));
+            }
+            if let Some((earlier, _)) = &self.native {
+                let mut error = meta.error("`quantiles` are a summary's and cannot be combined with `native_histogram`; its quantiles come from histogram_quantile() in PromQL");
+                error.combine(syn::Error::new(*earlier, "the native histogram is here"));
+                return Err(error);
             }
             self.reject_quantiles_with_histogram(&meta, meta.path.span())?;
             let span = meta.path.span();
@@ -98,7 +141,7 @@ impl TimedArgs {
             self.histogram = Some(Histogram::Bounds(span, bounds));
         } else {
             return Err(meta.error(
-                "unknown argument of #[timed]; expected `name = \"...\"`, `help = \"...\"`, `labels(key = \"value\", ...)`, `quantiles(...)`, `histogram` or `buckets(...)`",
+                "unknown argument of #[timed]; expected `name = \"...\"`, `help = \"...\"`, `labels(key = \"value\", ...)`, `quantiles(...)`, `histogram`, `buckets(...)` or `native_histogram`",
             ));
         }
         Ok(())
@@ -236,6 +279,37 @@ fn parse_numbers(meta: &ParseNestedMeta<'_>, kind: Numbers) -> syn::Result<Vec<f
         bounds.push(bound);
     }
     Ok(bounds)
+}
+
+/// `= N` of `native_histogram(schema = N)`: an integer from -4 to 8, the error on the value.
+fn parse_schema(meta: &ParseNestedMeta<'_>) -> syn::Result<i32> {
+    let value: Expr = meta.value()?.parse()?;
+    let (negative, literal) = match &value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => (false, Some(int)),
+        Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => match &**expr {
+            Expr::Lit(ExprLit {
+                lit: Lit::Int(int), ..
+            }) => (true, Some(int)),
+            _ => (true, None),
+        },
+        _ => (false, None),
+    };
+    let schema = literal
+        .and_then(|int| int.base10_parse::<i32>().ok())
+        .map(|n| if negative { -n } else { n })
+        .filter(|n| NATIVE_SCHEMAS.contains(n));
+    schema.ok_or_else(|| {
+        syn::Error::new_spanned(
+            &value,
+            "a native histogram's schema is an integer from -4 (each bucket 2^16 times as wide as the last) to 8 (256 buckets per power of two); the default is 5",
+        )
+    })
 }
 
 pub(crate) fn reject_duplicate(

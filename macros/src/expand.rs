@@ -98,7 +98,12 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
         .iter()
         .map(|(key, value)| quote!((#key, #value)));
     let close_fence = unclosed_fence(&item.attrs).map(|fence| quote!(#[doc = #fence]));
-    let docs = metric_docs(&metric, &help, &label_pairs, args.histogram.is_some());
+    let kind = match (&args.native, &args.histogram) {
+        (Some(_), _) => Kind::Native,
+        (None, Some(_)) => Kind::Histogram,
+        (None, None) => Kind::Summary,
+    };
+    let docs = metric_docs(&metric, &help, &label_pairs, kind);
 
     let named = args.name.is_some();
     let quantiles = match &args.quantiles {
@@ -108,6 +113,18 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
                 .iter()
                 .map(|q| proc_macro2::Literal::f64_suffixed(*q));
             quote!(&[#(#quantiles),*])
+        }
+    };
+    let native = match &args.native {
+        None => quote!(::core::option::Option::None),
+        Some((_, None)) => {
+            quote!(::core::option::Option::Some(
+                ::pushtimer::DEFAULT_NATIVE_SCHEMA
+            ))
+        }
+        Some((_, Some(schema))) => {
+            let schema = proc_macro2::Literal::i32_suffixed(*schema);
+            quote!(::core::option::Option::Some(#schema))
         }
     };
     let buckets = match &args.histogram {
@@ -156,6 +173,7 @@ pub(crate) fn expand(args: TimedArgs, mut item: ItemFn) -> syn::Result<TokenStre
                         #asynchronous,
                         #buckets,
                         #quantiles,
+                        #native,
                         // Read where the function is compiled, so in the user's crate: cargo
                         // sets CARGO_BIN_NAME for a binary target only, whose version is then
                         // the program's (a library's timed function claims none).
@@ -313,14 +331,29 @@ fn unclosed_fence(attrs: &[Attribute]) -> Option<String> {
     open.map(|(mark, length)| mark.to_string().repeat(length))
 }
 
+/// What a timed function feeds, for its rustdoc.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Summary,
+    /// Classic buckets only.
+    Histogram,
+    /// Native buckets (and classic ones beside them).
+    Native,
+}
+
 /// The rustdoc section appended to the function: which summary it feeds and how to query it.
 fn metric_docs(
     metric: &str,
     help: &TokenStream,
     labels: &[(String, String)],
-    histogram: bool,
+    kind: Kind,
 ) -> TokenStream {
-    let kind = if histogram { "histogram" } else { "summary" };
+    let histogram = kind != Kind::Summary;
+    let noun = match kind {
+        Kind::Summary => "summary",
+        Kind::Histogram => "histogram",
+        Kind::Native => "native histogram",
+    };
     let pairs: Vec<String> = labels
         .iter()
         .map(|(key, value)| format!("{key}={value:?}"))
@@ -354,7 +387,7 @@ fn metric_docs(
         String::new(),
         format!(
             "Every call is timed by [pushtimer](https://docs.rs/pushtimer): its wall-clock duration, in seconds, \
-             is added to the Prometheus {kind} **`{metric}`**, with {label_sentence}, and pushed to the \
+             is added to the Prometheus {noun} **`{metric}`**, with {label_sentence}, and pushed to the \
              Pushgateway named by `PUSHGATEWAY_URL`."
         ),
         String::new(),
@@ -395,7 +428,11 @@ fn metric_docs(
     let quantile = histogram.then(|| {
         [
             String::from("# 99th percentile of a call, over the last run of every job"),
-            format!("histogram_quantile(0.99, sum by (le) ({metric}_bucket{any}))"),
+            if kind == Kind::Native {
+                format!("histogram_quantile(0.99, sum({metric}{any}))")
+            } else {
+                format!("histogram_quantile(0.99, sum by (le) ({metric}_bucket{any}))")
+            },
         ]
     });
     let after_help: Vec<String> = after_help

@@ -72,7 +72,8 @@ pub use record::counter::{Counter, CounterBuilder};
 pub use record::gauge::{Gauge, GaugeBuilder};
 pub use record::handle::{Histogram, HistogramBuilder, Summary, SummaryBuilder};
 pub use settings::config::{
-    Config, DEFAULT_CARDINALITY_LIMIT, DEFAULT_PUSH_INTERVAL, DEFAULT_TIMEOUT, PushMethod,
+    Config, DEFAULT_CARDINALITY_LIMIT, DEFAULT_NATIVE_SCHEMA, DEFAULT_PUSH_INTERVAL,
+    DEFAULT_TIMEOUT, PushMethod,
 };
 pub use settings::server::Server;
 

@@ -22,7 +22,6 @@ use crate::settings::config::Config;
 use crate::store::families::{Core, Shape};
 use crate::store::registry::{CallSiteId, Registry};
 use crate::store::run::Run;
-use crate::store::summary::SummaryCore;
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
@@ -182,37 +181,20 @@ impl Runtime {
         }
     }
 
-    /// The series for `name` and labels (see [`Registry::summary`]). In a `fork()` child, which
-    /// never pushes, a series of its own that no registry knows: the parent's push thread may
-    /// have held the registry's lock at the fork, and nobody would ever release it here.
-    pub(crate) fn summary(
-        &self,
-        name: &str,
-        help: &str,
-        labels: &[(&str, &str)],
-        buckets: &[f64],
-        quantiles: &[f64],
-        call_site: Option<CallSiteId>,
-    ) -> (&'static SummaryCore, Vec<Note>) {
-        match self.forked() {
-            Ok(()) => self
-                .registry
-                .summary(name, help, labels, buckets, quantiles, call_site),
-            Err(_) => (SummaryCore::leak(name, buckets, quantiles), Vec::new()),
-        }
-    }
-
-    /// The series of `shape` for `name` and labels (see [`Registry::series`]); in a `fork()`
-    /// child, one of its own that no registry knows, as for [`summary`](Self::summary).
+    /// The series of `shape` for `name` and labels, for a `#[timed]` function at `call_site`
+    /// or made by hand (see [`Registry::series`]). In a `fork()` child, which never pushes, a
+    /// series of its own that no registry knows: the parent's push thread may have held the
+    /// registry's lock at the fork, and nobody would ever release it here.
     pub(crate) fn series(
         &self,
         name: &str,
         help: &str,
         labels: &[(&str, &str)],
         shape: &Shape,
+        call_site: Option<CallSiteId>,
     ) -> (Core, Vec<Note>) {
         match self.forked() {
-            Ok(()) => self.registry.series(name, help, labels, shape, None),
+            Ok(()) => self.registry.series(name, help, labels, shape, call_site),
             Err(_) => (shape.leak(name), Vec::new()),
         }
     }

@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use crate::record::call_timer::{CallTimer, OutcomeSeries};
 use crate::record::outcome::Outcome;
+use crate::store::families::{Core, Shape};
 use crate::store::registry::Origin;
 use crate::store::summary::SummaryCore;
 
@@ -21,6 +22,8 @@ pub struct CallSite {
     buckets: &'static [f64],
     /// A summary's quantiles (checked by the macro); empty for none.
     quantiles: &'static [f64],
+    /// A native histogram's schema (checked by the macro); `None` for none.
+    native: Option<i32>,
     /// The version of the crate the function is in, when that crate is the program's binary
     /// crate (see [`CallSite::new`]); `None` in a library.
     binary_crate_version: Option<&'static str>,
@@ -29,7 +32,9 @@ pub struct CallSite {
 
 impl CallSite {
     /// `name` already ends in `_seconds` and was validated by the macro, as were the labels;
-    /// `help` is never empty (the macro fills in the default sentence). `bin_name` and
+    /// `help` is never empty (the macro fills in the default sentence); `native` is a native
+    /// histogram's schema (checked by the macro), with `buckets` classic ones beside it or
+    /// none (then made from the native ones). `bin_name` and
     /// `pkg_version` are `option_env!("CARGO_BIN_NAME")` and `option_env!("CARGO_PKG_VERSION")`
     /// where the function is compiled: cargo sets `CARGO_BIN_NAME` only for a binary target
     /// (a `[[bin]]` or an example), so the version is the program's only there, never a
@@ -44,6 +49,7 @@ impl CallSite {
         asynchronous: bool,
         buckets: &'static [f64],
         quantiles: &'static [f64],
+        native: Option<i32>,
         bin_name: Option<&'static str>,
         pkg_version: Option<&'static str>,
     ) -> Self {
@@ -55,6 +61,7 @@ impl CallSite {
             asynchronous,
             buckets,
             quantiles,
+            native,
             binary_crate_version: binary_crate_version(bin_name, pkg_version),
             series: OnceLock::new(),
         }
@@ -96,6 +103,13 @@ impl CallSite {
         // (calibrating allocates, and a timed allocator would wait for itself).
         crate::record::clock::clock();
         let mut notes = Vec::new();
+        let shape = match self.native {
+            Some(schema) => Shape::Histogram {
+                buckets: self.buckets.to_vec(),
+                native: Some(schema),
+            },
+            None => Shape::timing(self.buckets, self.quantiles),
+        };
         let by_outcome = Outcome::ALL.map(|outcome| {
             let possible = match outcome {
                 Outcome::Ok | Outcome::Panic => true,
@@ -109,16 +123,14 @@ impl CallSite {
             let mut labels = self.labels.to_vec();
             labels.push(("outcome", outcome.label()));
             let call_site = (self as *const CallSite as usize, self.origin);
-            let (series, more) = runtime.summary(
-                self.name,
-                self.help,
-                &labels,
-                self.buckets,
-                self.quantiles,
-                Some(call_site),
-            );
+            let (series, more) =
+                runtime.series(self.name, self.help, &labels, &shape, Some(call_site));
             notes.extend(more);
-            series
+            match series {
+                Core::Summary(series) => series,
+                // The registry hands out a series of the shape asked for: never taken.
+                _ => SummaryCore::leak(self.name, self.buckets, self.quantiles),
+            }
         });
         let series = *self.series.get_or_init(|| {
             Box::leak(Box::new(OutcomeSeries {
@@ -191,6 +203,7 @@ mod tests {
             false,
             &[],
             &[],
+            None,
             Some("etl"),
             Some("4.5.6"),
         );

@@ -61,7 +61,8 @@ impl CounterSite {
         }
         let setting_up = crate::store::reentry::SettingUp::begin();
         let runtime = crate::lifecycle::global::created();
-        let (core, notes) = runtime.series(self.name, self.help, self.labels, &Shape::Counter);
+        let (core, notes) =
+            runtime.series(self.name, self.help, self.labels, &Shape::Counter, None);
         let core = match core {
             Core::Counter(core) => core,
             // The registry hands out a series of the shape asked for: never taken.

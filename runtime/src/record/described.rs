@@ -77,7 +77,8 @@ impl Description {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let (core, notes) = crate::lifecycle::global::runtime().series(name, &help, &labels, shape);
+        let (core, notes) =
+            crate::lifecycle::global::runtime().series(name, &help, &labels, shape, None);
         crate::diagnostics::emit(notes);
         core
     }

@@ -120,20 +120,31 @@ impl SummaryBuilder {
     /// (`job`, `instance`, `quantile`, `le`, `outcome`, `__*`), or the name starts with
     /// `pushtimer_` (pushtimer's own metrics).
     pub fn register(self) -> Result<Summary, InvalidMetric> {
-        self.register_with_buckets(&[])
+        self.register_with_buckets(&[], None)
     }
 
-    /// [`register`](Self::register), as a histogram with these bucket bounds when there are
-    /// any (checked here).
-    fn register_with_buckets(self, buckets: &[f64]) -> Result<Summary, InvalidMetric> {
-        let problem =
-            names::buckets_problem(buckets).or_else(|| names::quantiles_problem(&self.quantiles));
+    /// [`register`](Self::register), as a histogram with these classic bucket bounds when
+    /// there are any and native buckets of this schema when there is one (both checked here).
+    fn register_with_buckets(
+        self,
+        buckets: &[f64],
+        native: Option<i32>,
+    ) -> Result<Summary, InvalidMetric> {
+        let problem = names::buckets_problem(buckets)
+            .or_else(|| names::quantiles_problem(&self.quantiles))
+            .or_else(|| native.and_then(names::native_schema_problem));
         if let Some(reason) = problem {
             return Err(self.description.refused(reason));
         }
         self.description.check()?;
         let name = names::seconds_name(self.description.name());
-        let shape = Shape::timing(buckets, &self.quantiles);
+        let shape = match native {
+            Some(schema) => Shape::Histogram {
+                buckets: buckets.to_vec(),
+                native: Some(schema),
+            },
+            None => Shape::timing(buckets, &self.quantiles),
+        };
         let default_help = names::default_help(&format!("`{name}`"));
         let core = match self.description.register(&name, default_help, &shape) {
             Core::Summary(core) => core,
@@ -171,7 +182,8 @@ impl Histogram {
     pub fn builder(name: &str) -> HistogramBuilder {
         HistogramBuilder {
             summary: Summary::builder(name),
-            buckets: crate::DEFAULT_BUCKETS.to_vec(),
+            buckets: None,
+            native: None,
         }
     }
 
@@ -202,14 +214,49 @@ impl Histogram {
 #[must_use = "call .register() to get the Histogram"]
 pub struct HistogramBuilder {
     summary: SummaryBuilder,
-    buckets: Vec<f64>,
+    /// The classic bucket bounds given; `None` for the default.
+    buckets: Option<Vec<f64>>,
+    /// The native buckets' schema; `None` for none.
+    native: Option<i32>,
 }
 
 impl HistogramBuilder {
-    /// The bucket upper bounds, in seconds: finite, above zero, strictly increasing (`+Inf` is
-    /// added by itself). Default: [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS).
+    /// The classic bucket upper bounds, in seconds: finite, above zero, strictly increasing
+    /// (`+Inf` is added by itself). Default: [`DEFAULT_BUCKETS`](crate::DEFAULT_BUCKETS), or
+    /// for a [`native`](Self::native) histogram, bounds at the powers of 4 from 61 µs to
+    /// 4.6 h made from its native buckets (exact, and free on the recording side).
     pub fn buckets(mut self, bounds: &[f64]) -> Self {
-        self.buckets = bounds.to_vec();
+        self.buckets = Some(bounds.to_vec());
+        self
+    }
+
+    /// Native buckets too, at schema [`DEFAULT_NATIVE_SCHEMA`](crate::DEFAULT_NATIVE_SCHEMA):
+    /// exponential buckets that need no bounds chosen, merge across every job in Prometheus
+    /// (`histogram_quantile(0.99, sum(x_seconds))`) and are pushed in the protobuf format that
+    /// carries them (see `docs/metrics.md`). Without [`buckets`](Self::buckets), the classic
+    /// buckets beside them are made from them at the powers of 4, so recording costs one
+    /// bucket count, as a summary's.
+    ///
+    /// ```
+    /// let shard = pushtimer::Histogram::builder("native_doc_shard").native().register()?;
+    /// shard.observe(0.2)?;
+    /// shard.observe(3.0)?;
+    /// let text = pushtimer::render(); // text shows the classic buckets and the count
+    /// assert!(text.contains("native_doc_shard_seconds_bucket{le=\"0.25\"} 1\n"));
+    /// assert!(text.contains("native_doc_shard_seconds_count 2\n"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn native(self) -> Self {
+        self.native_schema(crate::DEFAULT_NATIVE_SCHEMA)
+    }
+
+    /// [`native`](Self::native) buckets of `schema`, from -4 (each bucket 2^16 times as wide
+    /// as the one below) to 8 (256 buckets per power of two, each 0.27 % wider than the one
+    /// below); checked by [`register`](Self::register). Buckets are `2^(2^-schema)` times as
+    /// wide as the one below, and a series that would need more than 160 is sent at a lower
+    /// schema.
+    pub fn native_schema(mut self, schema: i32) -> Self {
+        self.native = Some(schema);
         self
     }
 
@@ -229,7 +276,12 @@ impl HistogramBuilder {
     /// [`SummaryBuilder::register`], and when the buckets are not finite, above zero and
     /// strictly increasing.
     pub fn register(self) -> Result<Histogram, InvalidMetric> {
-        let summary = self.summary.register_with_buckets(&self.buckets)?;
+        let buckets = match (self.buckets, self.native) {
+            (Some(buckets), _) => buckets,
+            (None, Some(_)) => Vec::new(),
+            (None, None) => crate::DEFAULT_BUCKETS.to_vec(),
+        };
+        let summary = self.summary.register_with_buckets(&buckets, self.native)?;
         Ok(Histogram { summary })
     }
 }

@@ -21,6 +21,8 @@ pub(crate) struct Naming {
     pub(crate) quantiles: Vec<f64>,
     /// `PUSHTIMER_CARDINALITY_LIMIT`, within its bounds.
     pub(crate) cardinality_limit: usize,
+    /// `PUSHTIMER_NATIVE_HISTOGRAMS`: native buckets on every histogram.
+    pub(crate) native_histograms: bool,
 }
 
 impl Default for Naming {
@@ -30,6 +32,7 @@ impl Default for Naming {
             labels: Vec::new(),
             quantiles: Vec::new(),
             cardinality_limit: env::DEFAULT_CARDINALITY_LIMIT,
+            native_histograms: false,
         }
     }
 }
@@ -154,6 +157,7 @@ impl Config {
             labels,
             quantiles,
             cardinality_limit,
+            native_histograms: self.native_histograms,
         };
 
         let grouping = checked_grouping(&self.grouping, &mut problems);

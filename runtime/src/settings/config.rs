@@ -16,6 +16,13 @@ pub const DEFAULT_TIMEOUT: Duration = env::DEFAULT_TIMEOUT;
 pub const DEFAULT_PUSH_INTERVAL: Duration = env::DEFAULT_PUSH_INTERVAL;
 /// Default of [`Config::cardinality_limit`]: 2,000 label sets per metric name.
 pub const DEFAULT_CARDINALITY_LIMIT: usize = env::DEFAULT_CARDINALITY_LIMIT;
+/// The schema of a native histogram that names none (`#[timed(native_histogram)]`,
+/// [`HistogramBuilder::native`](crate::HistogramBuilder::native),
+/// [`Config::native_histograms`]): 5, 32 buckets per power of two, each 2.2 % wider than the
+/// one below, so `histogram_quantile` is within about 2.2 % of the true value. A series that
+/// would need more than 160 buckets is sent at a lower schema (each step halves the buckets
+/// and doubles their width), as client_golang and OpenTelemetry do.
+pub const DEFAULT_NATIVE_SCHEMA: i32 = env::DEFAULT_NATIVE_SCHEMA;
 
 /// How the background thread sends the metrics (`PUSHGATEWAY_METHOD`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,6 +77,7 @@ pub struct Config {
     pub(crate) signals: bool,
     pub(crate) quantiles: Vec<f64>,
     pub(crate) cardinality_limit: usize,
+    pub(crate) native_histograms: bool,
     /// `PUSHTIMER_VERSION`, as read; it wins over [`version`](Self::version).
     pub(crate) version_from_env: Option<String>,
     /// [`Config::version`], as set.
@@ -97,6 +105,7 @@ impl Default for Config {
             signals: true,
             quantiles: Vec::new(),
             cardinality_limit: DEFAULT_CARDINALITY_LIMIT,
+            native_histograms: false,
             version_from_env: None,
             version: None,
             env_problems: Vec::new(),
@@ -124,6 +133,7 @@ impl fmt::Debug for Config {
             .field("signals", &self.signals)
             .field("quantiles", &self.quantiles)
             .field("cardinality_limit", &self.cardinality_limit)
+            .field("native_histograms", &self.native_histograms)
             .field("version_from_env", &self.version_from_env)
             .field("version", &self.version)
             .finish_non_exhaustive()
@@ -291,6 +301,16 @@ impl Config {
     /// ```
     pub fn cardinality_limit(mut self, limit: usize) -> Self {
         self.cardinality_limit = limit;
+        self
+    }
+
+    /// Native (exponential) buckets on every histogram, beside its classic ones
+    /// (`PUSHTIMER_NATIVE_HISTOGRAMS=on`; default: off), at schema
+    /// [`DEFAULT_NATIVE_SCHEMA`](crate::DEFAULT_NATIVE_SCHEMA). A histogram asked for as a
+    /// native one (`#[timed(native_histogram)]`, [`HistogramBuilder::native`](crate::HistogramBuilder::native))
+    /// has them either way. Summaries are not affected.
+    pub fn native_histograms(mut self, on: bool) -> Self {
+        self.native_histograms = on;
         self
     }
 

@@ -99,6 +99,12 @@ pub(crate) const DEFAULT_CARDINALITY_LIMIT: usize = 2_000;
 /// The bounds of [`CARDINALITY_LIMIT`]: at least one series, at most a million (each series
 /// of a summary costs about a kilobyte per CPU).
 pub(crate) const CARDINALITY_LIMIT_BOUNDS: (usize, usize) = (1, 1_000_000);
+/// `PUSHTIMER_NATIVE_HISTOGRAMS`: native buckets on every histogram (`on` or `off`, the
+/// default).
+pub(crate) const NATIVE_HISTOGRAMS: &str = "PUSHTIMER_NATIVE_HISTOGRAMS";
+/// The schema of a native histogram that names none: 32 buckets per power of two, each 2.2 %
+/// wider than the one below (lowered when a series would have more than 160 buckets).
+pub(crate) const DEFAULT_NATIVE_SCHEMA: i32 = 5;
 /// `PUSHTIMER_SIGNALS`: a final push on SIGTERM and SIGINT (`on`, the default, or `off`).
 pub(crate) const SIGNALS: &str = "PUSHTIMER_SIGNALS";
 /// `PUSHTIMER_EXPECTED_INTERVAL`: how often the job should succeed.

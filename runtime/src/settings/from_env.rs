@@ -190,6 +190,7 @@ impl Config {
         for (name, slot) in [
             (env::SIGNALS, &mut config.signals),
             (env::DELETE_ON_EXIT, &mut config.delete_on_exit),
+            (env::NATIVE_HISTOGRAMS, &mut config.native_histograms),
         ] {
             if let Some(text) = get(name) {
                 match env::parse_bool(&text) {

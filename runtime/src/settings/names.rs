@@ -72,6 +72,11 @@ pub(crate) fn total_name(name: &str) -> String {
     }
 }
 
+/// Why a native histogram's schema is refused, or `None` when it is fine.
+pub(crate) fn native_schema_problem(schema: i32) -> Option<&'static str> {
+    (!(-4..=8).contains(&schema)).then_some("a native histogram's schema is from -4 to 8")
+}
+
 /// `name` with the `_seconds` suffix, not doubled.
 pub(crate) fn seconds_name(name: &str) -> String {
     if name.ends_with(SECONDS_SUFFIX) {

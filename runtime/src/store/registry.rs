@@ -22,11 +22,12 @@ use crate::model::check::Problem;
 use crate::model::convert::from_prometheus;
 use crate::model::family as model;
 use crate::settings::checked::Naming;
-use crate::settings::env::CARDINALITY_LIMIT;
+use crate::settings::env::{CARDINALITY_LIMIT, DEFAULT_NATIVE_SCHEMA};
 use crate::store::changes;
 use crate::store::families::{Core, Family, OVERFLOW_LABEL, Shape, own_families};
 use crate::store::reentry::SettingUp;
 use crate::store::run::{self, Run};
+#[cfg(test)]
 use crate::store::summary::SummaryCore;
 
 /// Where a `#[timed]` function is, for the warning about two functions that share a series by
@@ -106,6 +107,7 @@ impl Registry {
 
     /// The summary or histogram for `name` (already ending in `_seconds`) with these constant
     /// labels: [`series`](Self::series) of that shape. Never fails.
+    #[cfg(test)]
     pub(crate) fn summary(
         &self,
         name: &str,
@@ -115,12 +117,6 @@ impl Registry {
         quantiles: &[f64],
         call_site: Option<CallSiteId>,
     ) -> (&'static SummaryCore, Vec<Note>) {
-        // PUSHTIMER_QUANTILES: every timed function's summary that has none of its own.
-        let quantiles = if quantiles.is_empty() && buckets.is_empty() && call_site.is_some() {
-            self.naming.quantiles.as_slice()
-        } else {
-            quantiles
-        };
         let shape = Shape::timing(buckets, quantiles);
         match self.series(name, help, labels, &shape, call_site) {
             (Core::Summary(core), notes) => (core, notes),
@@ -145,6 +141,7 @@ impl Registry {
         shape: &Shape,
         call_site: Option<CallSiteId>,
     ) -> (Core, Vec<Note>) {
+        let shape = &with_defaults(&self.naming, shape, call_site.is_some());
         let full_name = match &self.naming.namespace {
             Some(namespace) => format!("{namespace}_{name}"),
             None => name.to_owned(),
@@ -362,6 +359,25 @@ impl Registry {
             families: self.families.lock().unwrap_or_else(PoisonError::into_inner),
             _setting_up: setting_up,
         }
+    }
+}
+
+/// `shape` with what the settings add: `PUSHTIMER_QUANTILES` to a `timed` function's summary
+/// without quantiles of its own, `PUSHTIMER_NATIVE_HISTOGRAMS` native buckets to a histogram
+/// without them.
+fn with_defaults(naming: &Naming, shape: &Shape, timed: bool) -> Shape {
+    match shape {
+        Shape::Summary { quantiles } if quantiles.is_empty() && timed => Shape::Summary {
+            quantiles: naming.quantiles.clone(),
+        },
+        Shape::Histogram {
+            buckets,
+            native: None,
+        } if naming.native_histograms => Shape::Histogram {
+            buckets: buckets.clone(),
+            native: Some(DEFAULT_NATIVE_SCHEMA),
+        },
+        shape => shape.clone(),
     }
 }
 
