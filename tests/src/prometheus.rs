@@ -44,6 +44,37 @@ impl Prometheus {
         Prometheus::launch(test, &scrape, rule_files, &[], None)
     }
 
+    /// [`start`](Self::start) with native histograms on (`--enable-feature=native-histograms`):
+    /// it scrapes the gateway in the protobuf format, which carries them.
+    pub fn start_native(test: &str, gateway: &Gateway) -> Option<Prometheus> {
+        let scrape = format!(
+            "scrape_configs:\n  - job_name: pushgateway\n    honor_labels: true\n    \
+             static_configs:\n      - targets: [\"127.0.0.1:{}\"]\n",
+            gateway.port()
+        );
+        Prometheus::launch(
+            test,
+            &scrape,
+            &[],
+            &["--enable-feature=native-histograms"],
+            None,
+        )
+    }
+
+    /// [`start_receiver`](Self::start_receiver) with native histograms on.
+    pub fn start_native_receiver(test: &str) -> Option<Prometheus> {
+        Prometheus::launch(
+            test,
+            "",
+            &[],
+            &[
+                "--web.enable-remote-write-receiver",
+                "--enable-feature=native-histograms",
+            ],
+            None,
+        )
+    }
+
     /// Starts Prometheus scraping `targets` (`ip:port`, a job's `PUSHTIMER_LISTEN`, say) at
     /// `/metrics` every second as the scrape job `listen`, without `honor_labels`: each series
     /// scraped gets the target's labels `job="listen"` and `instance="<target>"`, as from any
