@@ -19,6 +19,9 @@ use pushtimer_tests::{
 };
 
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
+/// The README's example job: its counter and gauge feed the dashboard's throughput and "your
+/// counters and gauges" panels.
+const BATCH_JOB: &str = env!("CARGO_BIN_EXE_batch_job");
 const EXIT_JOB: &str = env!("CARGO_BIN_EXE_exit_job");
 const MANY_SERIES_JOB: &str = env!("CARGO_BIN_EXE_many_series_job");
 /// How long a store may take to show what was written (VictoriaMetrics flushes its buffers
@@ -143,10 +146,29 @@ fn prometheus_receives_every_run_and_the_remote_write_rules_and_dashboard_work()
     let others = prometheus.query("ALERTS{job=~\"rw|rw_hist\"}");
     assert!(others.is_empty(), "{others:?}");
 
-    assert_dashboard_answers(
+    // The example job (its counter and gauge feed two panels), twice, labelled with its pod as
+    // deploy/kubernetes does: the first run fails, the second succeeds. The status table shows
+    // the group once, with the last run's exit code, though both runs are within the window.
+    let url = prometheus.write_url();
+    for (labels, args, code) in [
+        ("pod=rw-example-a", &["--fail"][..], 1),
+        ("pod=rw-example-b", &[][..], 0),
+    ] {
+        let mut env = writing_to(&url, "rw_example");
+        env.push(("PUSHTIMER_LABELS", labels));
+        let run = run_job(BATCH_JOB, args, &env);
+        assert_eq!(run.status.code(), Some(code), "{run:#?}");
+    }
+    let answers = assert_dashboard_answers(
         &repository().join("deploy/grafana/pushtimer-batch-jobs-remote-write.json"),
         &query,
     );
+    let exit_codes: Vec<(String, f64)> = answers["Job status/C"]
+        .iter()
+        .map(|point| (point.labels["job"].clone(), point.value))
+        .filter(|(job, _)| job == "rw_example")
+        .collect();
+    assert_eq!(exit_codes, [("rw_example".to_owned(), 0.0)]);
 }
 
 #[test]

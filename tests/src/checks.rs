@@ -1,6 +1,7 @@
 //! Assertions the suites share: how a finished job must look (clean, or unharmed with exactly
 //! one warning, no secret in its output) and what a gateway must hold after `exit_job`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::{JobRun, Point, Scrape};
@@ -89,14 +90,36 @@ pub fn assert_nothing_for(scrape: &Scrape, job: &str) {
 }
 
 /// Every panel of the Grafana dashboard at `path` has a datasource and a query, and every
-/// query, with the dashboard's variables as "All" (`$job` = `.+`), returns data from `query`
-/// (which waits for data, within its own limit).
-pub fn assert_dashboard_answers(path: &Path, query: &dyn Fn(&str) -> Vec<Point>) {
+/// query, panels' and annotations' alike, returns data from `query` (which waits for data,
+/// within its own limit), with the dashboard's `$job` as "All": as Grafana expands it, every
+/// job that the variable's `label_values(<metric>, job)` finds, as a regex of alternatives.
+/// The queries of a table of several return the same label sets, one per group (a job, or
+/// one shard of it), so that its join makes one row of each. A query of the storage I/O
+/// counters answers exactly when this machine's kernel gives them (`/proc/self/io`, which a
+/// job on this machine reads too). Returns every answer, by `"<panel title>/<refId>"` and
+/// `"annotation/<name>"`.
+pub fn assert_dashboard_answers(
+    path: &Path,
+    query: &dyn Fn(&str) -> Vec<Point>,
+) -> BTreeMap<String, Vec<Point>> {
     let text = std::fs::read_to_string(path).expect("the dashboard");
     let dashboard: serde_json::Value = serde_json::from_str(&text).expect("the dashboard parses");
+    let jobs = all_jobs(&dashboard, query);
+    let io_readable = std::fs::read_to_string("/proc/self/io")
+        .is_ok_and(|io| io.contains("\nread_bytes:") && io.contains("\nwrite_bytes:"));
+    let mut answers = BTreeMap::new();
+    let mut ask = |key: String, expr: &str| {
+        let expr = expr.replace("$job", &jobs);
+        let points = query(&expr);
+        if expr.contains("pushtimer_job_io_") && !io_readable {
+            assert!(points.is_empty(), "{key}: {points:?} without /proc/self/io");
+        } else {
+            assert!(!points.is_empty(), "{key}: no data for {expr}");
+        }
+        answers.insert(key, points);
+    };
     let panels = dashboard["panels"].as_array().expect("panels");
     assert!(!panels.is_empty());
-    let mut queries = 0;
     for panel in panels {
         let title = panel["title"].as_str().unwrap_or("?");
         assert!(
@@ -113,11 +136,90 @@ pub fn assert_dashboard_answers(path: &Path, query: &dyn Fn(&str) -> Vec<Point>)
             let expr = target["expr"]
                 .as_str()
                 .unwrap_or_else(|| panic!("{title}: no expr"));
-            let expr = expr.replace("$job", ".+");
-            let points = query(&expr);
-            assert!(!points.is_empty(), "{title}: no data for {expr}");
-            queries += 1;
+            let ref_id = target["refId"].as_str().unwrap_or("?");
+            ask(format!("{title}/{ref_id}"), expr);
         }
     }
-    assert!(queries >= panels.len());
+    let annotations = dashboard["annotations"]["list"].as_array();
+    for annotation in annotations.into_iter().flatten() {
+        let name = annotation["name"].as_str().unwrap_or("?");
+        assert!(
+            annotation["datasource"]["uid"].is_string(),
+            "annotation {name}: no datasource"
+        );
+        let expr = annotation["expr"]
+            .as_str()
+            .unwrap_or_else(|| panic!("annotation {name}: no expr"));
+        ask(format!("annotation/{name}"), expr);
+    }
+    assert!(answers.len() >= panels.len());
+
+    for panel in panels.iter().filter(|panel| panel["type"] == "table") {
+        let title = panel["title"].as_str().unwrap_or("?");
+        let rows: Vec<(String, BTreeSet<&BTreeMap<String, String>>)> = answers
+            .iter()
+            .filter(|(key, _)| key.strip_prefix(title).is_some_and(|k| k.starts_with('/')))
+            .map(|(key, points)| (key.clone(), points.iter().map(|p| &p.labels).collect()))
+            .collect();
+        for (key, labels) in &rows {
+            assert_eq!(
+                labels.len(),
+                answers[key].len(),
+                "{key}: a label set twice: {:?}",
+                answers[key]
+            );
+            assert_eq!(
+                labels, &rows[0].1,
+                "{key} and {} return other label sets: the join would not make one row per group",
+                rows[0].0
+            );
+        }
+    }
+    answers
+}
+
+/// What Grafana makes of `$job` set to "All" (the dashboard gives it no value of its own):
+/// every value its query `label_values(<metric>, job)` finds, over the dashboard's time range
+/// (`now-<range>`), as the regex `(a|b|c)`, its ASCII punctuation escaped for the regex and the
+/// PromQL string.
+fn all_jobs(dashboard: &serde_json::Value, query: &dyn Fn(&str) -> Vec<Point>) -> String {
+    let variables = dashboard["templating"]["list"].as_array();
+    let job = variables
+        .into_iter()
+        .flatten()
+        .find(|v| v["name"] == "job")
+        .expect("a $job variable");
+    assert!(
+        job["allValue"].is_null(),
+        "$job's All is {}",
+        job["allValue"]
+    );
+    let definition = job["definition"].as_str().expect("its query");
+    let metric = definition
+        .strip_prefix("label_values(")
+        .and_then(|rest| rest.strip_suffix(", job)"))
+        .unwrap_or_else(|| panic!("not label_values(<metric>, job): {definition}"));
+    let range = dashboard["time"]["from"]
+        .as_str()
+        .and_then(|from| from.strip_prefix("now-"))
+        .expect("a time range from now-<range>");
+    let found = query(&format!("last_over_time({metric}[{range}])"));
+    let jobs: BTreeSet<&str> = found
+        .iter()
+        .filter_map(|point| point.labels.get("job").map(String::as_str))
+        .collect();
+    assert!(!jobs.is_empty(), "$job finds no job: {found:?}");
+    let escaped: Vec<String> = jobs
+        .iter()
+        .map(|job| {
+            job.chars()
+                .map(|c| match c {
+                    '"' => String::from("\\\""),
+                    c if c.is_ascii_punctuation() && c != '_' => format!("\\\\{c}"),
+                    c => c.to_string(),
+                })
+                .collect()
+        })
+        .collect();
+    format!("({})", escaped.join("|"))
 }
