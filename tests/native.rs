@@ -167,3 +167,96 @@ fn three_jobs_merge_into_one_native_histogram_in_prometheus() {
         );
     }
 }
+
+/// Runs the three jobs of the suite with `env` (a remote-write URL), each its own `job`.
+fn run_three(env: &[(&str, &str)]) -> BTreeMap<String, Vec<f64>> {
+    let mut all: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for seed in 1..=3u64 {
+        let job = format!("native_{seed}");
+        let mut env = env.to_vec();
+        env.push(("PUSHGATEWAY_JOB", &job));
+        let run = run_job(NATIVE_JOB, &[&seed.to_string()], &env);
+        assert_eq!(run.status.code(), Some(0), "{run:#?}");
+        assert!(run.warnings().is_empty(), "{run:#?}");
+        for (outcome, seconds) in durations(&run) {
+            all.entry(outcome).or_default().extend(seconds);
+        }
+    }
+    all
+}
+
+/// By remote write to a Prometheus receiver with native histograms on: the same answers as
+/// through the gateway (the `histograms` field of remote write 1.0).
+#[test]
+fn native_histograms_arrive_by_remote_write() {
+    let Some(prometheus) = Prometheus::start_native_receiver("native_remote_write") else {
+        return;
+    };
+    let all = run_three(&[("PUSHTIMER_REMOTE_WRITE_URL", &prometheus.write_url())]);
+    let every: Vec<f64> = all.values().flatten().copied().collect();
+    // An instant selector: the last write of each run is within its 5 minutes of look-back.
+    // (Prometheus 2.42 answers nothing for `last_over_time` of a native histogram; later
+    // versions do.)
+    let last = |inner: &str| format!("sum({inner})");
+    let count = one(
+        &prometheus,
+        &format!("histogram_count({})", last("native_job_hand_seconds")),
+        |v| v == 306.0,
+    );
+    assert_eq!(count, 306.0);
+    let sum = one(
+        &prometheus,
+        &format!("histogram_sum({})", last("native_job_hand_seconds")),
+        |_| true,
+    );
+    assert_eq!(sum, 75.75);
+    let count = one(
+        &prometheus,
+        &format!("histogram_count({})", last("native_job_stage_seconds")),
+        |v| v == 120.0,
+    );
+    assert_eq!(count, 120.0);
+    let p99 = one(
+        &prometheus,
+        &format!(
+            "histogram_quantile(0.99, {})",
+            last("native_job_stage_seconds")
+        ),
+        |_| true,
+    );
+    assert_within_the_schemas_error(p99, quantile(&every, 0.99), "merged p99 by remote write");
+    // The float series beside it, for readers without native histograms.
+    let classic = one(
+        &prometheus,
+        "sum(native_job_hand_seconds_bucket{le=\"0.25\"})",
+        |_| true,
+    );
+    assert_eq!(classic, 306.0);
+}
+
+/// VictoriaMetrics 1.79 takes no native histograms: it keeps the float series written beside
+/// them (classic buckets at powers of 4, `_sum`, `_count`), and the write is not refused.
+#[test]
+fn victoria_metrics_gets_the_classic_buckets() {
+    let Some(victoria) = pushtimer_tests::VictoriaMetrics::start("native_victoria") else {
+        return;
+    };
+    run_three(&[("PUSHTIMER_REMOTE_WRITE_URL", &victoria.write_url())]);
+    // What was written becomes searchable at once, not at VictoriaMetrics' next flush.
+    let flushed =
+        pushtimer_tests::http_get(&format!("{}/internal/force_flush", victoria.base_url()));
+    assert_eq!(flushed.map(|(code, _)| code), Some(200));
+    let points = victoria.query_until(
+        "sum(last_over_time(native_job_hand_seconds_bucket{le=\"0.25\"}[1h]))",
+        WITHIN,
+        |points| points.len() == 1 && points[0].value == 306.0,
+    );
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].value, 306.0);
+    let count = victoria.query_until(
+        "sum(last_over_time(native_job_stage_seconds_count[1h]))",
+        WITHIN,
+        |points| points.len() == 1 && points[0].value == 120.0,
+    );
+    assert_eq!(count[0].value, 120.0, "{count:?}");
+}

@@ -9,13 +9,16 @@
 //!
 //! The messages are declared here with `prost`'s derive (the field numbers of
 //! `prometheus/prompb/types.proto` and `remote.proto`), so building needs no `protoc`. Only what
-//! a client sends is declared: series of float samples; metadata, exemplars and native
-//! histograms are left out (receivers take a request without them; a native histogram is sent
-//! as what the text format shows of it).
+//! a client sends is declared: series of float samples, and native histograms in the
+//! `histograms` field (integer counts, deltas per bucket, as client_golang's are); metadata and
+//! exemplars are left out (receivers take a request without them). A native histogram is sent
+//! both ways: as the series of its name with one histogram sample, and as the float series the
+//! text format shows of it (its classic buckets, `_sum`, `_count`), so that a receiver that
+//! ignores the `histograms` field (VictoriaMetrics 1.79) still has those.
 
 use crate::encode::text::write_float;
 use crate::model::check::{self, Problem};
-use crate::model::family::{Family, Metric};
+use crate::model::family::{Family, Metric, NativeBuckets, Value};
 use crate::model::samples::{Sample as Line, samples};
 
 /// `prometheus.WriteRequest`.
@@ -32,6 +35,48 @@ pub(crate) struct TimeSeries {
     pub(crate) labels: Vec<Label>,
     #[prost(message, repeated, tag = "2")]
     pub(crate) samples: Vec<Sample>,
+    /// Native histogram samples (the series then has no float samples).
+    #[prost(message, repeated, tag = "4")]
+    pub(crate) histograms: Vec<Histogram>,
+}
+
+/// `prometheus.Histogram`, integer counts only: a native histogram's sample.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct Histogram {
+    /// `count_int`, of the `count` oneof.
+    #[prost(uint64, tag = "1")]
+    pub(crate) count_int: u64,
+    #[prost(double, tag = "3")]
+    pub(crate) sum: f64,
+    #[prost(sint32, tag = "4")]
+    pub(crate) schema: i32,
+    #[prost(double, tag = "5")]
+    pub(crate) zero_threshold: f64,
+    /// `zero_count_int`, of the `zero_count` oneof.
+    #[prost(uint64, tag = "6")]
+    pub(crate) zero_count_int: u64,
+    #[prost(message, repeated, tag = "8")]
+    pub(crate) negative_spans: Vec<BucketSpan>,
+    #[prost(sint64, repeated, tag = "9")]
+    pub(crate) negative_deltas: Vec<i64>,
+    #[prost(message, repeated, tag = "11")]
+    pub(crate) positive_spans: Vec<BucketSpan>,
+    #[prost(sint64, repeated, tag = "12")]
+    pub(crate) positive_deltas: Vec<i64>,
+    /// `ResetHint`: 0, unknown (the receiver tells a reset from the counts, as for a counter).
+    #[prost(int32, tag = "14")]
+    pub(crate) reset_hint: i32,
+    #[prost(int64, tag = "15")]
+    pub(crate) timestamp: i64,
+}
+
+/// `prometheus.BucketSpan`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub(crate) struct BucketSpan {
+    #[prost(sint32, tag = "1")]
+    pub(crate) offset: i32,
+    #[prost(uint32, tag = "2")]
+    pub(crate) length: u32,
 }
 
 /// `prometheus.Label`.
@@ -122,15 +167,22 @@ impl<'a> Batch<'a> {
         let series = order.into_iter().flat_map(move |(_, (usable, extra))| {
             usable.into_iter().flat_map(move |(family, metrics)| {
                 metrics.into_iter().flat_map(move |metric| {
-                    samples(metric).into_iter().map(move |line| TimeSeries {
-                        labels: self.series(family, metric, &line, extra),
-                        // The write's own time, not a timestamp a user's collector set: every
-                        // series of a write is one point in time, later than the last write's.
-                        samples: vec![Sample {
-                            value: line.value,
-                            timestamp: self.timestamp_ms,
-                        }],
-                    })
+                    let native = self.native_series(family, metric, extra);
+                    native
+                        .into_iter()
+                        .chain(samples(metric).into_iter().map(move |line| {
+                            TimeSeries {
+                                labels: self.series(family, metric, &line, extra),
+                                // The write's own time, not a timestamp a user's collector set:
+                                // every series of a write is one point in time, later than the
+                                // last write's.
+                                samples: vec![Sample {
+                                    value: line.value,
+                                    timestamp: self.timestamp_ms,
+                                }],
+                                histograms: Vec::new(),
+                            }
+                        }))
                 })
             })
         });
@@ -140,6 +192,52 @@ impl<'a> Batch<'a> {
             left_out: LeftOut::default(),
             problems,
         }
+    }
+
+    /// The native histogram of `metric`, as the series of its family's name with one
+    /// histogram sample; `None` when it has none.
+    fn native_series(
+        &self,
+        family: &Family,
+        metric: &Metric,
+        extra: &[(&str, &str)],
+    ) -> Option<TimeSeries> {
+        let Value::Histogram(histogram) = &metric.value else {
+            return None;
+        };
+        let native = histogram.native.as_ref()?;
+        let spans = |buckets: &NativeBuckets| {
+            buckets
+                .spans
+                .iter()
+                .map(|span| BucketSpan {
+                    offset: span.offset,
+                    length: span.length,
+                })
+                .collect()
+        };
+        let name = Line {
+            suffix: "",
+            label: None,
+            value: 0.0,
+        };
+        Some(TimeSeries {
+            labels: self.series(family, metric, &name, extra),
+            samples: Vec::new(),
+            histograms: vec![Histogram {
+                count_int: histogram.count,
+                sum: histogram.sum,
+                schema: native.schema,
+                zero_threshold: native.zero_threshold,
+                zero_count_int: native.zero_count,
+                negative_spans: spans(&native.negative),
+                negative_deltas: native.negative.deltas(),
+                positive_spans: spans(&native.positive),
+                positive_deltas: native.positive.deltas(),
+                reset_hint: 0,
+                timestamp: self.timestamp_ms,
+            }],
+        })
     }
 
     /// The labels of one series, sorted by name, empty values left out (an empty label is no
@@ -229,7 +327,7 @@ impl<I: Iterator<Item = TimeSeries>> Iterator for Requests<I> {
         let (mut samples, mut bytes) = (0usize, 0usize);
         while let Some(series) = self.next.take().or_else(|| self.series.next()) {
             let size = field_len(&series);
-            let count = series.samples.len();
+            let count = series.samples.len().saturating_add(series.histograms.len());
             if size > MAX_REQUEST_BYTES || count > MAX_SAMPLES_PER_REQUEST {
                 self.left_out.series = self.left_out.series.saturating_add(1);
                 if self.left_out.first.is_none() {
@@ -278,7 +376,7 @@ pub(crate) fn encode(request: &WriteRequest) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::encode::tests::fixtures::histogram;
+    use crate::encode::tests::fixtures::{histogram, native_histogram};
     use crate::encode::text;
     use crate::model::family::{Kind, Quantile, Summary, Value};
 
@@ -313,6 +411,83 @@ mod tests {
         let taken: Vec<WriteRequest> = requests.take(101).collect();
         assert!(taken.len() <= 100, "endless requests");
         taken
+    }
+
+    /// A native histogram is one series of its name with one histogram sample (the counts as
+    /// deltas per bucket, the spans as they are, integer counts), and also the float series the
+    /// text format has of it.
+    #[test]
+    fn a_native_histogram_is_its_histogram_sample_and_its_text_series() {
+        let metric = Metric::new(
+            &[("stage", "load")],
+            Value::Histogram(native_histogram(true)),
+        );
+        let timings = [family("load_seconds", metric)];
+        let target = vec![("job".to_owned(), "etl".to_owned())];
+        let groups: [Labelled<'_>; 1] = [(&timings, &[])];
+        let requests = all(Batch::new(&target, 77).requests(&groups));
+        assert_eq!(requests.len(), 1);
+        let series = &requests[0].timeseries;
+        let names: Vec<&str> = series.iter().map(|s| s.labels[0].value.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "load_seconds",
+                "load_seconds_bucket",
+                "load_seconds_bucket",
+                "load_seconds_bucket",
+                "load_seconds_sum",
+                "load_seconds_count"
+            ]
+        );
+        let native = &series[0];
+        assert!(native.samples.is_empty());
+        let labels: Vec<String> = native
+            .labels
+            .iter()
+            .map(|l| format!("{}={}", l.name, l.value))
+            .collect();
+        assert_eq!(labels, ["__name__=load_seconds", "job=etl", "stage=load"]);
+        assert_eq!(
+            native.histograms,
+            [Histogram {
+                count_int: 9,
+                sum: 4.25,
+                schema: 3,
+                zero_threshold: 2f64.powi(-128),
+                zero_count_int: 1,
+                negative_spans: vec![BucketSpan {
+                    offset: 0,
+                    length: 1
+                }],
+                negative_deltas: vec![2],
+                positive_spans: vec![
+                    BucketSpan {
+                        offset: -1,
+                        length: 2
+                    },
+                    BucketSpan {
+                        offset: 3,
+                        length: 1
+                    }
+                ],
+                positive_deltas: vec![2, 1, -2],
+                reset_hint: 0,
+                timestamp: 77,
+            }]
+        );
+        assert!(
+            series[1..]
+                .iter()
+                .all(|s| s.histograms.is_empty() && s.samples.len() == 1)
+        );
+        // It decodes back as prost wrote it: field numbers and wire types agree.
+        let body = encode(&requests[0]);
+        let protobuf = snap::raw::Decoder::new()
+            .decompress_vec(&body)
+            .expect("snappy");
+        let decoded: WriteRequest = prost::Message::decode(&protobuf[..]).expect("protobuf");
+        assert_eq!(decoded, requests[0]);
     }
 
     #[test]
@@ -565,6 +740,7 @@ mod tests {
                 };
                 samples
             ],
+            histograms: Vec::new(),
         }
     }
 
