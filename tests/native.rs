@@ -260,3 +260,43 @@ fn victoria_metrics_gets_the_classic_buckets() {
     );
     assert_eq!(count[0].value, 120.0, "{count:?}");
 }
+
+/// A Prometheus receiver without native histograms (2.42's default) refuses a whole write that
+/// carries one (HTTP 500 "native histograms are disabled"): pushtimer says so once and writes
+/// their float series from then on, so nothing else is lost.
+#[test]
+fn a_receiver_without_native_histograms_still_gets_everything_else() {
+    let Some(prometheus) = Prometheus::start_receiver("native_receiver_off", &[]) else {
+        return;
+    };
+    let run = run_job(
+        NATIVE_JOB,
+        &["1"],
+        &[
+            ("PUSHTIMER_REMOTE_WRITE_URL", &prometheus.write_url()),
+            ("PUSHGATEWAY_JOB", "native_off"),
+            // Several writes while it runs, not only the final one.
+            ("PUSHGATEWAY_PUSH_INTERVAL", "50ms"),
+        ],
+    );
+    assert_eq!(run.status.code(), Some(0), "{run:#?}");
+    let warnings = run.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    assert!(
+        warnings[0]
+            .contains("refuses native histograms (HTTP 500: native histograms are disabled)"),
+        "{warnings:#?}"
+    );
+    let bucket = one(
+        &prometheus,
+        "sum(native_job_hand_seconds_bucket{le=\"0.25\"})",
+        |v| v == 101.0,
+    );
+    assert_eq!(bucket, 101.0);
+    let count = one(&prometheus, "sum(native_job_stage_seconds_count)", |v| {
+        v == 40.0
+    });
+    assert_eq!(count, 40.0);
+    let records = one(&prometheus, "count(pushtimer_job_exit_code)", |_| true);
+    assert_eq!(records, 1.0, "the run's end is written too");
+}

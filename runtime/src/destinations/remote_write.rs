@@ -14,7 +14,7 @@
 //! 32 MiB), and lose every write, the final one included. [`send_all`] says what a failed
 //! request does to the rest.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::diagnostics;
@@ -27,6 +27,7 @@ use crate::settings::env;
 use crate::store::run;
 use crate::transport::endpoint::Endpoint;
 use crate::transport::http::{Exchange, Payload};
+use crate::transport::retry::Retries;
 
 /// The headers remote write 1.0 requires besides the content type and encoding.
 const HEADERS: &[(&str, &str)] = &[("X-Prometheus-Remote-Write-Version", "0.1.0")];
@@ -45,7 +46,20 @@ pub(crate) struct RemoteWriter {
     last_timestamp: AtomicI64,
     /// A series too large for any request was reported (once per run).
     left_out_reported: AtomicBool,
+    /// What the endpoint made of native histograms so far: [`NATIVE_UNTRIED`],
+    /// [`NATIVE_TAKEN`] or [`NATIVE_REFUSED`] (then they are written as their float series
+    /// only, for the rest of the run).
+    native: AtomicU8,
 }
+
+/// No write carrying a native histogram was answered yet.
+const NATIVE_UNTRIED: u8 = 0;
+/// The endpoint took a write carrying native histograms.
+const NATIVE_TAKEN: u8 = 1;
+/// The endpoint refused native histograms (Prometheus before 3.x without
+/// `--enable-feature=native-histograms` answers 500 "native histograms are disabled", and
+/// refuses the whole request).
+const NATIVE_REFUSED: u8 = 2;
 
 impl RemoteWriter {
     /// A writer to `endpoint` for the job `job` and its grouping labels.
@@ -64,6 +78,7 @@ impl RemoteWriter {
             target,
             last_timestamp: AtomicI64::new(0),
             left_out_reported: AtomicBool::new(false),
+            native: AtomicU8::new(NATIVE_UNTRIED),
         }
     }
 
@@ -80,9 +95,58 @@ impl RemoteWriter {
     /// result is the write's as a whole, so a failed write is reported once, however many of
     /// its requests failed. What the encoders leave out is reported through the round, before
     /// anything is sent.
+    ///
+    /// Native histograms go in the `histograms` field until the endpoint refuses them: then
+    /// the write is made again at once without them (their float series are in it either
+    /// way), and so is every later one, with one warning. The first write that carries one is
+    /// retried quickly only, so that a refusal (a 500 from Prometheus) leaves time for that.
     pub(crate) fn write(&self, groups: &[Labelled<'_>], round: &Round<'_>) -> Exchange {
-        let (deadline, retries) = (round.deadline, round.retries);
+        let state = self.native.load(Ordering::Relaxed);
+        let carries = state != NATIVE_REFUSED
+            && groups
+                .iter()
+                .any(|(families, _)| families.iter().any(|f| f.has_native_histogram()));
+        if !carries {
+            return self.write_batch(groups, round, false, round.retries);
+        }
+        let retries = match state {
+            NATIVE_UNTRIED => Retries::Quick,
+            _ => round.retries,
+        };
+        let exchange = self.write_batch(groups, round, true, retries);
+        match &exchange.result {
+            Err(PushError::Status { code, body }) if refuses_native(body) => {
+                self.native.store(NATIVE_REFUSED, Ordering::Relaxed);
+                diagnostics::warn(format!(
+                    "the remote-write endpoint {} refuses native histograms (HTTP {code}: {});                      they are written as their classic buckets, sum and count from now on                      (start Prometheus with --enable-feature=native-histograms to have them)",
+                    self.url,
+                    body.chars().take(200).collect::<String>()
+                ));
+                self.write_batch(groups, round, false, round.retries)
+            }
+            Ok(()) => {
+                self.native.store(NATIVE_TAKEN, Ordering::Relaxed);
+                exchange
+            }
+            Err(_) => exchange,
+        }
+    }
+
+    /// One write of `groups`, with native histogram samples when `native`.
+    fn write_batch(
+        &self,
+        groups: &[Labelled<'_>],
+        round: &Round<'_>,
+        native: bool,
+        retries: Retries,
+    ) -> Exchange {
+        let deadline = round.deadline;
         let batch = Batch::new(&self.target, self.next_timestamp());
+        let batch = if native {
+            batch
+        } else {
+            batch.without_native()
+        };
         let mut requests = batch.requests(groups);
         round.report(requests.take_problems());
         let exchange = send_all(requests.by_ref().map(|request| encode(&request)), |body| {
@@ -137,6 +201,12 @@ impl RemoteWriter {
             }
         }
     }
+}
+
+/// Whether an answer's body says the server takes no native histograms: Prometheus' "native
+/// histograms are disabled" (and other receivers' wording of the same, which names them).
+fn refuses_native(body: &str) -> bool {
+    body.to_ascii_lowercase().contains("native histogram")
 }
 
 /// Statuses by which a server refuses what one request carries, not the client: a bad or

@@ -123,6 +123,8 @@ pub(crate) struct Batch<'a> {
     /// of the same name, as the Pushgateway's grouping labels do.
     target: &'a [(String, String)],
     timestamp_ms: i64,
+    /// Whether native histograms are written (as histogram samples) at all.
+    native: bool,
 }
 
 impl<'a> Batch<'a> {
@@ -130,7 +132,15 @@ impl<'a> Batch<'a> {
         Batch {
             target,
             timestamp_ms,
+            native: true,
         }
+    }
+
+    /// This batch without any native histogram sample: only the float series of every
+    /// metric, for a receiver that refuses them.
+    pub(crate) fn without_native(mut self) -> Batch<'a> {
+        self.native = false;
+        self
     }
 
     /// Every sample of `groups` (each group's families with its `extra` labels on each series;
@@ -205,6 +215,9 @@ impl<'a> Batch<'a> {
         let Value::Histogram(histogram) = &metric.value else {
             return None;
         };
+        if !self.native {
+            return None;
+        }
         let native = histogram.native.as_ref()?;
         let spans = |buckets: &NativeBuckets| {
             buckets
