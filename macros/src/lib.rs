@@ -35,6 +35,8 @@ use syn::ItemFn;
 ///   `quantile` or `outcome`.
 /// - `histogram`: a histogram with `pushtimer::DEFAULT_BUCKETS` instead of a summary.
 /// - `buckets(0.01, 0.1, 1)`: a histogram with these bucket bounds, in seconds.
+/// - `native_histogram` or `native_histogram(schema = N)` (-4 to 8): a native histogram
+///   (exponential buckets, merged across jobs by `histogram_quantile(0.99, sum(x_seconds))`).
 ///
 /// Every call is counted under the label `outcome` (`ok`, `error`, `panic`, `cancelled`).
 ///

@@ -122,6 +122,20 @@ pub use prometheus;
 /// - `histogram`: a Prometheus histogram instead of a summary, with [`DEFAULT_BUCKETS`].
 /// - `buckets(0.01, 0.1, 1)`: a histogram with these bucket bounds, in seconds (finite, above
 ///   zero, strictly increasing; `+Inf` is added).
+/// - `native_histogram`, or `native_histogram(schema = N)` with `N` from -4 to 8 (default
+///   [`DEFAULT_NATIVE_SCHEMA`]): a Prometheus native histogram, exponential buckets that need
+///   no bounds and merge across every job: `histogram_quantile(0.99, sum(x_seconds))`. Pushed
+///   in the protobuf format that carries it; beside `buckets(...)` both kinds are kept, alone
+///   it gets exact classic buckets at the powers of 4 for text readers. Not with `quantiles`.
+///   See `docs/metrics.md`, "Native histograms", for what each server does with them.
+///
+/// ```
+/// #[pushtimer::timed(name = "native_doc_step", native_histogram)]
+/// fn step() {}
+///
+/// step();
+/// assert!(pushtimer::render().contains("native_doc_step_seconds_count{outcome=\"ok\"} 1"));
+/// ```
 ///
 /// # Outcome
 /// Every call is counted under the label `outcome`: `ok`, `error` (the function returned an
