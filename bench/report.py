@@ -47,6 +47,7 @@ OVERHEAD = [
     ("pushtimer_result", '`#[pushtimer::timed]` on a function returning `Result` (outcome from the value)'),
     ("pushtimer_quantiles", "`#[pushtimer::timed(quantiles(0.5, 0.9, 0.99))]` (one more `fetch_add` into a log-linear bucket)"),
     ("pushtimer_histogram", "`#[pushtimer::timed(histogram)]` (default buckets: a branch-free count of the bounds below, then that bucket's `fetch_add` instead of the count's)"),
+    ("pushtimer_native_histogram", "`#[pushtimer::timed(native_histogram)]` (schema 5: the bucket from a table over the mantissa and one comparison, then its `fetch_add` instead of the count's)"),
     ("prometheus_histogram_timer", "`prometheus` `Histogram::start_timer()` + drop (default buckets)"),
     ("prometheus_histogram_vec", '`prometheus` `HistogramVec::with_label_values(&["x"]).observe(secs)`'),
     ("metrics_histogram", '`metrics::histogram!("bench_metrics").record(secs)`, `metrics-exporter-prometheus` recorder'),
@@ -283,7 +284,7 @@ def targets():
         ratio(ns_of("overhead", "prometheus_histogram_timer"), pushtimer), "{:.2f} ×", lambda r: r >= 2)
     row("`pushtimer` ≥ 4 × faster than `autometrics`",
         ratio(ns_of("overhead", "autometrics"), pushtimer), "{:.2f} ×", lambda r: r >= 4)
-    for bench_id in ["pushtimer_result", "pushtimer_quantiles", "pushtimer_histogram"]:
+    for bench_id in ["pushtimer_result", "pushtimer_quantiles", "pushtimer_histogram", "pushtimer_native_histogram"]:
         limit = 1.1 if bench_id == "pushtimer_result" else 1.5
         row(f"`{bench_id}` ≤ {limit} × `pushtimer`",
             ratio(ns_of("overhead", bench_id), pushtimer), "{:.2f} ×", lambda r, limit=limit: r <= limit)

@@ -96,6 +96,13 @@ fn with_pushtimer_quantiles(x: u64) -> u64 {
     body(x)
 }
 
+/// A timed function feeding a native histogram (default schema).
+#[pushtimer::timed(name = "bench_pushtimer_native", native_histogram)]
+#[inline(never)]
+fn with_pushtimer_native(x: u64) -> u64 {
+    body(x)
+}
+
 /// A timed function feeding a histogram with the default buckets.
 #[pushtimer::timed(name = "bench_pushtimer_histogram", histogram)]
 #[inline(never)]
@@ -253,6 +260,12 @@ fn check_every_timer_records(metered: &Metered) {
         "pushtimer recorded the call's quantiles"
     );
 
+    with_pushtimer_native(1);
+    assert!(
+        pushtimer::render().contains("bench_pushtimer_native_seconds_count{outcome=\"ok\"} 1\n"),
+        "pushtimer recorded the native histogram call"
+    );
+
     with_pushtimer_histogram(1);
     let count = pushtimer::render()
         .lines()
@@ -345,6 +358,9 @@ fn overhead(c: &mut Criterion) {
     });
     group.bench_function("pushtimer_histogram", |b| {
         b.iter(|| with_pushtimer_histogram(black_box(7)))
+    });
+    group.bench_function("pushtimer_native_histogram", |b| {
+        b.iter(|| with_pushtimer_native(black_box(7)))
     });
     group.bench_function("pushtimer_result", |b| {
         b.iter(|| with_pushtimer_result(black_box(7)))

@@ -105,6 +105,14 @@ fn run(cpus: usize) {
                 .expect("valid");
             Box::new(move || histogram.observe_duration(Duration::from_millis(3)))
         }),
+        measure("native histogram (schema 5)", cpus, |i| {
+            let histogram = pushtimer::Histogram::builder("memory_native")
+                .label("series", &label(i))
+                .native()
+                .register()
+                .expect("valid");
+            Box::new(move || histogram.observe_duration(Duration::from_millis(3)))
+        }),
         measure("counter", cpus, |i| {
             let counter = pushtimer::Counter::builder("memory_counter")
                 .label("series", &label(i))

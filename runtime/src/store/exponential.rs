@@ -29,14 +29,24 @@ const LOG2_SECOND_IN_NANOS: f64 = 29.897_352_853_986_263;
 #[derive(Debug)]
 pub(crate) struct Layout {
     schema: u32,
-    /// The bounds inside a power of two, as `m · 2^63` for `m` in [1, 2), ascending.
-    bounds: Box<[u64]>,
-    /// For each of the `2^(schema + 2)` slices of [1, 2) by the top bits of `m`, how many
-    /// bounds lie below the slice's start. A slice is narrower than the gap between two
-    /// bounds, so at most one more bound lies inside it.
-    below: Box<[u16]>,
+    /// The `2^(schema + 2)` slices of [1, 2) by the top bits of `m`. A slice is narrower than
+    /// the gap between two bounds, so at most one bound lies inside it.
+    slices: Box<[Slice]>,
     /// The bucket index of position 0 (1 ns): positions count from there.
     first_index: i32,
+    /// Chunks of `2^schema` positions a shard has: every power of two of a `u64` of
+    /// nanoseconds, and one past the last.
+    chunks: usize,
+}
+
+/// One slice of [1, 2): how many of the power of two's bounds lie below its start, and the
+/// one bound inside it, if any (else `u64::MAX`, never passed), side by side, so that finding
+/// a bucket takes one load that depends on the duration.
+#[derive(Debug, Clone, Copy)]
+struct Slice {
+    /// As `m · 2^63` for `m` in [1, 2).
+    bound: u64,
+    below: u16,
 }
 
 impl Layout {
@@ -57,35 +67,41 @@ impl Layout {
         let scaled = LOG2_SECOND_IN_NANOS * f64::from(per_octave);
         let whole = scaled.floor();
         let fraction = scaled - whole;
-        let bounds: Box<[u64]> = (0..per_octave)
+        // The bounds inside a power of two, as `m · 2^63`, ascending.
+        let bounds: Vec<u64> = (0..per_octave)
             .map(|k| {
                 let m = ((f64::from(k) + fraction) / f64::from(per_octave)).exp2();
                 // m in [1, 2): m · 2^63 fits a u64.
                 (m * 9_223_372_036_854_775_808.0) as u64
             })
             .collect();
-        let slices = 1u64 << (schema + 2);
-        let below = (0..slices)
+        let width = 1u64 << (63 - (schema + 2));
+        let slices = (0..1u64 << (schema + 2))
             .map(|slice| {
-                let start = (1u64 << 63) | (slice << (63 - (schema + 2)));
-                bounds.iter().filter(|&&bound| bound < start).count() as u16
+                let start = (1u64 << 63) | (slice * width);
+                let below = bounds.iter().filter(|&&bound| bound < start).count();
+                let bound = bounds
+                    .get(below)
+                    .copied()
+                    .filter(|&bound| bound - start < width)
+                    .unwrap_or(u64::MAX);
+                Slice {
+                    bound,
+                    below: below as u16,
+                }
             })
             .collect();
         Layout {
             schema,
-            bounds,
-            below,
+            slices,
             first_index: -(whole as i32),
+            // 64 powers of two and one position past them, in chunks of 2^schema.
+            chunks: 65,
         }
     }
 
     pub(crate) fn schema(&self) -> u32 {
         self.schema
-    }
-
-    /// Positions in all: every power of two of a `u64` of nanoseconds, and one past the last.
-    fn positions(&self) -> usize {
-        (64usize << self.schema) + 1
     }
 
     /// The position of a duration of `nanos` ns (at least 1): its bucket index less
@@ -97,11 +113,9 @@ impl Layout {
         let normalized = nanos << zeros;
         // The top `schema + 2` bits after the leading one.
         let slice = ((normalized << 1) >> (64 - (self.schema + 2))) as usize;
-        let below = self.below.get(slice).map_or(0, |&n| usize::from(n));
-        let past = self
-            .bounds
-            .get(below)
-            .is_some_and(|&bound| normalized > bound);
+        let (below, past) = self.slices.get(slice).map_or((0, false), |slice| {
+            (usize::from(slice.below), normalized > slice.bound)
+        });
         (power << self.schema) + below + usize::from(past)
     }
 
@@ -133,9 +147,8 @@ impl ShardBuckets {
         }
         let position = layout.position(nanos);
         let per_chunk = 1usize << layout.schema;
-        let chunks = (layout.positions() + per_chunk - 1) >> layout.schema;
         let Some(all) = first_use(&self.chunks, || {
-            (0..chunks).map(|_| OnceLock::new()).collect()
+            (0..layout.chunks).map(|_| OnceLock::new()).collect()
         }) else {
             return;
         };
