@@ -78,6 +78,7 @@ PUSH_PATH = [
     ("push_10000_series", "`Pusher::push` of that text (gzip + HTTP PUT) to a loopback sink answering 200"),
     ("render_10000_series_and_10000_histograms", "`pushtimer::render()` of those and 10,000 histogram series (default buckets: 21 each)"),
     ("push_10000_series_and_10000_histograms", "`Pusher::push` of that text to the same sink"),
+    ("encode_protobuf_10000_native_histograms_and_20000_series", "the gateway's body (delimited protobuf) of those and 10,000 native histogram series (schema 5, about 40 buckets each): rendering and encoding"),
 ]
 # Crates whose versions are reported (from Cargo.lock).
 CRATES = [

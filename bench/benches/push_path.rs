@@ -185,6 +185,29 @@ fn push_path(c: &mut Criterion) {
                 .expect("push to the loopback sink")
         })
     });
+
+    // 10,000 native histogram series more (a spread of 1 µs to 10 ms each, so about 40
+    // buckets): the body is delimited protobuf from then on.
+    for i in 0..SERIES {
+        let native = pushtimer::Histogram::builder("bench_native")
+            .label("i", &i.to_string())
+            .native()
+            .register()
+            .expect("register a native histogram");
+        for step in 0..40u64 {
+            native.observe_duration(Duration::from_micros(1 + (i as u64 + step * 250) % 10_000));
+        }
+    }
+    let (body, content_type) = pushtimer::__internals::gateway_body();
+    assert!(
+        content_type.starts_with("application/vnd.google.protobuf"),
+        "{content_type}"
+    );
+    eprintln!("protobuf body of 30,000 series: {} bytes", body.len());
+    group.bench_function(
+        "encode_protobuf_10000_native_histograms_and_20000_series",
+        |b| b.iter(pushtimer::__internals::gateway_body),
+    );
     group.finish();
 
     let requests = REQUESTS.load(Ordering::Relaxed);

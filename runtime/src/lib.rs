@@ -321,4 +321,14 @@ pub mod __internals {
     pub fn pretend_cpus(cpus: usize) -> bool {
         crate::store::shard::pretend_cpus(cpus)
     }
+
+    /// What a push to the Pushgateway would carry now, encoded: the body and its
+    /// `Content-Type` (text, or delimited protobuf when a family has native buckets). For
+    /// measuring the encoding's cost.
+    pub fn gateway_body() -> (Vec<u8>, &'static str) {
+        let registry = &crate::lifecycle::global::runtime().registry;
+        let (families, _) = registry.families_with(&registry.user_families());
+        let (exposition, _) = crate::encode::exposition::for_gateway(&families);
+        (exposition.bytes, exposition.content_type)
+    }
 }
