@@ -10,6 +10,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::store::changes;
+use crate::store::refused::Refused;
 use crate::store::shard::{shard_count, thread_shard};
 
 /// The live state of one counter series; lives for the whole process.
@@ -22,7 +23,7 @@ pub(crate) struct CounterCore {
     /// Some shard's count passed 2^64 - 1: the count is reported as saturated from then on.
     saturated: AtomicBool,
     /// Amounts refused (negative, or too large for a count): counted, never added.
-    rejected: AtomicU64,
+    rejected: Refused,
 }
 
 /// One thread group's part of the count, alone on its cache lines (see `summary.rs`).
@@ -41,7 +42,7 @@ impl CounterCore {
             name: name.into(),
             shards: (0..shard_count()).map(|_| Shard::default()).collect(),
             saturated: AtomicBool::new(false),
-            rejected: AtomicU64::new(0),
+            rejected: Refused::default(),
         }
     }
 
@@ -65,16 +66,11 @@ impl CounterCore {
 
     /// Counts an amount that was refused; returns how many were refused so far.
     pub(crate) fn reject(&self) -> u64 {
-        let rejected = self
-            .rejected
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
-        changes::mark_other();
-        rejected
+        self.rejected.count()
     }
 
     pub(crate) fn rejected(&self) -> u64 {
-        self.rejected.load(Ordering::Relaxed)
+        self.rejected.get()
     }
 
     /// The count, all shards added up (saturated at 2^64 - 1).

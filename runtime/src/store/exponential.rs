@@ -18,6 +18,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::family::{self as model, DEFAULT_ZERO_THRESHOLD, NATIVE_SCHEMA_MIN};
+use crate::store::reentry::first_use;
 
 /// The finest schema kept (256 buckets per power of two), as Prometheus allows.
 pub(crate) const SCHEMA_MAX: u32 = 8;
@@ -262,16 +263,6 @@ impl Counts {
                 }
             })
             .collect()
-    }
-}
-
-/// `cell`'s value, made on first use as a stretch of set-up (see `sketch.rs`'s twin).
-#[inline]
-fn first_use<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> Option<&T> {
-    match cell.get() {
-        Some(value) => Some(value),
-        None if crate::store::reentry::setting_up() => None,
-        None => Some(crate::store::reentry::get_or_set_up(cell, make)),
     }
 }
 

@@ -9,6 +9,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::store::changes;
+use crate::store::refused::Refused;
 
 /// The live state of one gauge series; lives for the whole process.
 #[derive(Debug)]
@@ -19,7 +20,7 @@ pub(crate) struct GaugeCore {
     /// The full metric name, for messages.
     name: Box<str>,
     /// Values refused (NaN, infinite, or an `add` whose result would be): counted, never set.
-    rejected: AtomicU64,
+    rejected: Refused,
 }
 
 impl GaugeCore {
@@ -32,7 +33,7 @@ impl GaugeCore {
         GaugeCore {
             bits: AtomicU64::new(0f64.to_bits()),
             name: name.into(),
-            rejected: AtomicU64::new(0),
+            rejected: Refused::default(),
         }
     }
 
@@ -92,16 +93,11 @@ impl GaugeCore {
 
     /// Counts a value that was refused; returns how many were refused so far.
     pub(crate) fn reject(&self) -> u64 {
-        let rejected = self
-            .rejected
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
-        changes::mark_other();
-        rejected
+        self.rejected.count()
     }
 
     pub(crate) fn rejected(&self) -> u64 {
-        self.rejected.load(Ordering::Relaxed)
+        self.rejected.get()
     }
 
     /// The value now.

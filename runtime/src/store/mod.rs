@@ -12,6 +12,7 @@ pub(crate) mod exponential;
 pub(crate) mod families;
 pub(crate) mod gauge;
 pub(crate) mod reentry;
+pub(crate) mod refused;
 pub(crate) mod registry;
 pub(crate) mod resources;
 pub(crate) mod run;

@@ -51,6 +51,18 @@ pub(crate) fn get_or_set_up<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> 
     }
 }
 
+/// `cell`'s value, made by `make` on first use as [`get_or_set_up`] makes it; `None` when this
+/// thread is inside pushtimer's set-up already (a timed allocator called by it), whose
+/// observation is then left out rather than wait for itself.
+#[inline]
+pub(crate) fn first_use<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> Option<&T> {
+    match cell.get() {
+        Some(value) => Some(value),
+        None if setting_up() => None,
+        None => Some(set_up(cell, make)),
+    }
+}
+
 #[cold]
 fn set_up<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> &T {
     let _setting_up = SettingUp::begin();

@@ -17,6 +17,8 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::store::reentry::first_use;
+
 /// Buckets per power of two.
 const SUB_BUCKETS: u64 = 64;
 const SUB_BITS: u32 = 6;
@@ -65,18 +67,6 @@ impl ShardSketch {
                 }
             }
         }
-    }
-}
-
-/// `cell`'s value, made on first use as a stretch of set-up (it allocates: see `reentry.rs`);
-/// `None` when this thread is inside pushtimer's set-up already (a timed allocator called by
-/// it), whose observation is then left out rather than wait for itself.
-#[inline]
-fn first_use<T>(cell: &OnceLock<T>, make: impl FnOnce() -> T) -> Option<&T> {
-    match cell.get() {
-        Some(value) => Some(value),
-        None if crate::store::reentry::setting_up() => None,
-        None => Some(crate::store::reentry::get_or_set_up(cell, make)),
     }
 }
 

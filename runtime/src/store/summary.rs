@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use crate::store::changes;
 use crate::store::exponential::{Counts, Layout, ShardBuckets};
+use crate::store::refused::Refused;
 use crate::store::shard::{shard_count, thread_shard};
 use crate::store::sketch::{self, ShardSketch};
 
@@ -40,7 +41,7 @@ pub(crate) struct SummaryCore {
     native: Option<(&'static Layout, i32)>,
     /// Hand observations refused (negative, NaN, infinite, too large). The one count of them:
     /// `Summary::rejected` and `pushtimer_rejected_observations_total` both read it.
-    rejected: AtomicU64,
+    rejected: Refused,
 }
 
 /// One thread group's part of a series, alone on its cache lines (128 bytes: the adjacent-line
@@ -110,7 +111,7 @@ impl SummaryCore {
             },
             bounds,
             native: None,
-            rejected: AtomicU64::new(0),
+            rejected: Refused::default(),
         }
     }
 
@@ -163,16 +164,11 @@ impl SummaryCore {
 
     /// Counts an observation that was refused; returns how many were refused so far.
     pub(crate) fn reject(&self) -> u64 {
-        let rejected = self
-            .rejected
-            .fetch_add(1, Ordering::Relaxed)
-            .saturating_add(1);
-        changes::mark_other();
-        rejected
+        self.rejected.count()
     }
 
     pub(crate) fn rejected(&self) -> u64 {
-        self.rejected.load(Ordering::Relaxed)
+        self.rejected.get()
     }
 
     /// A histogram's cumulative count per bucket bound (seconds), all shards added up, and
