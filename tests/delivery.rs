@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use pushtimer_tests::{
     Behaviour, FakeGateway, Gateway, JobRun, PromQl, RunningJob, Scrape, VictoriaMetrics,
-    free_port, poll_until, run_job, spawn_job, tls::TempDir,
+    free_port, in_parallel, poll_until, run_job, spawn_job, tls::TempDir,
 };
 
 const FAULT_JOB: &str = env!("CARGO_BIN_EXE_fault_job");
@@ -26,12 +26,14 @@ const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
 /// its buffers), or a job to show a line on stderr. An outer limit, never a measurement.
 const WITHIN: Duration = Duration::from_secs(30);
 
-/// `fault_job until <dir>/stop` against `env`, with a push every 100 ms and a 1 s deadline
-/// (later values in `env` win); the stop file ends it.
+/// `fault_job until <dir>/stop` against `env`, with a push every 50 ms and a 1 s deadline
+/// (later values in `env` win); the stop file ends it. The short interval keeps short the
+/// pause after a push the blackhole held (its interval stretches to at most 16 times the
+/// setting) before the next one, which [`during_a_held_push`] waits for.
 fn start_until(dir: &TempDir, env: &[(&str, &str)]) -> RunningJob {
     let stop = dir.path().join("stop");
     let mut all = vec![
-        ("PUSHGATEWAY_PUSH_INTERVAL", "100ms"),
+        ("PUSHGATEWAY_PUSH_INTERVAL", "50ms"),
         ("PUSHGATEWAY_TIMEOUT", "1s"),
     ];
     all.extend_from_slice(env);
@@ -192,22 +194,25 @@ fn start_working(dir: &TempDir, url: &str, job: &str, timeout: &str) -> RunningJ
 /// Promise: SIGTERM makes the final push "bounded by `PUSHGATEWAY_TIMEOUT`; then the job ends
 /// by that signal exactly as it would have without pushtimer (its parent sees 'killed by
 /// signal N')" (README, "The job itself"), with nothing listening on the gateway's port and
-/// with a blackholed gateway. The bound is the 2 s deadline plus 20 s of slack for a loaded
+/// with a blackholed gateway. The bound is the 1 s deadline plus 20 s of slack for a loaded
 /// machine: a final push that waited for the blackhole would never end.
 #[test]
 fn sigterm_with_the_gateway_dead_ends_by_the_signal_within_the_deadline() {
     let blackhole = FakeGateway::start(Behaviour::Blackhole);
     let nothing = format!("http://127.0.0.1:{}", free_port());
-    for (case, url) in [("refused", nothing), ("blackholed", blackhole.url())] {
+    // The two cases at once (a job and a stop file each): the blackholed one waits out its
+    // deadline.
+    let cases = [("refused", nothing), ("blackholed", blackhole.url())];
+    in_parallel(&cases, |(case, url)| {
         let dir = TempDir::new("delivery_sigterm");
-        let running = start_working(&dir, &url, &format!("term_{case}"), "2s");
+        let running = start_working(&dir, url, &format!("term_{case}"), "1s");
         let signalled = Instant::now();
         running.signal("TERM");
         let run = running.wait();
         let took = signalled.elapsed();
         assert_eq!(run.status.signal(), Some(15), "{case}: {run:#?}");
         assert!(
-            took < Duration::from_secs(2 + 20),
+            took < Duration::from_secs(1 + 20),
             "{case}: the final push was not bounded by the deadline: {took:?}"
         );
         assert!(
@@ -216,7 +221,7 @@ fn sigterm_with_the_gateway_dead_ends_by_the_signal_within_the_deadline() {
                 .any(|warning| warning.contains("not delivered")),
             "{case}: the final push was made and reported: {run:#?}"
         );
-    }
+    });
     assert!(
         blackhole.connections() >= 1,
         "the blackholed gateway was tried"
@@ -257,7 +262,8 @@ fn a_second_sigterm_during_the_final_push_ends_the_job_at_once() {
 /// is the flush's.
 #[test]
 fn a_retry_after_that_fits_is_waited_out_within_the_push() {
-    for (code, http_date) in [(429, false), (503, true)] {
+    // The two forms at once, each with a fake of its own: each waits out its 1 s.
+    in_parallel(&[(429, false), (503, true)], |&(code, http_date)| {
         let fake = FakeGateway::start(Behaviour::BusyUntil {
             code,
             seconds: 1,
@@ -290,7 +296,7 @@ fn a_retry_after_that_fits_is_waited_out_within_the_push() {
             "{form}: the retry came before the time asked: {lines:?}"
         );
         assert!(run.warnings().is_empty(), "{form}: {run:#?}");
-    }
+    });
 }
 
 // --- 5. 4xx never retried --------------------------------------------------------------------

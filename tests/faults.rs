@@ -14,8 +14,8 @@
 use std::time::Duration;
 
 use pushtimer_tests::{
-    Behaviour, FakeGateway, Gateway, JobRun, RunningJob, Scrape, free_port, http_request, run_job,
-    skip, spawn_job,
+    Behaviour, FakeGateway, Gateway, JobRun, RunningJob, Scrape, free_port, http_request,
+    in_parallel, run_job, skip, spawn_job,
 };
 
 const EXIT_JOB: &str = env!("CARGO_BIN_EXE_exit_job");
@@ -78,22 +78,27 @@ fn assert_unharmed(run: &JobRun, how: &str, needle: &str) {
 }
 
 /// Faults 1–3 and 8: nothing listening, a blackhole, a slow gateway, each under every way a
-/// job can end.
+/// job can end. The nine runs are independent (each its own job process; the fakes take any
+/// number of connections) and mostly wait out their deadline, so they run at once.
 #[test]
 fn dead_blackholed_and_slow_gateways_under_every_ending() {
     let blackhole = FakeGateway::start(Behaviour::Blackhole);
     let slow = FakeGateway::start(Behaviour::Slow(SLOW_ANSWER));
     let refused = format!("http://127.0.0.1:{}", free_port());
+    let mut cases = Vec::new();
     for (url, needle) in [
         (refused, "connection refused"),
         (blackhole.url(), "no answer within the push deadline"),
         (slow.url(), "no answer within the push deadline"),
     ] {
         for how in ["return", "exit3", "panic"] {
-            let run = run_exit_job(&with_credentials(&url), how, &[]);
-            assert_unharmed(&run, how, needle);
+            cases.push((with_credentials(&url), how, needle));
         }
     }
+    in_parallel(&cases, |(url, how, needle)| {
+        let run = run_exit_job(url, how, &[]);
+        assert_unharmed(&run, how, needle);
+    });
 }
 
 /// Fault 4: 503s, then a 500 with a body, each reported with its code and the body.
@@ -291,25 +296,22 @@ fn a_panic_in_the_push_thread_does_not_stop_pushing() {
 #[test]
 fn flush_returns_an_error_value_while_the_gateway_is_down() {
     let refused = format!("http://127.0.0.1:{}", free_port());
-    let run = run_exit_job(&refused, "flush", &[]);
-    assert_unharmed(&run, "flush", "connection refused");
-    assert!(
-        run.stdout.contains(&format!(
-            "flush: not delivered to {refused}/metrics/job/faulty: connection refused"
-        )),
-        "{run:#?}"
-    );
-
     let blackhole = FakeGateway::start(Behaviour::Blackhole);
-    let run = run_exit_job(&blackhole.url(), "flush", &[]);
-    assert_unharmed(&run, "flush", "no answer within the push deadline");
-    assert!(
-        run.stdout.contains(&format!(
-            "flush: not delivered to {}/metrics/job/faulty: no answer within the push deadline",
-            blackhole.url()
-        )),
-        "{run:#?}"
-    );
+    // Independent runs, at once: the blackholed one waits out its deadline.
+    let cases = [
+        (refused, "connection refused"),
+        (blackhole.url(), "no answer within the push deadline"),
+    ];
+    in_parallel(&cases, |(url, reason)| {
+        let run = run_exit_job(url, "flush", &[]);
+        assert_unharmed(&run, "flush", reason);
+        assert!(
+            run.stdout.contains(&format!(
+                "flush: not delivered to {url}/metrics/job/faulty: {reason}"
+            )),
+            "{run:#?}"
+        );
+    });
 }
 
 /// 2 threads × 500,000 calls while the background thread pushes every 10 ms: no observation is

@@ -41,6 +41,9 @@ fn timed_calls_reach_a_real_pushgateway() {
         .namespace("pt")
         .label("team", "ml")
         .push_interval(Duration::from_millis(200))
+        // The gateway is gone when the process exits (it is killed with the test's end), and
+        // the final push at exit retries it until this deadline: 1 s, not the default 5 s.
+        .timeout(Duration::from_secs(1))
         .install()
         .expect("first install");
 

@@ -14,8 +14,8 @@ use std::time::Duration;
 use pushtimer_tests::tls::{Pki, Security, TempDir};
 use pushtimer_tests::{
     Behaviour, FakeGateway, JobRun, Point, PromQl, Prometheus, VictoriaMetrics,
-    assert_dashboard_answers, assert_no_secret, http_get, parse_answer, query_path, repository,
-    run_job, spawn_job,
+    assert_dashboard_answers, assert_no_secret, http_get, in_parallel, parse_answer, query_path,
+    repository, run_job, spawn_job,
 };
 
 const PROMISE_JOB: &str = env!("CARGO_BIN_EXE_promise_job");
@@ -297,7 +297,8 @@ fn a_refused_write_is_reported_once_and_the_request_is_remote_write_1_0() {
 /// `BusyUntil` (a real store cannot be made to answer 429).
 #[test]
 fn a_retry_after_that_fits_is_waited_out_within_the_write() {
-    for (code, http_date) in [(429, false), (503, true)] {
+    // The two forms at once, each with a fake of its own: each waits out its 1 s.
+    in_parallel(&[(429, false), (503, true)], |&(code, http_date)| {
         let fake = FakeGateway::start(Behaviour::BusyUntil {
             code,
             seconds: 1,
@@ -323,7 +324,7 @@ fn a_retry_after_that_fits_is_waited_out_within_the_write() {
                 .iter()
                 .all(|w| w.method == "POST" && w.path == "/api/v1/write")
         );
-    }
+    });
 }
 
 /// A `Retry-After` that does not fit in the deadline (120 s of a 1 s one) is not waited for

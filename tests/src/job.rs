@@ -221,6 +221,25 @@ impl RunningJob {
     }
 }
 
+/// Runs `each` on every one of `cases` at once, each on a thread of its own, and returns what
+/// each gave, in the order of `cases`. For independent cases of one test that mostly wait (on a
+/// push deadline, a `Retry-After`, a job's run), so that the test waits once rather than once
+/// per case. A case that panics fails the test with its own message, once every case has ended.
+pub fn in_parallel<C: Sync, R: Send>(cases: &[C], each: impl Fn(&C) -> R + Sync) -> Vec<R> {
+    let each = &each;
+    let ended: Vec<std::thread::Result<R>> = std::thread::scope(|scope| {
+        let threads: Vec<_> = cases
+            .iter()
+            .map(|case| scope.spawn(move || each(case)))
+            .collect();
+        threads.into_iter().map(|thread| thread.join()).collect()
+    });
+    ended
+        .into_iter()
+        .map(|result| result.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        .collect()
+}
+
 /// A logger that writes `LEVEL target: message` lines to stderr, for the job binaries.
 pub fn init_stderr_logger() {
     struct Stderr;

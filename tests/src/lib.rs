@@ -3,7 +3,7 @@
 //! - `gateway`: a real Pushgateway on a free loopback port ([`Gateway`], [`free_port`]);
 //! - `scrape`: parsing what a gateway exposes ([`Scrape`], [`Sample`]);
 //! - `job`: the job binaries run as child processes ([`run_job`], [`spawn_job`], [`JobRun`],
-//!   [`RunningJob`]) and the stderr logger they install;
+//!   [`RunningJob`]), several at once ([`in_parallel`]), and the stderr logger they install;
 //! - `checks`: assertions on finished jobs and on what a gateway holds;
 //! - `fake`: an in-process fake gateway for what a real one cannot do ([`FakeGateway`]);
 //! - `skip`: the one visible skip, a failure in CI ([`skip`]);
@@ -45,8 +45,8 @@ pub use fake::{Behaviour, FakeGateway, RecordedRequest};
 pub use gateway::{Gateway, free_port};
 pub use http::{http_get, http_request};
 pub use job::{
-    JOB_LIMIT, JobRun, RunningJob, init_stderr_logger, run_final_push, run_job, run_job_os,
-    spawn_job,
+    JOB_LIMIT, JobRun, RunningJob, in_parallel, init_stderr_logger, run_final_push, run_job,
+    run_job_os, spawn_job,
 };
 pub use library::library_step;
 pub use node_exporter::{NodeExporter, NodePrometheus};

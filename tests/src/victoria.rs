@@ -3,10 +3,13 @@
 //! `/api/v1/query`, with its data in a throw-away directory; killed on drop.
 //!
 //! Started with `-search.latencyOffset=0s`: by default its queries hide the newest 30 s of data.
+//! Every query first asks it to flush its in-memory buffers (`/internal/force_flush`, its hook
+//! for tests): without that, what was written becomes searchable only at its next flush, some
+//! seconds later, which a test would spend polling.
 
 use std::process::Stdio;
 
-use crate::prometheus::PromQl;
+use crate::prometheus::{Point, PromQl, query_api};
 use crate::server::{Binary, ServerProcess, spawn};
 use crate::tls::TempDir;
 use crate::{free_port, http_get};
@@ -63,10 +66,27 @@ impl VictoriaMetrics {
     pub fn write_url(&self) -> String {
         format!("{}/api/v1/write", self.url())
     }
+
+    /// Makes everything it has taken so far searchable (`/internal/force_flush`).
+    pub fn flush(&self) {
+        let url = format!("{}/internal/force_flush", self.url());
+        let answer = http_get(&url);
+        assert!(
+            answer.as_ref().is_some_and(|(code, _)| *code == 200),
+            "{url}: {answer:?}"
+        );
+    }
 }
 
 impl PromQl for VictoriaMetrics {
     fn base_url(&self) -> String {
         self.url()
+    }
+
+    /// [`PromQl::query`], after a [`flush`](VictoriaMetrics::flush): the answer holds every
+    /// write it had taken when the query was made.
+    fn query(&self, promql: &str) -> Vec<Point> {
+        self.flush();
+        query_api(&self.base_url(), promql)
     }
 }
