@@ -13,8 +13,8 @@
 use std::collections::BTreeSet;
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -201,54 +201,6 @@ impl Drop for Slowloris {
     }
 }
 
-/// The one Prometheus the two scraping tests share, so that its start-up (about 5 s before it
-/// first scrapes anything: its target discovery is throttled) is paid once, not by each test
-/// in turn. It scrapes two addresses, one for each test's job ([`SCRAPED`], [`SLOWLORIS`]),
-/// and each test selects its own by its `instance` label. Killed once neither test holds it;
-/// a test that comes after the other has let it go starts a fresh one.
-struct SharedScraper {
-    prometheus: Prometheus,
-    /// Each slot's address, and the listener that holds it (bound by the test, so that
-    /// nothing else takes it) until the slot's job starts.
-    slots: [(String, Mutex<Option<TcpListener>>); 2],
-}
-
-/// The slot of `prometheus_scrapes_the_running_job`'s job.
-const SCRAPED: usize = 0;
-/// The slot of `a_slowloris_does_not_stop_prometheus_scraping`'s job.
-const SLOWLORIS: usize = 1;
-
-static SCRAPER: Mutex<Weak<SharedScraper>> = Mutex::new(Weak::new());
-
-impl SharedScraper {
-    /// The shared Prometheus, started (waiting until it is ready) if no test holds it now;
-    /// `None` (after saying that `test` is skipped) when the binary is not installed.
-    fn get(test: &str) -> Option<Arc<SharedScraper>> {
-        let mut shared = SCRAPER.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(scraper) = shared.upgrade() {
-            return Some(scraper);
-        }
-        let hold = || {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-            let address = listener.local_addr().expect("address").to_string();
-            (address, Mutex::new(Some(listener)))
-        };
-        let slots = [hold(), hold()];
-        let targets = slots.each_ref().map(|(address, _)| address.clone());
-        let prometheus = Prometheus::start_scraping(test, &targets)?;
-        let scraper = Arc::new(SharedScraper { prometheus, slots });
-        *shared = Arc::downgrade(&scraper);
-        Some(scraper)
-    }
-
-    /// The address of `slot`, let go for its job to listen on.
-    fn release(&self, slot: usize) -> String {
-        let (address, held) = &self.slots[slot];
-        drop(held.lock().unwrap_or_else(PoisonError::into_inner).take());
-        address.clone()
-    }
-}
-
 fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -265,13 +217,13 @@ fn unix_now() -> f64 {
 /// `exported_job`; `up` is 1. A direct GET shows the HELP and TYPE lines and the headers.
 #[test]
 fn prometheus_scrapes_the_running_job() {
+    let test = "prometheus_scrapes_the_running_job";
     // The address is known before the job starts: Prometheus first, so a missing binary
     // skips before any job runs.
-    let Some(scraper) = SharedScraper::get("prometheus_scrapes_the_running_job") else {
+    let address = format!("127.0.0.1:{}", free_port());
+    let Some(prometheus) = Prometheus::start_scraping(test, std::slice::from_ref(&address)) else {
         return;
     };
-    let prometheus = &scraper.prometheus;
-    let address = scraper.release(SCRAPED);
     let dir = TempDir::new("listen_prometheus");
     let stop = dir.path().join("stop");
     let job = spawn_job(
@@ -284,11 +236,8 @@ fn prometheus_scrapes_the_running_job() {
     );
     let listening = Listening { job, dir, address };
 
-    let series = format!(
-        "fault_job_work_seconds_count{{job=\"listen\",instance=\"{}\"}}",
-        listening.address
-    );
-    let first = prometheus.query_until(&series, WITHIN, |points| {
+    let series = "fault_job_work_seconds_count{job=\"listen\"}";
+    let first = prometheus.query_until(series, WITHIN, |points| {
         points.first().is_some_and(|point| point.value > 0.0)
     });
     let point = first
@@ -310,7 +259,7 @@ fn prometheus_scrapes_the_running_job() {
         ]
     );
     // Later scrapes see the calls made since: the endpoint serves the live state.
-    let later = prometheus.query_until(&series, WITHIN, |points| {
+    let later = prometheus.query_until(series, WITHIN, |points| {
         points.first().is_some_and(|p| p.value > point.value)
     });
     assert!(
@@ -318,10 +267,7 @@ fn prometheus_scrapes_the_running_job() {
         "the count never grew past {}: {later:?}",
         point.value
     );
-    let up = prometheus.query(&format!(
-        "up{{job=\"listen\",instance=\"{}\"}} == 1",
-        listening.address
-    ));
+    let up = prometheus.query("up{job=\"listen\"} == 1");
     assert_eq!(up.len(), 1, "{up:?}");
 
     let answer = get(&listening.address);
@@ -425,11 +371,11 @@ fn beside_a_gateway_every_change_and_the_final_push_arrive() {
 /// server closed some of the silent ones (the oldest go when a new connection comes).
 #[test]
 fn a_slowloris_does_not_stop_prometheus_scraping() {
-    let Some(scraper) = SharedScraper::get("a_slowloris_does_not_stop_prometheus_scraping") else {
+    let test = "a_slowloris_does_not_stop_prometheus_scraping";
+    let address = format!("127.0.0.1:{}", free_port());
+    let Some(prometheus) = Prometheus::start_scraping(test, std::slice::from_ref(&address)) else {
         return;
     };
-    let prometheus = &scraper.prometheus;
-    let address = scraper.release(SLOWLORIS);
     let dir = TempDir::new("listen_slowloris");
     let stop = dir.path().join("stop");
     let job = spawn_job(
@@ -438,14 +384,15 @@ fn a_slowloris_does_not_stop_prometheus_scraping() {
         &[("PUSHTIMER_LISTEN", &address)],
     );
     let listening = Listening { job, dir, address };
-    let target = format!("up{{job=\"listen\",instance=\"{}\"}}", listening.address);
-    let up = prometheus.query_until(&format!("{target} == 1"), WITHIN, |p| !p.is_empty());
+    let up = prometheus.query_until("up{job=\"listen\"} == 1", WITHIN, |p| !p.is_empty());
     assert_eq!(up.len(), 1, "never up: {up:?}");
 
     let slowloris = Slowloris::start(&listening.address, 32);
     let attacked = unix_now();
     // `timestamp()` of a selector is the sample's time (of anything else, the query's).
-    let query = format!("timestamp({target}) > {attacked} and on(instance) {target} == 1");
+    let query = format!(
+        "timestamp(up{{job=\"listen\"}}) > {attacked} and on(instance) up{{job=\"listen\"}} == 1"
+    );
     let scraped = prometheus.query_until(&query, WITHIN, |p| !p.is_empty());
     assert_eq!(
         scraped.len(),
