@@ -194,6 +194,13 @@ pub(crate) struct Counts {
 }
 
 impl Counts {
+    /// Every observation counted: the zero bucket's and every other bucket's.
+    pub(crate) fn total(&self) -> u64 {
+        self.by_index
+            .values()
+            .fold(self.zero, |all, n| all.wrapping_add(*n))
+    }
+
     /// The same counts at a schema `by` steps coarser: bucket `i` goes into `ceil(i / 2^by)`,
     /// which holds exactly the buckets it is made of (each coarser bucket is two finer ones).
     pub(crate) fn coarser(&self, by: u32) -> Counts {

@@ -160,16 +160,17 @@ impl Core {
         match self {
             Core::Summary(core) => match (core.buckets(), core.native_counts()) {
                 (classic, Some((counts, stored, sent))) => {
-                    let (count, sum) = core.snapshot();
-                    let buckets = match classic {
-                        Some((buckets, _)) => classic_buckets(buckets),
+                    // The count is the classic buckets' when there are any, else the native
+                    // ones': each added up once, here.
+                    let (buckets, count) = match classic {
+                        Some((buckets, all)) => (classic_buckets(buckets), all),
                         // Exact classic buckets at powers of 4, for consumers of the text
                         // format, made from the native ones.
-                        None => counts.classic_at_derived_bounds(stored),
+                        None => (counts.classic_at_derived_bounds(stored), counts.total()),
                     };
                     Value::Histogram(model::Histogram {
                         count,
-                        sum,
+                        sum: core.sum_seconds(),
                         buckets,
                         native: counts.to_native(stored, sent),
                     })

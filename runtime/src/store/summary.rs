@@ -224,11 +224,7 @@ impl SummaryCore {
         if self.bounds.is_empty()
             && let Some((counts, _, _)) = self.native_counts()
         {
-            let count = counts
-                .by_index
-                .values()
-                .fold(counts.zero, |all, n| all.wrapping_add(*n));
-            return (count, self.sum_seconds());
+            return (counts.total(), self.sum_seconds());
         }
         let count = self.shards.iter().fold(0u64, |all, shard| {
             let count = if self.bounds.is_empty() {
